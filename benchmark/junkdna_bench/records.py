@@ -1,0 +1,152 @@
+"""Run specs and run records: the immutable contract between the harness and everything after it.
+
+The harness writes one ``RunRecord`` per run (``<results>/runs/<run_id>.json``); statistics,
+submissions and the leaderboard only ever read them. A dense baseline is an ordinary run whose
+``method`` is ``"dense"`` and ``sparsity`` is 0; sparse runs are paired with it by
+``RunSpec.pairing_key()`` (same model, task variant, seed, data subset and hyper-parameters).
+Metric values are stored as fractions (accuracy 0.831, MCC 0.237, Pearson 0.88); reports show
+points (x100).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+RECORD_SCHEMA_VERSION = 1
+DENSE_METHOD = "dense"
+
+TransferMode = Literal["dense", "sparse", "regrow", "frozen"]
+RunStatus = Literal["completed", "failed"]
+
+
+class RunSpec(BaseModel):
+    """Everything that decides a run's outcome; its hash is the run's identity (and resume key)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    model: str
+    method: str
+    method_params: dict[str, Any] = Field(default_factory=dict)
+    sparsity: float = Field(ge=0.0, le=1.0)
+    pattern: str | None = None  # "N:M" semi-structured pattern, N kept of every M
+    transfer: TransferMode
+    suite: str
+    task: str
+    variant: str  # task variant id, e.g. "sst2@frac=0.25"
+    tier: str
+    seed: int
+    hyperparams: dict[str, Any] = Field(default_factory=dict)
+    code_version: str = ""
+
+    @model_validator(mode="after")
+    def _dense_is_dense(self) -> RunSpec:
+        if (self.method == DENSE_METHOD) != (self.transfer == "dense"):
+            raise ValueError("method 'dense' goes with transfer 'dense' and only with it")
+        if self.method == DENSE_METHOD and (self.sparsity != 0.0 or self.pattern):
+            raise ValueError("a dense baseline has sparsity 0 and no pattern")
+        return self
+
+    @property
+    def is_dense(self) -> bool:
+        return self.method == DENSE_METHOD
+
+    def run_id(self) -> str:
+        """Stable content hash: the same spec always gets the same id (16 hex digits)."""
+        payload = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+    def pairing_key(self) -> tuple[str, str, int, str]:
+        """Runs with the same key share one dense baseline (tier is derived, so it is left out)."""
+        hp = json.dumps(self.hyperparams, sort_keys=True)
+        return (self.model, self.variant, self.seed, hp)
+
+    def dense_baseline(self) -> RunSpec:
+        """The spec of the dense run this run is compared with."""
+        return self.model_copy(
+            update={"method": DENSE_METHOD, "method_params": {}, "sparsity": 0.0, "pattern": None,
+                    "transfer": "dense"}
+        )
+
+
+class Predictions(BaseModel):
+    """Per-example outputs on the evaluation split, aligned by position; needed for paired tests."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    example_ids: list[str]
+    labels: list[float]
+    predictions: list[float]  # class index for classification, value for regression
+
+    @model_validator(mode="after")
+    def _aligned(self) -> Predictions:
+        if not (len(self.example_ids) == len(self.labels) == len(self.predictions)):
+            raise ValueError("example_ids, labels and predictions must have the same length")
+        return self
+
+
+class RunRecord(BaseModel):
+    """What one run produced. Written once, atomically, never modified."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: int = RECORD_SCHEMA_VERSION
+    run_id: str
+    status: RunStatus
+    spec: RunSpec
+    primary_metric: str = ""
+    metrics: dict[str, float] = Field(default_factory=dict)
+    # The trivial baseline's score on the same evaluation split (majority class / constant mean).
+    trivial_metrics: dict[str, float] = Field(default_factory=dict)
+    predictions: Predictions | None = None
+    achieved_sparsity: float | None = None
+    layer_sparsity: dict[str, float] = Field(default_factory=dict)
+    train_examples: int = 0
+    train_steps: int = 0
+    final_train_loss: float | None = None
+    timings_s: dict[str, float] = Field(default_factory=dict)
+    environment: dict[str, str] = Field(default_factory=dict)
+    error: str | None = None
+    created_at: str = ""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RunRecord:
+        if self.run_id != self.spec.run_id():
+            raise ValueError(f"run_id {self.run_id} does not match the hash of its spec ({self.spec.run_id()})")
+        if self.status == "completed" and (not self.primary_metric or self.primary_metric not in self.metrics):
+            raise ValueError("a completed run must report its primary metric")
+        if self.status == "failed" and not self.error:
+            raise ValueError("a failed run must say why (error)")
+        return self
+
+
+def record_path(results_dir: Path, run_id: str) -> Path:
+    return Path(results_dir) / "runs" / f"{run_id}.json"
+
+
+def write_record(results_dir: Path, record: RunRecord) -> Path:
+    """Write atomically (temp file + rename) so an interrupted run never leaves half a record."""
+    path = record_path(results_dir, record.run_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(record.model_dump_json(indent=1))
+    tmp.replace(path)
+    return path
+
+
+def read_record(path: Path) -> RunRecord:
+    try:
+        return RunRecord.model_validate_json(Path(path).read_text())
+    except ValueError as exc:
+        raise ValueError(f"{path}: not a valid run record: {exc}") from exc
+
+
+def load_records(results_dir: Path, include_failed: bool = False) -> list[RunRecord]:
+    """All records under ``<results_dir>/runs``, sorted by run id for determinism."""
+    runs = Path(results_dir) / "runs"
+    records = [read_record(p) for p in sorted(runs.glob("*.json"))] if runs.is_dir() else []
+    return [r for r in records if include_failed or r.status == "completed"]
