@@ -1,0 +1,249 @@
+"""The machine-readable statistics report: a versioned pydantic schema.
+
+``junkdna-bench report`` writes one ``StatsReport`` as JSON; submissions and the leaderboard read
+it back with ``read_report``. The schema is a contract: adding an optional field keeps
+``REPORT_SCHEMA_VERSION``; renaming, removing or changing the meaning of a field bumps it.
+
+Units: metric values (``dense``, ``sparse``, ``trivial``) are fractions as in the run records;
+gaps are in *points* (fraction x 100), percentages are percent, shares are fractions (1.0 = the
+sparse model keeps all of the dense model's gain over the trivial baseline). Numbers that cannot
+be computed (too few seeds, no predictions, zero denominators) are ``null``, never NaN.
+
+Every p-value is stored raw, with the corrected values keyed by the correction that produced
+them (``"holm"``: within one comparison family, i.e. one (model, method, method_params, transfer,
+variant) curve across its sparsities and patterns; ``"benjamini-hochberg"``: across the whole
+report). The decision rule that turns these numbers into decisions is documented in one place:
+``junkdna_bench.stats.decision``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+REPORT_SCHEMA_VERSION = 1
+
+Correction = Literal["holm", "benjamini-hochberg"]
+Alternative = Literal["two-sided", "greater", "less"]
+GapDecision = Literal["drop", "gain", "no-significant-change", "uninformative", "insufficient-seeds"]
+VerdictLabel = Literal["supported", "not supported", "inconclusive: need more seeds"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ReportSettings(_Strict):
+    """Everything that decides the report's numbers besides the records themselves."""
+
+    alpha: float = Field(0.05, gt=0.0, lt=1.0, description="significance level of every test")
+    margin_points: float = Field(1.0, ge=0.0, description="non-inferiority margin, in metric points")
+    n_boot: int = Field(2000, ge=100, description="bootstrap resamples per confidence interval")
+    n_permutations: int = Field(2000, ge=100, description="resamples per paired permutation test")
+    ci_level: float = Field(0.95, gt=0.0, lt=1.0)
+    aso_threshold: float = Field(
+        0.5, gt=0.0, le=0.5, description="eps_min below this counts as almost stochastic dominance"
+    )
+    min_seeds: int = Field(3, ge=1, description="fewer seeds than this draws an under-powered warning")
+    min_examples: int = Field(200, ge=1, description="fewer evaluation examples draws a warning")
+    seed: int = Field(0, description="seed of every resampling in the report")
+    family_correction: Literal["holm"] = "holm"
+    report_correction: Literal["benjamini-hochberg"] = "benjamini-hochberg"
+    family: str = "(model, method, method_params, transfer, variant) across sparsities and patterns"
+    reference_method: str = Field(
+        "magnitude", description="method whose verdict is the report's headline verdict"
+    )
+
+
+class Estimate(_Strict):
+    """A point estimate with its bootstrap confidence interval (``ci_level`` of the settings)."""
+
+    value: float | None
+    ci_low: float | None = None
+    ci_high: float | None = None
+
+
+class TestResult(_Strict):
+    """One hypothesis test: the raw p-value and, where a family applies, its corrected values."""
+
+    name: str  # "paired-t", "wilcoxon", "non-inferiority-t", "mcnemar-exact", "mcnemar-chi2", ...
+    alternative: Alternative = "two-sided"
+    statistic: float | None = None
+    p_value: float | None = None
+    corrected: dict[Correction, float] = Field(default_factory=dict)
+    note: str = ""
+
+
+class SeedGap(_Strict):
+    """One seed: the sparse run against its dense baseline on the same data subset."""
+
+    seed: int
+    dense_run_id: str
+    sparse_run_id: str
+    dense: float
+    sparse: float
+    trivial: float | None = None
+    n_examples: int | None = None  # None when the records carry no per-example predictions
+    gap_points: Estimate
+    gap_pct_of_dense: Estimate | None = None
+    kept_gain_share: Estimate | None = None
+    test: TestResult | None = None  # paired test over evaluation examples, within this seed
+    achieved_sparsity: float | None = None
+    train_steps: int = 0
+    dense_final_train_loss: float | None = None
+    sparse_final_train_loss: float | None = None
+
+
+class GapRow(_Strict):
+    """One (model, method, transfer, variant, sparsity/pattern) comparison across its seeds."""
+
+    model: str
+    method: str
+    method_params: dict[str, Any] = Field(default_factory=dict)
+    transfer: str
+    suite: str
+    task: str
+    variant: str
+    tier: str
+    sparsity: float
+    pattern: str | None = None
+    hyperparams: dict[str, Any] = Field(default_factory=dict)
+    metric: str
+    informative: bool
+    n_seeds: int
+    dense_mean: float
+    sparse_mean: float
+    gap_points: Estimate
+    gap_pct_of_dense: Estimate | None = None
+    kept_gain_share: Estimate | None = None
+    seeds: list[SeedGap]
+    t_test: TestResult | None = None  # paired t-test on per-seed gaps: the primary test
+    wilcoxon: TestResult | None = None
+    aso_eps_min: float | None = None  # eps_min(dense over sparse): small = dense dominates (a drop)
+    aso_eps_min_reverse: float | None = None  # eps_min(sparse over dense): small = a gain
+    non_inferiority: TestResult | None = None  # H1: gap > -margin (one-sided t-test)
+    non_inferior: bool = False
+    decision: GapDecision
+    warnings: list[str] = Field(default_factory=list)
+
+
+class VariantInformativeness(_Strict):
+    """Does the dense model beat the trivial baseline on this variant? If not, it says nothing."""
+
+    model: str
+    suite: str
+    task: str
+    variant: str
+    tier: str
+    hyperparams: dict[str, Any] = Field(default_factory=dict)
+    metric: str
+    n_seeds: int
+    dense_mean: float
+    trivial_mean: float | None
+    gain_points: Estimate  # dense - trivial
+    test: TestResult | None  # one-sided: dense > trivial
+    informative: bool
+    reason: str
+
+
+class CurvePoint(_Strict):
+    """The tier's mean gap at one sparsity, over its informative variants."""
+
+    sparsity: float
+    pattern: str | None = None
+    gap_points: float
+    kept_gain_share: float | None = None
+    n_variants: int
+    n_drops: int  # variants whose decision here is "drop"
+
+
+class TierHeadline(_Strict):
+    """Per (model, method, transfer, tier): how far can one prune before this tier notices?"""
+
+    model: str
+    method: str
+    method_params: dict[str, Any] = Field(default_factory=dict)
+    transfer: str
+    tier: str
+    variants: list[str]
+    informative_variants: list[str]
+    sparsities: list[float]
+    safe_sparsity: float | None  # 0.0: no tested sparsity is safe; None: no informative variant
+    safe_sparsity_by_variant: dict[str, float] = Field(default_factory=dict)
+    area_between_curves: Estimate | None = None  # points x sparsity; negative: sparse below dense
+    curve: list[CurvePoint] = Field(default_factory=list)
+    monotone: bool | None = None  # drop never shrinks by more than the margin as sparsity grows
+    monotonicity_violations: int = 0
+    n_significant_drops: int = 0
+    warnings: list[str] = Field(default_factory=list)
+
+
+class TrendTest(_Strict):
+    """Do harder tiers drop more? Blocks are sparsities, treatments are tiers (easy -> hard)."""
+
+    name: Literal["page", "sign"]
+    quantity: str = "lost share of the dense gain over trivial (1 - kept_gain_share)"
+    tiers: list[str]
+    sparsities: list[float]
+    matrix: list[list[float]]  # rows: sparsities; columns: tiers
+    statistic: float | None = None
+    p_value: float | None = None
+    min_attainable_p: float | None = None  # smallest p this design can produce
+
+
+class Verdict(_Strict):
+    """Plain-language Junk DNA verdict for one (model, method, transfer), with its numbers."""
+
+    model: str
+    method: str
+    method_params: dict[str, Any] = Field(default_factory=dict)
+    transfer: str
+    verdict: VerdictLabel
+    summary: str
+    trend: TrendTest | None = None
+    monotone_hardest_tier: bool | None = None
+    reasons: list[str] = Field(default_factory=list)
+
+
+class StatsReport(_Strict):
+    """The whole report."""
+
+    schema_version: int = REPORT_SCHEMA_VERSION
+    generated_at: str
+    tool_version: str
+    source: str  # results directory or MLflow experiment the records came from
+    n_records: int
+    settings: ReportSettings
+    tiers: list[str]  # easiest -> hardest
+    rows: list[GapRow]
+    informativeness: list[VariantInformativeness]
+    headlines: list[TierHeadline]
+    verdicts: list[Verdict]
+    verdict: Verdict | None = None  # the reference method's verdict
+    warnings: list[str] = Field(default_factory=list)
+
+
+def write_report(path: Path, report: StatsReport) -> Path:
+    """Write atomically (temp file + rename), like the run records."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(report.model_dump_json(indent=1))
+    tmp.replace(path)
+    return path
+
+
+def read_report(path: Path) -> StatsReport:
+    """Read and validate a report; a report of another schema version is refused, not guessed at."""
+    try:
+        report = StatsReport.model_validate_json(Path(path).read_text())
+    except ValueError as exc:
+        raise ValueError(f"{path}: not a valid statistics report: {exc}") from exc
+    if report.schema_version != REPORT_SCHEMA_VERSION:
+        raise ValueError(
+            f"{path}: report schema_version {report.schema_version}, this tool reads "
+            f"{REPORT_SCHEMA_VERSION}; regenerate it with `junkdna-bench report`"
+        )
+    return report
