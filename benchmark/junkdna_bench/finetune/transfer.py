@@ -1,0 +1,164 @@
+"""Transfer modes: what fine-tuning may do to the weights a pruning mask removed.
+
+- ``dense``: no mask; the baseline.
+- ``sparse``: the mask is fixed. Pruned weights are zeroed before training, their gradients are
+  zeroed before every optimizer step (so AdamW's moments stay zero there too), and they are
+  re-zeroed after every step, the last one included.
+- ``regrow``: pruned weights start at zero and then train like any other weight.
+- ``frozen``: the "true gem" control. The weights the mask would remove keep their pre-trained
+  values and are never updated (gradients masked, values restored after each step, which also
+  undoes decoupled weight decay); all other weights train.
+
+After training, ``verify`` checks the invariant of the mode and raises ``TransferViolation``:
+a run whose "sparse" model is not sparse must fail loudly, not report a flattering score.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Protocol
+
+import torch
+
+TRANSFER_MODES = ("dense", "sparse", "regrow", "frozen")
+
+
+class TransferViolation(RuntimeError):
+    """The weights after fine-tuning break the transfer mode's promise."""
+
+
+class Transfer(Protocol):
+    """The hooks the training loop calls, in this order."""
+
+    mode: str
+
+    def prepare(self) -> None: ...  # once, before the optimizer is built
+
+    def mask_gradients(self) -> None: ...  # after backward, before clipping and the optimizer step
+
+    def enforce(self) -> None: ...  # after every optimizer step
+
+    def verify(self, optimizer: torch.optim.Optimizer | None = None) -> None: ...  # once, at the end
+
+
+class _Masked:
+    """Shared bookkeeping: the masked parameters and where they are pruned, on the model's device."""
+
+    mode = ""
+
+    def __init__(self, model: torch.nn.Module, masks: Mapping[str, torch.Tensor]) -> None:
+        params = dict(model.named_parameters())
+        missing = sorted(set(masks) - set(params))
+        if missing:
+            raise ValueError(f"masks name parameters the model does not have: {missing[:5]}")
+        self.params = {name: params[name] for name in masks}
+        self.pruned: dict[str, torch.Tensor] = {}
+        for name, keep in masks.items():
+            if keep.shape != self.params[name].shape:
+                raise ValueError(
+                    f"mask {name}: shape {tuple(keep.shape)} != weight {tuple(self.params[name].shape)}"
+                )
+            self.pruned[name] = ~keep.to(device=self.params[name].device, dtype=torch.bool)
+
+    def prepare(self) -> None:
+        pass
+
+    def mask_gradients(self) -> None:
+        pass
+
+    def enforce(self) -> None:
+        pass
+
+    def verify(self, optimizer: torch.optim.Optimizer | None = None) -> None:
+        pass
+
+    def _zero_pruned(self) -> None:
+        with torch.no_grad():
+            for name, param in self.params.items():
+                param.masked_fill_(self.pruned[name], 0.0)
+
+    def _zero_pruned_gradients(self) -> None:
+        for name, param in self.params.items():
+            if param.grad is not None:
+                param.grad.masked_fill_(self.pruned[name], 0.0)
+
+    def _check_optimizer_state(self, optimizer: torch.optim.Optimizer | None) -> None:
+        if optimizer is None:
+            return
+        for name, param in self.params.items():
+            for key, value in optimizer.state.get(param, {}).items():
+                if torch.is_tensor(value) and value.shape == param.shape and value[self.pruned[name]].any():
+                    raise TransferViolation(
+                        f"{self.mode} transfer: optimizer state {key!r} of {name} is non-zero where pruned"
+                    )
+
+
+class DenseTransfer(_Masked):
+    mode = "dense"
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        super().__init__(model, {})
+
+
+class SparseTransfer(_Masked):
+    mode = "sparse"
+
+    def prepare(self) -> None:
+        self._zero_pruned()
+
+    def mask_gradients(self) -> None:
+        self._zero_pruned_gradients()
+
+    def enforce(self) -> None:
+        self._zero_pruned()
+
+    def verify(self, optimizer: torch.optim.Optimizer | None = None) -> None:
+        for name, param in self.params.items():
+            leaked = int(torch.count_nonzero(param.detach()[self.pruned[name]]))
+            if leaked:
+                raise TransferViolation(f"sparse transfer: {leaked} pruned weights of {name} are non-zero")
+        self._check_optimizer_state(optimizer)
+
+
+class RegrowTransfer(_Masked):
+    mode = "regrow"
+
+    def prepare(self) -> None:
+        self._zero_pruned()
+
+
+class FrozenTransfer(_Masked):
+    mode = "frozen"
+
+    def prepare(self) -> None:
+        self.frozen_values = {
+            name: param.detach()[self.pruned[name]].clone() for name, param in self.params.items()
+        }
+
+    def mask_gradients(self) -> None:
+        self._zero_pruned_gradients()
+
+    def enforce(self) -> None:
+        with torch.no_grad():
+            for name, param in self.params.items():
+                param[self.pruned[name]] = self.frozen_values[name]
+
+    def verify(self, optimizer: torch.optim.Optimizer | None = None) -> None:
+        for name, param in self.params.items():
+            now = param.detach()[self.pruned[name]]
+            changed = int(torch.count_nonzero(now != self.frozen_values[name]))
+            if changed:
+                raise TransferViolation(f"frozen transfer: {changed} frozen weights of {name} changed")
+        self._check_optimizer_state(optimizer)
+
+
+def make_transfer(mode: str, model: torch.nn.Module, masks: Mapping[str, torch.Tensor] | None) -> Transfer:
+    """The hooks for ``mode``; every mode but ``dense`` needs masks."""
+    if mode == "dense":
+        return DenseTransfer(model)
+    classes = {"sparse": SparseTransfer, "regrow": RegrowTransfer, "frozen": FrozenTransfer}
+    if mode not in classes:
+        raise ValueError(f"unknown transfer mode {mode!r}; choose one of {', '.join(TRANSFER_MODES)}")
+    if not masks:
+        raise ValueError(f"transfer mode {mode!r} needs pruning masks")
+    return classes[mode](model, masks)
