@@ -189,6 +189,7 @@ class TrendTest(_Strict):
     sparsities: list[float]
     matrix: list[list[float]]  # rows: sparsities; columns: tiers
     statistic: float | None = None
+    expected_statistic: float | None = None  # its mean under no trend: above it = harder tiers lose more
     p_value: float | None = None
     min_attainable_p: float | None = None  # smallest p this design can produce
 
