@@ -1,0 +1,22 @@
+"""Magnitude pruning: remove the weights of smallest absolute value, the hypothesis' "junk"."""
+
+from __future__ import annotations
+
+import torch
+
+from junkdna_bench.methods.base import PruneRequest, PruningMethod
+from junkdna_bench.methods.scored import SCOPE_PARAM, masks_from_scores
+
+
+def prune_magnitude(request: PruneRequest) -> dict[str, torch.Tensor]:
+    return masks_from_scores(request, lambda name: request.weights[name].detach(), torch.abs)
+
+
+METHOD = PruningMethod(
+    name="magnitude",
+    description="Prune the smallest |w|, per layer or with one global threshold (also N:M).",
+    prune=prune_magnitude,
+    params=(SCOPE_PARAM,),
+    accepts_pattern=True,
+    variants=({"scope": "layer"}, {"scope": "global"}),
+)

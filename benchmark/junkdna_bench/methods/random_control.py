@@ -1,0 +1,32 @@
+"""Random pruning, the control every method should beat: a seeded uniformly random mask."""
+
+from __future__ import annotations
+
+import zlib
+
+import torch
+
+from junkdna_bench.methods.base import PruneRequest, PruningMethod
+from junkdna_bench.methods.scored import SCOPE_PARAM, masks_from_scores
+
+
+def layer_scores(seed: int, name: str, shape: torch.Size) -> torch.Tensor:
+    """Uniform scores for one layer, reproducible from (seed, parameter name) alone, so a layer's
+    mask does not change when other layers join or leave the selection."""
+    generator = torch.Generator().manual_seed(zlib.crc32(f"{seed}:{name}".encode()))
+    return torch.rand(shape, generator=generator)
+
+
+def prune_random(request: PruneRequest) -> dict[str, torch.Tensor]:
+    return masks_from_scores(
+        request, lambda name: layer_scores(request.seed, name, request.weights[name].shape)
+    )
+
+
+METHOD = PruningMethod(
+    name="random",
+    description="Control: prune a seeded random subset, per layer or globally (also N:M).",
+    prune=prune_random,
+    params=(SCOPE_PARAM,),
+    accepts_pattern=True,
+)

@@ -1,0 +1,48 @@
+"""Shared masking for methods that score each weight on its own (magnitude and its controls).
+
+Such a method only says how to score; this module applies the requested comparison group: one
+threshold per layer, one global threshold over all selected weights, or an N:M pattern.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from junkdna_bench.methods.base import MethodParam, PruneRequest
+from junkdna_bench.methods.selection import (
+    ChunkTransform,
+    ScoreSource,
+    count_to_prune,
+    keep_nm,
+    layer_counts,
+    select_smallest,
+)
+
+SCOPE_PARAM = MethodParam(
+    "scope",
+    str,
+    "global",
+    "rank all selected weights together (global) or each layer on its own (layer); "
+    "ignored with an N:M pattern",
+    choices=("global", "layer"),
+)
+
+
+def masks_from_scores(
+    request: PruneRequest, source: ScoreSource, transform: ChunkTransform | None = None
+) -> dict[str, torch.Tensor]:
+    """Prune the lowest scores (``transform`` applied to ``source(name)``) in the requested groups."""
+    shapes = {name: weight.shape for name, weight in request.weights.items()}
+    if request.pattern is not None:
+        return {
+            name: keep_nm(transform(source(name)) if transform else source(name), request.pattern)
+            for name in shapes
+        }
+    if request.params.get("scope", "global") == "global":
+        total = sum(shape.numel() for shape in shapes.values())
+        return select_smallest(shapes, source, count_to_prune(request.sparsity, total), transform)
+    counts = layer_counts(request.sparsity, shapes)
+    return {
+        name: select_smallest({name: shape}, source, counts[name], transform)[name]
+        for name, shape in shapes.items()
+    }
