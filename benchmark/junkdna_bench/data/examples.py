@@ -1,0 +1,59 @@
+"""The data types every loader returns and every consumer (harness, statistics) reads."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+GLUE_DIR_VARIABLE = "JUNKDNA_GLUE_DIR"
+
+
+class DataError(ValueError):
+    """Data that exists but cannot be used as the card describes (bad column, unknown label...)."""
+
+
+class DataNotFoundError(DataError, FileNotFoundError):
+    """No source of a card's data is available; the message lists where it looked and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Example:
+    """One input (one text, or two for pairs) and its label.
+
+    ``label`` is an index into ``card.labels`` for classification, a float for regression.
+    ``domain`` names the part of a multi-domain task the example comes from (empty otherwise),
+    so a mixture can be evaluated per domain.
+    """
+
+    id: str
+    texts: tuple[str, ...]
+    label: int | float
+    domain: str = ""
+
+
+def _glue_dir_from_environment() -> Path | None:
+    value = os.environ.get(GLUE_DIR_VARIABLE)
+    return Path(value).expanduser() if value else None
+
+
+@dataclass
+class DataOptions:
+    """Where local data lives and how much of it a run uses.
+
+    The caps are applied after the data fraction, as seeded stratified subsamples; the eval cap
+    does not depend on the run seed, so every seed is scored on the same examples.
+    """
+
+    glue_dir: Path | None = field(default_factory=_glue_dir_from_environment)
+    max_train_examples: int | None = None
+    max_eval_examples: int | None = None
+
+
+@dataclass
+class VariantData:
+    """The training and evaluation examples of one task variant, and what was done to get them."""
+
+    train: list[Example]
+    eval: list[Example]
+    notes: list[str] = field(default_factory=list)

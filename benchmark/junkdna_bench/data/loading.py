@@ -1,0 +1,211 @@
+"""From a task variant to its train and eval examples.
+
+Steps, each deterministic: pick the first available source of every domain, read it, map its
+columns and label values onto the card's, clean and (if the source asks) de-duplicate the whole
+pool, carve a missing split with the card's fixed seed, then subsample the training split to
+the variant's data fraction with the *run* seed. The pool of each card is cached per process,
+because a suite listing reads the same file for every data fraction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from junkdna_bench.data.cleaning import dedupe, normalize_text
+from junkdna_bench.data.examples import DataError, DataNotFoundError, DataOptions, Example, VariantData
+from junkdna_bench.data.readers import RawSplit
+from junkdna_bench.data.sampling import carve, fraction_size, subsample
+from junkdna_bench.data.sources import SourceSplits, SourceUnavailable, read_source
+from junkdna_bench.data.specs import SourceSet, SourceSpec
+
+if TYPE_CHECKING:
+    from junkdna_bench.cards import TaskCard
+    from junkdna_bench.suites import TaskVariant
+
+# Eval caps must not depend on the run seed: every seed is scored on the same examples.
+EVAL_CAP_SEED = 0
+
+
+@dataclass(frozen=True)
+class Pool:
+    """A card's full train and eval examples before any data fraction is applied."""
+
+    train: tuple[Example, ...]
+    eval: tuple[Example, ...]
+    notes: tuple[str, ...]
+
+
+_pools: dict[tuple[str, str, str], Pool] = {}
+
+
+def load_pool(card: TaskCard, glue_dir: Path | None) -> Pool:
+    """All examples of a card, read once per process for a given card content and GLUE dir."""
+    key = (card.model_dump_json(), str(card.path), str(glue_dir))
+    if key not in _pools:
+        _pools[key] = _build_pool(card, glue_dir)
+    return _pools[key]
+
+
+def _build_pool(card: TaskCard, glue_dir: Path | None) -> Pool:
+    if card.task_type in ("multiple_choice", "extractive_qa"):
+        raise DataError(f"task {card.id!r}: loading {card.task_type} data is not supported yet")
+    train: list[Example] = []
+    evaluation: list[Example] = []
+    notes: list[str] = []
+    domains = card.domains or []
+    parts = [(d.name, d.source) for d in domains] if domains else [("", card.source)]
+    for domain, source_set in parts:
+        assert source_set is not None  # a validated card has a source or domains
+        part_train, part_eval, part_notes = _load_part(card, domain, source_set, glue_dir)
+        train.extend(part_train)
+        evaluation.extend(part_eval)
+        notes.extend(part_notes)
+    return Pool(tuple(train), tuple(evaluation), tuple(notes))
+
+
+def _choose_and_read(
+    card: TaskCard, source_set: SourceSet, glue_dir: Path | None
+) -> tuple[SourceSpec, SourceSplits]:
+    card_dir = card.path.parent if card.path else Path.cwd()
+    reasons: list[str] = []
+    for spec in source_set.alternatives():
+        try:
+            return spec, read_source(spec, glue_dir=glue_dir, card_dir=card_dir)
+        except SourceUnavailable as exc:
+            reasons.append(str(exc))
+    looked = "\n".join(f"  - {reason}" for reason in reasons)
+    raise DataNotFoundError(f"no data for task {card.id!r}; looked at:\n{looked}")
+
+
+def _load_part(
+    card: TaskCard, domain: str, source_set: SourceSet, glue_dir: Path | None
+) -> tuple[list[Example], list[Example], list[str]]:
+    spec, splits = _choose_and_read(card, source_set, glue_dir)
+    label = f"{card.id}" + (f" [{domain}]" if domain else "")
+    notes = [f"{label}: data from {splits.description}"]
+    converted: dict[str, list[Example] | None] = {}
+    for split_name, raw in (("train", splits.train), ("eval", splits.eval)):
+        if raw is None:
+            converted[split_name] = None
+            continue
+        notes.extend(raw.notes)
+        converted[split_name] = _to_examples(raw, card, spec, domain, notes)
+    train, evaluation = converted["train"], converted["eval"]
+    if spec.dedupe:
+        train, evaluation = _dedupe_pool(train, evaluation, label, notes)
+    regression = card.task_type == "regression"
+    carving = card.carving
+    if train is None and evaluation is None:
+        raise DataError(f"{label}: {splits.description} has neither a train nor an eval split")
+    if evaluation is None:
+        assert train is not None
+        train, evaluation = carve(train, carving.eval_fraction, carving.seed, regression)
+        notes.append(
+            f"{label}: no eval split in the source; carved {len(evaluation)} eval examples "
+            f"({carving.eval_fraction:.0%}, stratified, seed {carving.seed}) from the train split"
+        )
+    elif train is None:
+        train, evaluation = carve(evaluation, carving.eval_fraction, carving.seed, regression)
+        notes.append(
+            f"{label}: no train split in the source; split the eval split into {len(train)} train "
+            f"and {len(evaluation)} eval examples ({carving.eval_fraction:.0%} eval, stratified, "
+            f"seed {carving.seed})"
+        )
+    return train, evaluation, notes
+
+
+def _dedupe_pool(
+    train: list[Example] | None, evaluation: list[Example] | None, label: str, notes: list[str]
+) -> tuple[list[Example] | None, list[Example] | None]:
+    """De-duplicate train and eval together (train first), so eval never repeats a train text."""
+    train_ids = {e.id for e in train or []}
+    kept, report = dedupe([*(train or []), *(evaluation or [])])
+    notes.append(report.describe(label))
+    kept_train = [e for e in kept if e.id in train_ids] if train is not None else None
+    kept_eval = [e for e in kept if e.id not in train_ids] if evaluation is not None else None
+    return kept_train, kept_eval
+
+
+def _to_examples(
+    raw: RawSplit, card: TaskCard, spec: SourceSpec, domain: str, notes: list[str]
+) -> list[Example]:
+    """Map raw rows onto the card's columns and labels; unknown label values are an error."""
+    input_columns = [spec.source_column(c) for c in card.input_columns]
+    label_column = spec.source_column(card.label_column)
+    if raw.rows:
+        present = raw.rows[0][1].keys()
+        for wanted in [*input_columns, label_column]:
+            if wanted not in present:
+                raise DataError(
+                    f"{raw.origin}: no column {wanted!r} (has {', '.join(map(str, present))}); "
+                    "fix the card's "
+                    "input_columns/label_column or the source's 'columns' mapping"
+                )
+    prefix = f"{domain}:" if domain else ""
+    examples: list[Example] = []
+    dropped = empty = 0
+    for row_id, row in raw.rows:
+        raw_label = str(row[label_column]).strip()
+        if raw_label in spec.drop_labels:
+            dropped += 1
+            continue
+        texts = tuple(normalize_text(str(row[column] or "")) for column in input_columns)
+        if not all(texts):
+            empty += 1
+            continue
+        examples.append(
+            Example(f"{prefix}{row_id}", texts, _label_value(raw_label, card, spec, raw, row_id), domain)
+        )
+    if dropped:
+        notes.append(f"{raw.origin}: left out {dropped} row(s) labelled {', '.join(spec.drop_labels)}")
+    if empty:
+        notes.append(f"{raw.origin}: left out {empty} row(s) with an empty input text")
+    return examples
+
+
+def _label_value(raw_label: str, card: TaskCard, spec: SourceSpec, raw: RawSplit, row_id: str) -> int | float:
+    if card.labels is None:
+        try:
+            value = float(raw_label)
+        except ValueError:
+            raise DataError(f"{raw.origin} row {row_id}: target {raw_label!r} is not a number") from None
+        low, high = card.label_range or (float("-inf"), float("inf"))
+        if not low <= value <= high:
+            raise DataError(
+                f"{raw.origin} row {row_id}: target {value} is outside label_range [{low}, {high}]"
+            )
+        return value
+    name = spec.label_map.get(raw_label, raw_label) if spec.label_map is not None else raw_label
+    if name not in card.labels:
+        raise DataError(
+            f"{raw.origin} row {row_id}: label value {raw_label!r} is not one of the card's labels "
+            f"{card.labels}; "
+            "map it in the source's label_map or list it in drop_labels"
+        )
+    return card.labels.index(name)
+
+
+def load_variant_data(variant: TaskVariant, seed: int, options: DataOptions) -> VariantData:
+    """The variant's examples: its data fraction of train (seeded, stratified) and the fixed eval split."""
+    card = variant.card
+    pool = load_pool(card, options.glue_dir)
+    regression = card.task_type == "regression"
+    notes = list(pool.notes)
+    size = fraction_size(len(pool.train), variant.data_fraction)
+    if options.max_train_examples is not None and size > options.max_train_examples:
+        notes.append(f"training examples capped at {options.max_train_examples} (of {size})")
+        size = options.max_train_examples
+    train = subsample(pool.train, size, seed, regression)
+    evaluation = list(pool.eval)
+    if options.max_eval_examples is not None and len(evaluation) > options.max_eval_examples:
+        notes.append(
+            f"eval examples capped at {options.max_eval_examples} (of {len(evaluation)}), same for every seed"
+        )
+        evaluation = subsample(evaluation, options.max_eval_examples, EVAL_CAP_SEED, regression)
+    notes.append(
+        f"train: {len(train)} of {len(pool.train)} examples (data fraction {variant.data_fraction:g}, "
+        f"stratified, seed {seed}); eval: {len(evaluation)} examples"
+    )
+    return VariantData(train=train, eval=evaluation, notes=notes)

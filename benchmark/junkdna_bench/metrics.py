@@ -1,0 +1,169 @@
+"""Task metrics, computed offline with scikit-learn and scipy, and the chance-level baseline.
+
+Values are fractions (accuracy 0.83, not 83). Classification labels and predictions are class
+indices (floats that hold integers are accepted, as records store them as floats).
+
+A card may also name a Hugging Face ``evaluate`` metric as ``"evaluate:<module>[#<key>]"``:
+``<module>`` is a local metric script or folder (works offline) or a hub id (needs the hub),
+``<key>`` picks one value of the dict the module returns (optional when it returns one value).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+from scipy import stats
+from sklearn.metrics import accuracy_score, f1_score, matthews_corrcoef
+
+EVALUATE_PREFIX = "evaluate:"
+
+CLASSIFICATION_METRICS = frozenset({"accuracy", "f1", "f1_macro", "mcc"})
+REGRESSION_METRICS = frozenset({"pearson", "spearman"})
+BUILTIN_METRICS = CLASSIFICATION_METRICS | REGRESSION_METRICS
+
+
+class MetricError(ValueError):
+    """An unknown metric name, or an ``evaluate`` metric that cannot be loaded or read."""
+
+
+def _as_classes(values: Sequence[float]) -> np.ndarray:
+    array = np.asarray(values, dtype=float)
+    if array.size and not np.all(np.isfinite(array) & (array == np.round(array))):
+        raise MetricError("classification labels and predictions must be class indices (whole numbers)")
+    return array.astype(int)
+
+
+def _correlation(kind: Callable, labels: Sequence[float], predictions: Sequence[float]) -> float:
+    """Pearson/Spearman; a constant input has no association, so it scores 0 rather than NaN."""
+    y, p = np.asarray(labels, dtype=float), np.asarray(predictions, dtype=float)
+    if len(y) < 2 or np.ptp(y) == 0 or np.ptp(p) == 0:
+        return 0.0
+    return float(kind(y, p)[0])
+
+
+def _accuracy(labels: Sequence[float], predictions: Sequence[float]) -> float:
+    return float(accuracy_score(_as_classes(labels), _as_classes(predictions)))
+
+
+def _f1_binary(labels: Sequence[float], predictions: Sequence[float]) -> float:
+    return float(
+        f1_score(
+            _as_classes(labels), _as_classes(predictions), pos_label=1, average="binary", zero_division=0.0
+        )
+    )
+
+
+def _f1_macro(labels: Sequence[float], predictions: Sequence[float]) -> float:
+    return float(f1_score(_as_classes(labels), _as_classes(predictions), average="macro", zero_division=0.0))
+
+
+def _mcc(labels: Sequence[float], predictions: Sequence[float]) -> float:
+    return float(matthews_corrcoef(_as_classes(labels), _as_classes(predictions)))
+
+
+_BUILTINS: dict[str, Callable[[Sequence[float], Sequence[float]], float]] = {
+    "accuracy": _accuracy,
+    "f1": _f1_binary,
+    "f1_macro": _f1_macro,
+    "mcc": _mcc,
+    "pearson": lambda y, p: _correlation(stats.pearsonr, y, p),
+    "spearman": lambda y, p: _correlation(stats.spearmanr, y, p),
+}
+
+
+def is_known_metric(name: str) -> bool:
+    return name in _BUILTINS or (name.startswith(EVALUATE_PREFIX) and len(name) > len(EVALUATE_PREFIX))
+
+
+def split_evaluate_name(name: str) -> tuple[str, str | None]:
+    """``"evaluate:path/to/metric.py#key"`` -> ``("path/to/metric.py", "key")``."""
+    module, _, key = name[len(EVALUATE_PREFIX) :].partition("#")
+    return module, key or None
+
+
+def _plain_numbers(values: Sequence[float]) -> list[int] | list[float]:
+    floats = [float(v) for v in values]
+    return [int(v) for v in floats] if all(v.is_integer() for v in floats) else floats
+
+
+def _evaluate_metric(name: str, labels: Sequence[float], predictions: Sequence[float]) -> float:
+    try:
+        import evaluate
+    except ImportError as exc:
+        raise MetricError(
+            f"metric {name!r} needs the 'evaluate' package: pip install 'junkdna-bench[hub]'"
+        ) from exc
+    module, key = split_evaluate_name(name)
+    if not Path(module).exists():
+        from junkdna_bench.hub import prepare_hub_access
+
+        prepare_hub_access()  # an unreachable hub then fails at once instead of after a time-out
+    try:
+        metric = evaluate.load(module)
+    except Exception as exc:  # evaluate raises many kinds; all mean "cannot load"
+        raise MetricError(
+            f"metric {name!r}: cannot load evaluate module {module!r} ({exc}); give a local metric "
+            "script path, or make the hub reachable"
+        ) from exc
+    result = metric.compute(predictions=_plain_numbers(predictions), references=_plain_numbers(labels))
+    if not result:
+        raise MetricError(f"metric {name!r}: evaluate module {module!r} returned no value")
+    if key is None:
+        if len(result) != 1:
+            raise MetricError(
+                f"metric {name!r} returns several values ({', '.join(result)}); pick one with '#<key>'"
+            )
+        key = next(iter(result))
+    if key not in result:
+        raise MetricError(f"metric {name!r}: no value {key!r} in the result (has {', '.join(result)})")
+    return float(result[key])
+
+
+def compute_metrics(
+    names: list[str], labels: Sequence[float], predictions: Sequence[float]
+) -> dict[str, float]:
+    """Every named metric of ``predictions`` against ``labels``, as fractions."""
+    if len(labels) != len(predictions):
+        raise MetricError(f"{len(labels)} labels but {len(predictions)} predictions")
+    if len(labels) == 0:
+        raise MetricError("no examples to score")
+    scores: dict[str, float] = {}
+    for name in names:
+        if name in _BUILTINS:
+            scores[name] = _BUILTINS[name](labels, predictions)
+        elif name.startswith(EVALUATE_PREFIX):
+            scores[name] = _evaluate_metric(name, labels, predictions)
+        else:
+            raise MetricError(
+                f"unknown metric {name!r}; known: {', '.join(sorted(_BUILTINS))} or 'evaluate:<module>'"
+            )
+    return scores
+
+
+def compute_metrics_by_domain(
+    names: list[str], labels: Sequence[float], predictions: Sequence[float], domains: Sequence[str]
+) -> dict[str, dict[str, float]]:
+    """Metrics per domain of a multi-domain task (domains in first-seen order)."""
+    if len(domains) != len(labels):
+        raise MetricError(f"{len(labels)} labels but {len(domains)} domain names")
+    by_domain: dict[str, dict[str, float]] = {}
+    for domain in dict.fromkeys(domains):
+        rows = [i for i, d in enumerate(domains) if d == domain]
+        by_domain[domain] = compute_metrics(names, [labels[i] for i in rows], [predictions[i] for i in rows])
+    return by_domain
+
+
+def trivial_predictions(task_type: str, train_labels: Sequence[float], n_eval: int) -> list[float]:
+    """The chance-level predictor: majority train class (ties: lowest index), or the train mean."""
+    if not train_labels:
+        raise MetricError("no training labels to derive the trivial baseline from")
+    if task_type == "regression":
+        value = math.fsum(float(v) for v in train_labels) / len(train_labels)
+    else:
+        counts = Counter(int(v) for v in _as_classes(train_labels))
+        value = float(min(counts, key=lambda c: (-counts[c], c)))
+    return [value] * n_eval

@@ -1,0 +1,349 @@
+"""Suites: task cards expanded into variants (card x data fraction x ...) and sorted into tiers.
+
+A suite is a YAML file under ``<tasks dir>/suites/`` (see :mod:`junkdna_bench.cards` for how
+the tasks directory is found). It lists cards with their difficulty knobs (data fractions, and
+for multiple-choice or retrieval tasks option counts and context lengths) and declares tiers,
+ordered easiest to hardest. Each tier holds rules over the variant's facts: the card's computed
+difficulty, the data fraction, the number of domains mixed, option count, context length, and
+the task id. A rule matches when all its conditions hold; a tier matches when any of its rules
+does. Every variant must match exactly one tier, which is checked when the suite loads, and the
+matching rule becomes the variant's ``why``: so ``--tier hard`` is explainable.
+
+Built-in suites (``glue``, ``starter``) live in the registry ``suites``; third-party packages add
+suites through the entry-point group ``junkdna_bench.suites`` (a Suite, a zero-argument factory,
+or a path to a suite YAML).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from junkdna_bench.cards import CardError, TaskCard, card_error_from, load_card, load_yaml_mapping, tasks_dir
+from junkdna_bench.registry import Registry
+
+BUILTIN_SUITES = {
+    "glue": "the eight GLUE tasks at the paper's data fractions, tiered by human-model gap and data",
+    "starter": "offline default from PyPI-shipped data (tweets, BBC News), tiered by task and data",
+}
+FACT_LABELS = {
+    "difficulty": "difficulty",
+    "data_fraction": "data fraction",
+    "domains": "domains mixed",
+    "option_count": "option count",
+    "context_length": "context length",
+}
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Range(_Spec):
+    """Bounds on one numeric fact; all given bounds must hold."""
+
+    gt: float | None = None
+    ge: float | None = None
+    lt: float | None = None
+    le: float | None = None
+
+    @model_validator(mode="after")
+    def _some_bound(self) -> Range:
+        if all(bound is None for bound in (self.gt, self.ge, self.lt, self.le)):
+            raise ValueError("give at least one bound: gt, ge, lt or le")
+        return self
+
+    def failures(self, value: float) -> list[str]:
+        checks = (
+            ("gt", ">", lambda b: value > b),
+            ("ge", "≥", lambda b: value >= b),
+            ("lt", "<", lambda b: value < b),
+            ("le", "≤", lambda b: value <= b),
+        )
+        return [
+            f"{symbol} {getattr(self, name):g}"
+            for name, symbol, holds in checks
+            if getattr(self, name) is not None and not holds(getattr(self, name))
+        ]
+
+    def describe(self) -> str:
+        bounds = (("gt", ">"), ("ge", "≥"), ("lt", "<"), ("le", "≤"))
+        return " and ".join(
+            f"{symbol} {getattr(self, name):g}" for name, symbol in bounds if getattr(self, name) is not None
+        )
+
+
+class Rule(_Spec):
+    """A conjunction of conditions on a variant's facts."""
+
+    difficulty: Range | None = None
+    data_fraction: Range | None = None
+    domains: Range | None = None
+    option_count: Range | None = None
+    context_length: Range | None = None
+    tasks: list[str] | None = Field(default=None, description="the rule applies to these card ids only")
+
+    @model_validator(mode="after")
+    def _some_condition(self) -> Rule:
+        if all(getattr(self, name) is None for name in Rule.model_fields):
+            raise ValueError("a rule needs at least one condition")
+        return self
+
+    def explain(self, facts: dict[str, Any], details: dict[str, str]) -> str | None:
+        """Why the facts satisfy this rule, or None when they do not."""
+        reasons: list[str] = []
+        if self.tasks is not None:
+            if facts["task"] not in self.tasks:
+                return None
+            listed = self.tasks[0] if len(self.tasks) == 1 else f"one of {', '.join(self.tasks)}"
+            reasons.append(f"task is {listed}")
+        for name, label in FACT_LABELS.items():
+            bounds: Range | None = getattr(self, name)
+            if bounds is None:
+                continue
+            value = facts.get(name)
+            if value is None or bounds.failures(value):
+                return None
+            reasons.append(f"{label} {details.get(name, f'{value:g}')} {bounds.describe()}")
+        return "; ".join(reasons)
+
+
+class TierSpec(_Spec):
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    description: str = ""
+    rules: list[Rule] = Field(min_length=1, description="the tier holds a variant when any rule matches")
+
+
+class SuiteTask(_Spec):
+    card: str = Field(description="a card id from the tasks directory, or a path to a card YAML")
+    data_fractions: list[float] | None = Field(default=None, description="overrides the suite's list")
+    option_counts: list[int] | None = None
+    context_lengths: list[int] | None = None
+
+
+class SuiteSpec(_Spec):
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    description: str = ""
+    tiers: list[TierSpec] = Field(min_length=1, description="ordered from easiest to hardest")
+    data_fractions: list[float] = Field(default=[1.0], min_length=1)
+    tasks: list[SuiteTask] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SuiteSpec:
+        names = [tier.name for tier in self.tiers]
+        if len(set(names)) != len(names):
+            raise ValueError(f"tier names must be distinct: {names}")
+        for fractions in [self.data_fractions, *(t.data_fractions or [] for t in self.tasks)]:
+            if any(not 0.0 < f <= 1.0 for f in fractions):
+                raise ValueError(f"data fractions must lie in (0, 1]: {fractions}")
+        return self
+
+
+@dataclass(frozen=True)
+class TaskVariant:
+    """One card under one setting of its difficulty knobs, placed in exactly one tier."""
+
+    id: str
+    card: TaskCard
+    tier: str
+    data_fraction: float
+    difficulty: float | None
+    knobs: dict[str, Any] = field(default_factory=dict)
+    why: str = ""
+
+    @property
+    def task(self) -> str:
+        return self.card.id
+
+
+def variant_id(card_id: str, knobs: dict[str, Any]) -> str:
+    """``sst2@frac=0.25``; further knobs follow as ``,options=4``."""
+    short = {"data_fraction": "frac", "option_count": "options", "context_length": "context"}
+    parts = [f"{short[k]}={v:g}" for k, v in knobs.items() if k in short and v is not None]
+    return f"{card_id}@{','.join(parts)}"
+
+
+def _difficulty_detail(card: TaskCard) -> str:
+    human, model = card.human_baseline, card.model_baseline
+    if card.difficulty is None or human is None or model is None:
+        return ""
+    return (
+        f"(human {human.value:g} - model {model.value:g}) / {human.value:g} = {card.difficulty:.3f} "
+        f"({human.metric})"
+    )
+
+
+class Suite:
+    """A loaded suite: its cards, tiers (names, easiest first) and variants."""
+
+    def __init__(self, spec: SuiteSpec, cards: dict[str, TaskCard], path: Path | None = None) -> None:
+        self.spec = spec
+        self.name = spec.name
+        self.description = spec.description
+        self.tiers: list[str] = [tier.name for tier in spec.tiers]
+        self.cards = cards
+        self.path = path
+        self.variants()  # place every variant now: a suite that cannot is rejected at load time
+
+    def variants(self) -> list[TaskVariant]:
+        return list(self._variants)
+
+    def variants_in(self, tier: str) -> list[TaskVariant]:
+        if tier not in self.tiers:
+            raise KeyError(f"suite {self.name!r} has no tier {tier!r}; tiers: {', '.join(self.tiers)}")
+        return [v for v in self._variants if v.tier == tier]
+
+    def variant(self, variant_id: str) -> TaskVariant:
+        for candidate in self._variants:
+            if candidate.id == variant_id:
+                return candidate
+        raise KeyError(f"suite {self.name!r} has no variant {variant_id!r}")
+
+    @cached_property
+    def _variants(self) -> list[TaskVariant]:
+        variants: list[TaskVariant] = []
+        seen: set[str] = set()
+        for index, task in enumerate(self.spec.tasks):
+            card = self.cards[task.card]
+            for knobs in self._knob_settings(task):
+                facts = {
+                    **knobs,
+                    "task": card.id,
+                    "difficulty": card.difficulty,
+                    "domains": max(1, len(card.domain_names)),
+                }
+                tier, why = self._place(facts, card, f"tasks.{index}")
+                vid = variant_id(card.id, knobs)
+                if vid in seen:
+                    raise self._error(f"tasks.{index}", f"variant {vid!r} appears twice")
+                seen.add(vid)
+                variants.append(
+                    TaskVariant(
+                        vid,
+                        card,
+                        tier,
+                        knobs["data_fraction"],
+                        card.difficulty,
+                        {**knobs, "domains": card.domain_names or None},
+                        why,
+                    )
+                )
+        return variants
+
+    def _knob_settings(self, task: SuiteTask) -> list[dict[str, Any]]:
+        fractions = task.data_fractions or self.spec.data_fractions
+        options: list[int | None] = list(task.option_counts or [None])
+        contexts: list[int | None] = list(task.context_lengths or [None])
+        return [
+            {"data_fraction": f, "option_count": o, "context_length": c}
+            for f, o, c in itertools.product(fractions, options, contexts)
+        ]
+
+    def _place(self, facts: dict[str, Any], card: TaskCard, where: str) -> tuple[str, str]:
+        details = {"difficulty": _difficulty_detail(card)}
+        matches = []
+        for tier in self.spec.tiers:
+            for rule in tier.rules:
+                reason = rule.explain(facts, details)
+                if reason is not None:
+                    matches.append((tier.name, reason))
+                    break
+        shown = {k: v for k, v in facts.items() if v is not None}
+        if not matches:
+            raise self._error(
+                where, f"variant of {card.id} with {shown} matches no tier; add a rule that covers it"
+            )
+        if len(matches) > 1:
+            tiers = ", ".join(name for name, _ in matches)
+            raise self._error(
+                where,
+                f"variant of {card.id} with {shown} matches several tiers ({tiers}); "
+                "make the tier rules exclusive",
+            )
+        return matches[0]
+
+    def _error(self, field: str, reason: str) -> CardError:
+        return CardError(self.path or f"suite {self.name}", field, reason)
+
+
+def _card_directory(suite_path: Path) -> Path:
+    """Card ids resolve against the tasks folder that holds ``suites/``, else the tasks directory."""
+    if suite_path.parent.name == "suites" and any(suite_path.parent.parent.glob("*.yaml")):
+        return suite_path.parent.parent
+    return tasks_dir()
+
+
+def load_suite_file(path: Path | str) -> Suite:
+    path = Path(path)
+    data = load_yaml_mapping(path)
+    try:
+        spec = SuiteSpec.model_validate(data)
+    except ValidationError as exc:
+        raise card_error_from(path, exc, SuiteSpec) from None
+    cards: dict[str, TaskCard] = {}
+    directory = _card_directory(path)
+    for index, task in enumerate(spec.tasks):
+        reference = task.card
+        try:
+            if reference.endswith((".yaml", ".yml")):
+                cards[reference] = load_card(path.parent / reference)
+            else:
+                cards[reference] = load_card(reference, directory)
+        except KeyError as exc:
+            raise CardError(path, f"tasks.{index}.card", str(exc)) from None
+        card = cards[reference]
+        if (task.option_counts or task.context_lengths) and card.task_type not in (
+            "multiple_choice",
+            "extractive_qa",
+        ):
+            raise CardError(
+                path,
+                f"tasks.{index}",
+                f"option counts and context lengths need a multiple-choice or "
+                f"QA card; {card.id} is {card.task_type}",
+            )
+    known = {card.id for card in cards.values()}
+    for t, tier in enumerate(spec.tiers):
+        for r, rule in enumerate(tier.rules):
+            unknown = sorted(set(rule.tasks or []) - known)
+            if unknown:
+                raise CardError(path, f"tiers.{t}.rules.{r}.tasks", f"{unknown} are not tasks of this suite")
+    return Suite(spec, cards, path.resolve())
+
+
+SuiteTarget = Suite | Callable[[], Suite] | str | Path
+suites: Registry[SuiteTarget] = Registry("suite", entry_point_group="junkdna_bench.suites")
+
+
+def _builtin_loader(name: str) -> Callable[[], Suite]:
+    def load() -> Suite:
+        return load_suite_file(tasks_dir() / "suites" / f"{name}.yaml")
+
+    load.__doc__ = BUILTIN_SUITES[name]
+    return load
+
+
+for _name, _description in BUILTIN_SUITES.items():
+    suites.register(_name, _builtin_loader(_name), description=_description)
+
+
+def load_suite(name_or_path: str | Path) -> Suite:
+    """A registered suite by name, or a suite YAML by path."""
+    candidate = Path(name_or_path)
+    if candidate.suffix in {".yaml", ".yml"} or candidate.is_file():
+        return load_suite_file(candidate)
+    target = suites.get(str(name_or_path))
+    if isinstance(target, Suite):
+        return target
+    if isinstance(target, (str, Path)):
+        return load_suite_file(target)
+    suite = target()
+    if not isinstance(suite, Suite):
+        raise TypeError(f"suite entry {name_or_path!r} produced a {type(suite).__name__}, not a Suite")
+    return suite
