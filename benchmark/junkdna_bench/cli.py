@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from junkdna_bench import __version__
+from junkdna_bench.commands import catalog as catalog_commands
 from junkdna_bench.commands import models as models_commands
 
 app = typer.Typer(
@@ -14,6 +15,8 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 app.add_typer(models_commands.app, name="models")
+app.add_typer(catalog_commands.tasks_app, name="tasks")
+app.add_typer(catalog_commands.suites_app, name="suites")
 
 
 def _print_version(value: bool) -> None:
