@@ -1,0 +1,116 @@
+"""Run records -> ``StatsReport``: pairing, informativeness, gap rows, corrections, headlines, verdicts."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime
+
+from junkdna_bench import __version__
+from junkdna_bench.records import RunRecord
+from junkdna_bench.stats.corrections import benjamini_hochberg, holm
+from junkdna_bench.stats.headlines import build_verdicts
+from junkdna_bench.stats.informativeness import assess_baseline
+from junkdna_bench.stats.pairing import FamilyKey, pair_records
+from junkdna_bench.stats.replicates import ReplicatePool
+from junkdna_bench.stats.report_schema import Correction, ReportSettings, StatsReport, TestResult, Verdict
+from junkdna_bench.stats.rows import RowDraft, draft_row, finish_row
+
+CONVENTIONAL_TIER_ORDER = ("easy", "medium", "hard")
+
+
+def tier_order(records: list[RunRecord], explicit: list[str] | None = None) -> list[str]:
+    """Tiers easiest first: as given, else as the records' suites define them, else easy/medium/hard."""
+    present = {r.spec.tier for r in records}
+    ordered: list[str] = list(explicit or [])
+    if not ordered:
+        ordered = _suite_tiers({r.spec.suite for r in records})
+    ordered += [t for t in CONVENTIONAL_TIER_ORDER if t not in ordered]
+    ordered = [t for t in ordered if t in present]
+    return ordered + sorted(present - set(ordered))
+
+
+def _suite_tiers(suite_names: set[str]) -> list[str]:
+    try:
+        from junkdna_bench.suites import load_suite
+    except ImportError:
+        return []
+    tiers: list[str] = []
+    for name in sorted(suite_names):
+        try:
+            suite_tiers = load_suite(name).tiers
+        except (LookupError, ValueError, OSError):  # a suite only the harness's machine knows
+            continue
+        tiers += [t for t in suite_tiers if t not in tiers]
+    return tiers
+
+
+def _set_corrected(tests: list[TestResult | None], correction: Correction, adjust) -> None:
+    present = [t for t in tests if t is not None and t.p_value is not None]
+    for test, adjusted in zip(present, adjust([t.p_value for t in present]), strict=True):
+        test.corrected[correction] = adjusted
+
+
+def correct(drafts: list[RowDraft]) -> None:
+    """Holm within each family (informative rows), Benjamini-Hochberg across the report; in place."""
+    families: dict[FamilyKey, list[RowDraft]] = defaultdict(list)
+    for draft in drafts:
+        if draft.informative:
+            families[draft.comparison.family].append(draft)
+    for members in families.values():
+        _set_corrected([d.t_test for d in members], "holm", holm)
+        _set_corrected([d.non_inferiority for d in members], "holm", holm)
+    _set_corrected([d.t_test for d in drafts if d.informative], "benjamini-hochberg", benjamini_hochberg)
+
+
+def _headline_verdict(verdicts: list[Verdict], reference_method: str) -> Verdict | None:
+    candidates = [v for v in verdicts if v.method == reference_method]
+    preferred = [v for v in candidates if v.transfer == "sparse"]
+    return (preferred or candidates or [None])[0]
+
+
+def build_report(
+    records: list[RunRecord], settings: ReportSettings, tiers: list[str] | None = None, source: str = ""
+) -> StatsReport:
+    """The whole statistics report of a set of run records."""
+    pairing = pair_records(records)
+    pool = ReplicatePool(settings.n_boot, settings.seed)
+    informativeness = {
+        key: assess_baseline(key, runs, pool, settings) for key, runs in pairing.baselines.items()
+    }
+    warnings = list(pairing.warnings)
+    drafts: list[RowDraft] = []
+    for comparison in pairing.comparisons:
+        draft = draft_row(comparison, informativeness[comparison.family.baseline].informative, pool, settings)
+        if draft is None:
+            warnings.append(
+                f"{comparison.family.method} at sparsity {comparison.sparsity:g} on "
+                f"{comparison.family.baseline.variant}: no usable seed; left out"
+            )
+        else:
+            drafts.append(draft)
+    correct(drafts)
+    rows = [finish_row(d, settings) for d in drafts]
+    ordered_tiers = tier_order(records, tiers)
+    headlines, verdicts = build_verdicts(rows, [d.replicates for d in drafts], ordered_tiers, settings)
+    uninformative = sorted(i.variant for i in informativeness.values() if not i.informative)
+    if uninformative:
+        warnings.append(f"uninformative variants, kept out of verdicts: {', '.join(uninformative)}")
+    under_powered = sum(any(w.startswith("under-powered") for w in r.warnings) for r in rows)
+    if under_powered:
+        warnings.append(f"{under_powered} of {len(rows)} comparisons are under-powered (see their warnings)")
+    if not rows:
+        warnings.append("no sparse run could be paired with a dense baseline: nothing to compare")
+    return StatsReport(
+        generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        tool_version=__version__,
+        source=source,
+        n_records=len(records),
+        settings=settings,
+        tiers=ordered_tiers,
+        rows=rows,
+        informativeness=sorted(informativeness.values(), key=lambda i: (i.model, i.variant)),
+        headlines=headlines,
+        verdicts=verdicts,
+        verdict=_headline_verdict(verdicts, settings.reference_method),
+        warnings=warnings,
+    )

@@ -1,0 +1,264 @@
+"""From gap rows to headlines: curves per variant, tier headlines, the trend table and the verdict.
+
+Every decision here is one of the rules of ``decision`` (safe sparsity, monotonicity, verdict);
+this module only gathers the numbers those rules look at and writes them up.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+
+from junkdna_bench.stats.bootstrap import percentile_interval
+from junkdna_bench.stats.decision import VerdictEvidence, monotonicity_violations, safe_sparsity, verdict
+from junkdna_bench.stats.report_schema import (
+    CurvePoint,
+    Estimate,
+    GapRow,
+    ReportSettings,
+    TierHeadline,
+    Verdict,
+)
+from junkdna_bench.stats.trend import trend_test
+
+ConfigKey = tuple[str, str, str, str]  # model, method, method params (canonical JSON), transfer
+
+
+def config_key(row: GapRow) -> ConfigKey:
+    return (row.model, row.method, json.dumps(row.method_params, sort_keys=True), row.transfer)
+
+
+def _area(sparsities: list[float], values: np.ndarray) -> np.ndarray:
+    """Signed area between the sparse curve and the dense one (gap 0 at sparsity 0), trapezoid rule."""
+    x = np.concatenate([[0.0], sparsities])
+    y = np.concatenate([np.zeros((1, *values.shape[1:])), values])
+    return np.trapezoid(y, x, axis=0)
+
+
+@dataclass
+class VariantCurve:
+    """One configuration's curve on one variant; points at one sparsity (several patterns) are averaged."""
+
+    variant: str
+    tier: str
+    informative: bool
+    rows: list[GapRow]
+    sparsities: list[float]
+    gap: np.ndarray  # mean gap (points) per sparsity
+    lost_share: np.ndarray  # 1 - kept_gain_share per sparsity (NaN where undefined)
+    area: float
+    area_replicates: np.ndarray | None
+    safe: float
+    violations: int
+
+    @classmethod
+    def build(cls, rows: list[GapRow], replicates: list[np.ndarray | None], margin: float) -> VariantCurve:
+        sparsities = sorted({r.sparsity for r in rows})
+        at = {s: [i for i, r in enumerate(rows) if r.sparsity == s] for s in sparsities}
+        gap = np.array([np.mean([rows[i].gap_points.value for i in at[s]]) for s in sparsities])
+        lost = np.array(
+            [
+                np.mean(
+                    [
+                        1.0 - rows[i].kept_gain_share.value if rows[i].kept_gain_share else np.nan
+                        for i in at[s]
+                    ]
+                )
+                for s in sparsities
+            ]
+        )
+        same_seeds = len({tuple(g.seed for g in r.seeds) for r in rows}) == 1
+        area_replicates = None
+        if same_seeds and all(rep is not None for rep in replicates):
+            per_sparsity = np.stack(
+                [
+                    np.mean([100.0 * (replicates[i][:, 1] - replicates[i][:, 0]) for i in at[s]], axis=0)
+                    for s in sparsities
+                ]
+            )
+            area_replicates = _area(sparsities, per_sparsity)
+        return cls(
+            variant=rows[0].variant,
+            tier=rows[0].tier,
+            informative=rows[0].informative,
+            rows=rows,
+            sparsities=sparsities,
+            gap=gap,
+            lost_share=lost,
+            area=float(_area(sparsities, gap)),
+            area_replicates=area_replicates,
+            safe=safe_sparsity([(r.sparsity, r.non_inferior) for r in rows]),
+            violations=monotonicity_violations(list(zip(sparsities, gap, strict=True)), margin),
+        )
+
+    @property
+    def drops(self) -> int:
+        return sum(r.decision == "drop" for r in self.rows)
+
+
+def _curve_points(curves: list[VariantCurve]) -> list[CurvePoint]:
+    points = []
+    for sparsity in sorted({s for c in curves for s in c.sparsities}):
+        present = [c for c in curves if sparsity in c.sparsities]
+        index = [c.sparsities.index(sparsity) for c in present]
+        lost = [c.lost_share[i] for c, i in zip(present, index, strict=True)]
+        patterns = {r.pattern for c in present for r in c.rows if r.sparsity == sparsity}
+        points.append(
+            CurvePoint(
+                sparsity=sparsity,
+                pattern=patterns.pop() if len(patterns) == 1 else None,
+                gap_points=float(np.mean([c.gap[i] for c, i in zip(present, index, strict=True)])),
+                kept_gain_share=float(1.0 - np.mean(lost)) if np.all(np.isfinite(lost)) else None,
+                n_variants=len(present),
+                n_drops=sum(r.decision == "drop" for c in present for r in c.rows if r.sparsity == sparsity),
+            )
+        )
+    return points
+
+
+def tier_headline(
+    key: ConfigKey, tier: str, curves: list[VariantCurve], settings: ReportSettings
+) -> TierHeadline:
+    informative = [c for c in curves if c.informative]
+    warnings = [
+        f"{c.variant} is uninformative (dense does not beat trivial): left out"
+        for c in curves
+        if not c.informative
+    ]
+    area = None
+    if informative:
+        reps = [c.area_replicates for c in informative]
+        mean_reps = np.mean(reps, axis=0) if all(r is not None for r in reps) else None
+        low, high = (
+            percentile_interval(mean_reps, settings.ci_level) if mean_reps is not None else (None, None)
+        )
+        area = Estimate(value=float(np.mean([c.area for c in informative])), ci_low=low, ci_high=high)
+        if len({c.sparsities[-1] for c in informative}) > 1:
+            warnings.append(
+                "variants were tested up to different sparsities: their areas span different ranges"
+            )
+    if any(r.n_seeds < settings.min_seeds for c in informative for r in c.rows):
+        warnings.append(f"under-powered: some comparisons have fewer than {settings.min_seeds} seeds")
+    model, method, params, transfer = key
+    return TierHeadline(
+        model=model,
+        method=method,
+        method_params=json.loads(params),
+        transfer=transfer,
+        tier=tier,
+        variants=sorted(c.variant for c in curves),
+        informative_variants=sorted(c.variant for c in informative),
+        sparsities=sorted({s for c in curves for s in c.sparsities}),
+        safe_sparsity=min(c.safe for c in informative) if informative else None,
+        safe_sparsity_by_variant={c.variant: c.safe for c in informative},
+        area_between_curves=area,
+        curve=_curve_points(informative),
+        monotone=all(c.violations == 0 for c in informative) if informative else None,
+        monotonicity_violations=sum(c.violations for c in informative),
+        n_significant_drops=sum(c.drops for c in informative),
+        warnings=warnings,
+    )
+
+
+def _trend_table(tiers: list[str], by_tier: dict[str, list[VariantCurve]]) -> tuple[np.ndarray, list[float]]:
+    """Rows: sparsities tested (and defined) in every tier; columns: tiers; cells: mean lost share."""
+
+    def cell(tier: str, sparsity: float) -> float:
+        values = [
+            c.lost_share[c.sparsities.index(sparsity)] for c in by_tier[tier] if sparsity in c.sparsities
+        ]
+        return float(np.mean(values)) if values else float("nan")
+
+    shared = sorted(set.intersection(*({s for c in by_tier[t] for s in c.sparsities} for t in tiers)))
+    table = np.array([[cell(t, s) for t in tiers] for s in shared]).reshape(len(shared), len(tiers))
+    keep = np.all(np.isfinite(table), axis=1)
+    return table[keep], [s for s, k in zip(shared, keep, strict=True) if k]
+
+
+def _summary(label: str, key: ConfigKey, headlines: list[TierHeadline], reasons: list[str]) -> str:
+    model, method, _, transfer = key
+    parts = []
+    for h in headlines:
+        if not h.curve:
+            continue
+        last = h.curve[-1]
+        kept = (
+            f", keeping {100 * last.kept_gain_share:.0f}% of its gain over trivial"
+            if last.kept_gain_share is not None
+            else ""
+        )
+        parts.append(
+            f"{h.tier}: {last.gap_points:+.1f} points at {100 * last.sparsity:.0f}% sparsity{kept}, "
+            f"safe up to {100 * (h.safe_sparsity or 0):.0f}%"
+        )
+    numbers = "; ".join(parts) if parts else "no informative tier"
+    return f"Junk DNA {label} for {method} ({transfer} transfer, {model}). {numbers}. {reasons[0]}."
+
+
+def build_verdicts(
+    rows: list[GapRow], replicates: list[np.ndarray | None], tiers: list[str], settings: ReportSettings
+) -> tuple[list[TierHeadline], list[Verdict]]:
+    """Headlines per (configuration, tier) and one verdict per configuration."""
+    families: dict[tuple, list[int]] = defaultdict(list)
+    for i, row in enumerate(rows):
+        families[(*config_key(row), row.variant, json.dumps(row.hyperparams, sort_keys=True))].append(i)
+    by_config: dict[ConfigKey, dict[str, list[VariantCurve]]] = defaultdict(lambda: defaultdict(list))
+    for family_key, index in families.items():
+        curve = VariantCurve.build(
+            [rows[i] for i in index], [replicates[i] for i in index], settings.margin_points
+        )
+        by_config[family_key[:4]][curve.tier].append(curve)
+
+    headlines: list[TierHeadline] = []
+    verdicts: list[Verdict] = []
+    for key in sorted(by_config):
+        per_tier = by_config[key]
+        ordered = [t for t in tiers if t in per_tier]
+        config_headlines = [tier_headline(key, t, per_tier[t], settings) for t in ordered]
+        headlines.extend(config_headlines)
+        informative_tiers = [t for t in ordered if any(c.informative for c in per_tier[t])]
+        informative_by_tier = {t: [c for c in per_tier[t] if c.informative] for t in informative_tiers}
+        trend = reverse = None
+        if len(informative_tiers) >= 2:
+            table, shared = _trend_table(informative_tiers, informative_by_tier)
+            trend = trend_test(table, informative_tiers, shared)
+            reverse = trend_test(table, informative_tiers, shared, increasing=False)
+        hardest = informative_tiers[-1] if informative_tiers else None
+        hardest_headline = next((h for h in config_headlines if h.tier == hardest), None)
+        hardest_rows = [r for c in informative_by_tier.get(hardest, []) for r in c.rows] if hardest else []
+        evidence = VerdictEvidence(
+            n_informative_tiers=len(informative_tiers),
+            trend=trend,
+            reverse_trend_p=reverse.p_value if reverse else None,
+            hardest_tier=hardest,
+            hardest_drops=hardest_headline.n_significant_drops if hardest_headline else 0,
+            hardest_monotone=hardest_headline.monotone if hardest_headline else None,
+            hardest_all_non_inferior=bool(hardest_rows) and all(r.non_inferior for r in hardest_rows),
+            min_seeds_ok=all(
+                r.n_seeds >= settings.min_seeds
+                for t in informative_tiers
+                for c in informative_by_tier[t]
+                for r in c.rows
+            ),
+        )
+        label, reasons = verdict(evidence, settings.alpha)
+        model, method, params, transfer = key
+        verdicts.append(
+            Verdict(
+                model=model,
+                method=method,
+                method_params=json.loads(params),
+                transfer=transfer,
+                verdict=label,
+                summary=_summary(
+                    label, key, [h for h in config_headlines if h.tier in informative_tiers], reasons
+                ),
+                trend=trend,
+                monotone_hardest_tier=evidence.hardest_monotone,
+                reasons=reasons,
+            )
+        )
+    return headlines, verdicts
