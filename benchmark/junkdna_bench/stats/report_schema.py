@@ -181,13 +181,18 @@ class TierHeadline(_Strict):
 
 
 class TrendTest(_Strict):
-    """Do harder tiers drop more? Blocks are sparsities, treatments are tiers (easy -> hard)."""
+    """Do harder tiers drop more? One-sided test over tiers ordered easy -> hard.
 
-    name: Literal["page", "sign"]
+    ``jonckheere-permutation`` (the deciding test): units are (variant, seed) runs, ``matrix``
+    holds one list per tier of its units' losses. ``page`` / ``sign``: blocks are sparsities,
+    ``matrix`` rows are sparsities and columns tiers.
+    """
+
+    name: Literal["page", "sign", "jonckheere-permutation"]
     quantity: str = "lost share of the dense gain over trivial (1 - kept_gain_share)"
     tiers: list[str]
     sparsities: list[float]
-    matrix: list[list[float]]  # rows: sparsities; columns: tiers
+    matrix: list[list[float]]
     statistic: float | None = None
     expected_statistic: float | None = None  # its mean under no trend: above it = harder tiers lose more
     p_value: float | None = None
@@ -203,7 +208,8 @@ class Verdict(_Strict):
     transfer: str
     verdict: VerdictLabel
     summary: str
-    trend: TrendTest | None = None
+    trend: TrendTest | None = None  # the deciding trend test
+    table_trend: TrendTest | None = None  # Page's L (or sign test) over the tiers x sparsities table
     monotone_hardest_tier: bool | None = None
     reasons: list[str] = Field(default_factory=list)
 
