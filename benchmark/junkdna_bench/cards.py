@@ -283,6 +283,8 @@ def card_error_from(path: Path, error: ValidationError, model: type[BaseModel]) 
         reason = "unknown field" + (f" (did you mean {close[0]!r}?)" if close else "")
     elif first["type"] == "missing":
         reason = "required field is missing"
+    elif first["type"] == "string_type" and isinstance(first.get("input"), bool):
+        reason += " (YAML reads yes/no/true/false/on/off as booleans: quote the value)"
     return CardError(path, ".".join(location) or None, reason)
 
 
