@@ -15,6 +15,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 app.add_typer(models_commands.app, name="models")
+app.add_typer(__import__("junkdna_bench.commands.methods", fromlist=["app"]).app, name="methods")
 app.add_typer(catalog_commands.tasks_app, name="tasks")
 app.add_typer(catalog_commands.suites_app, name="suites")
 

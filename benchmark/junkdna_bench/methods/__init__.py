@@ -23,6 +23,7 @@ from junkdna_bench.masks import MaskSet, select_prunable
 from junkdna_bench.methods.base import (
     CalibrationBatches,
     MethodParam,
+    MethodVariant,
     NMPattern,
     PruneRequest,
     PruningMethod,
@@ -33,6 +34,7 @@ from junkdna_bench.registry import Registry
 
 __all__ = [
     "MethodParam",
+    "MethodVariant",
     "NMPattern",
     "PruneRequest",
     "PruningMethod",

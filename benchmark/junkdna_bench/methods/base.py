@@ -111,6 +111,14 @@ class PruneRequest:
     seed: int
 
 
+@dataclass(frozen=True)
+class MethodVariant:
+    """Parameter settings that listings and reports treat as a method of their own."""
+
+    params: dict[str, ParamValue]
+    description: str
+
+
 PruneFn = Callable[[PruneRequest], MaskSet | Mapping[str, torch.Tensor]]
 
 
@@ -126,7 +134,7 @@ class PruningMethod:
     needs_calibration: bool = False
     accepts_sparsity: bool = True
     accepts_pattern: bool = False
-    variants: tuple[dict[str, ParamValue], ...] = field(default_factory=tuple)
+    variants: tuple[MethodVariant, ...] = field(default_factory=tuple)
 
     def resolve_params(self, given: Mapping[str, Any] | None) -> dict[str, ParamValue]:
         """All declared parameters with defaults filled in; unknown names are an error."""

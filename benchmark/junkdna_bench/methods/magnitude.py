@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from junkdna_bench.methods.base import PruneRequest, PruningMethod
+from junkdna_bench.methods.base import MethodVariant, PruneRequest, PruningMethod
 from junkdna_bench.methods.scored import SCOPE_PARAM, masks_from_scores
 
 
@@ -18,5 +18,10 @@ METHOD = PruningMethod(
     prune=prune_magnitude,
     params=(SCOPE_PARAM,),
     accepts_pattern=True,
-    variants=({"scope": "layer"}, {"scope": "global"}),
+    variants=(
+        MethodVariant({"scope": "layer"}, "Prune the smallest |w| of each layer (also N:M)."),
+        MethodVariant(
+            {"scope": "global"}, "Prune the smallest |w| under one threshold over all selected weights."
+        ),
+    ),
 )

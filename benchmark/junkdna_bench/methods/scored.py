@@ -22,8 +22,7 @@ SCOPE_PARAM = MethodParam(
     "scope",
     str,
     "global",
-    "rank all selected weights together (global) or each layer on its own (layer); "
-    "ignored with an N:M pattern",
+    "one threshold over all selected weights (global) or one per layer (layer); not used with N:M",
     choices=("global", "layer"),
 )
 
