@@ -1,0 +1,155 @@
+"""``junkdna-bench run``: plan, prune, fine-tune, evaluate; resumable, tracked, with a final table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from junkdna_bench import __version__
+from junkdna_bench.finetune.device import DEVICE_CHOICES
+from junkdna_bench.finetune.transfer import TRANSFER_MODES
+
+console = Console()
+DEFAULT_RESULTS = Path("results")
+TRANSFER_HELP = f"Transfer mode(s): {', '.join(m for m in TRANSFER_MODES if m != 'dense')}; default sparse."
+
+FULL_PROTOCOL = (
+    "junkdna-bench run --suite glue --glue-dir /path/to/glue --model roberta-base --profile paper "
+    "--method magnitude --tier hard   (a CUDA GPU is used when present)"
+)
+
+
+def _split(values: list[str] | None) -> list[str]:
+    """Repeatable options that also take comma lists: ``--sparsity 0.3,0.6 --sparsity 0.8``."""
+    return [part.strip() for value in values or [] for part in value.split(",") if part.strip()]
+
+
+def _method_params(values: list[str] | None) -> dict[str, str]:
+    params = {}
+    for item in values or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise typer.BadParameter(
+                f"{item!r}: write --method-param NAME=VALUE", param_hint="--method-param"
+            )
+        params[key.strip()] = value.strip()
+    return params
+
+
+def run(
+    method: Annotated[
+        list[str], typer.Option("--method", "-m", help="Pruning method(s): repeat or comma list.")
+    ],
+    tier: Annotated[
+        list[str] | None, typer.Option("--tier", "-t", help="Tier(s) of the suite; default: all tiers.")
+    ] = None,
+    suite: Annotated[
+        str, typer.Option("--suite", help="Suite name (glue, starter) or path to a suite YAML.")
+    ] = "starter",
+    tasks: Annotated[
+        list[str] | None, typer.Option("--tasks", help="Only these task ids or variant ids (comma list).")
+    ] = None,
+    model: Annotated[
+        str, typer.Option("--model", help="Registered model name, local directory or hub id.")
+    ] = "minilm-l6",
+    sparsity: Annotated[
+        list[str] | None, typer.Option("--sparsity", "-s", help="Fraction(s) to prune; default: profile's.")
+    ] = None,
+    pattern: Annotated[
+        list[str] | None, typer.Option("--pattern", help="N:M pattern(s), N kept of every M (e.g. 2:4).")
+    ] = None,
+    method_param: Annotated[
+        list[str] | None, typer.Option("--method-param", help="NAME=VALUE for the method(s).")
+    ] = None,
+    transfer: Annotated[list[str] | None, typer.Option("--transfer", help=TRANSFER_HELP)] = None,
+    seeds: Annotated[
+        str | None, typer.Option("--seeds", help="Comma list of seeds; default: the profile's.")
+    ] = None,
+    profile: Annotated[
+        str | None, typer.Option("--profile", help="cpu or paper; default: cpu on CPU, paper on GPU.")
+    ] = None,
+    results: Annotated[
+        Path, typer.Option("--results", help="Results directory (records, MLflow store).")
+    ] = DEFAULT_RESULTS,
+    glue_dir: Annotated[
+        Path | None, typer.Option("--glue-dir", help="Local GLUE directory (<dir>/<TASK>/train.tsv).")
+    ] = None,
+    lr: Annotated[float | None, typer.Option("--lr", help="Learning rate.")] = None,
+    epochs: Annotated[int | None, typer.Option("--epochs")] = None,
+    batch_size: Annotated[int | None, typer.Option("--batch-size", help="Examples per forward pass.")] = None,
+    grad_accum: Annotated[
+        int | None, typer.Option("--grad-accum", help="Forward passes per optimizer step.")
+    ] = None,
+    max_length: Annotated[
+        int | None, typer.Option("--max-length", help="Tokens per example (longer ones are truncated).")
+    ] = None,
+    max_train_examples: Annotated[
+        int | None, typer.Option("--max-train-examples", help="Cap on training rows; 0 = all.")
+    ] = None,
+    max_eval_examples: Annotated[
+        int | None, typer.Option("--max-eval-examples", help="Cap on evaluation rows; 0 = all.")
+    ] = None,
+    device: Annotated[str, typer.Option("--device", help=f"{' | '.join(DEVICE_CHOICES)}")] = "auto",
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the plan and its estimated duration; run nothing.")
+    ] = False,
+    fail_fast: Annotated[bool, typer.Option("--fail-fast", help="Stop at the first failed run.")] = False,
+    tracking: Annotated[
+        bool, typer.Option("--tracking/--no-tracking", help="Mirror records to MLflow.")
+    ] = True,
+    tracking_uri: Annotated[
+        str | None,
+        typer.Option(
+            "--tracking-uri",
+            help="MLflow URI; default $MLFLOW_TRACKING_URI, else sqlite:///<results>/mlflow.db.",
+        ),
+    ] = None,
+) -> None:
+    """Prune, fine-tune and evaluate over a plan of task variants, sparsities, transfer modes and seeds.
+
+    Every (task variant, seed) gets one dense baseline shared by all pruned runs. Runs whose
+    records already exist are skipped, so an interrupted plan resumes where it stopped.
+    """
+    from junkdna_bench.harness.session import PlanRequest, execute_request
+
+    request = PlanRequest(
+        methods=_split(method),
+        tiers=_split(tier),
+        suite=suite,
+        tasks=_split(tasks),
+        model=model,
+        sparsities=[float(s) for s in _split(sparsity)],
+        patterns=_split(pattern),
+        method_params=_method_params(method_param),
+        transfers=_split(transfer),
+        seeds=[int(s) for s in _split([seeds])] if seeds else [],
+        profile=profile,
+        results=results,
+        glue_dir=glue_dir,
+        device=device,
+        tracking=tracking,
+        tracking_uri=tracking_uri,
+        overrides={
+            "lr": lr,
+            "epochs": epochs,
+            "batch_size": batch_size,
+            "grad_accum": grad_accum,
+            "max_length": max_length,
+            "max_train_examples": max_train_examples,
+            "max_eval_examples": max_eval_examples,
+        },
+        code_version=__version__,
+    )
+    try:
+        outcome = execute_request(request, console, dry_run=dry_run, fail_fast=fail_fast)
+    except (ValueError, KeyError, FileNotFoundError, RuntimeError) as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+    if outcome is None:
+        return
+    console.print(f"\nFull protocol: {FULL_PROTOCOL}")
+    if outcome.failed or outcome.stopped_early:
+        raise typer.Exit(1)

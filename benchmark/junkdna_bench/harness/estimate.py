@@ -1,0 +1,96 @@
+"""How long a plan will take, said before it starts.
+
+Two sources, the better one first: a completed record of the same task variant, model and device
+(its measured time, scaled to this run's examples and epochs); otherwise the token count of the
+run's training and evaluation data times a per-token cost measured for MiniLM-L6 on 2 CPU cores,
+scaled by the model's non-embedding parameter count. GPU runs without earlier records are
+estimated with a stated assumption, not a measurement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from junkdna_bench.records import RunRecord, RunSpec
+
+# Measured on 2 cores with MiniLM-L6 (fp32, dynamic padding, batch 32): seconds per training
+# token-epoch (forward + backward + AdamW), per evaluation token, and per run for loading.
+CPU_TRAIN_S_PER_TOKEN = 1.3e-4
+CPU_EVAL_S_PER_TOKEN = 2.2e-5
+RUN_OVERHEAD_S = 4.0
+MINILM_CORE_PARAMS_M = 10.6  # the six transformer layers; embeddings cost no matmul FLOPs
+# Assumption, not a measurement: a GPU trains a small encoder about 40x faster than 2 CPU cores.
+GPU_SPEEDUP = 40.0
+
+
+@dataclass(frozen=True)
+class DataSize:
+    """A variant's training rows and tokens (after capping and truncation) and its eval tokens."""
+
+    train_examples: int
+    train_tokens: int
+    eval_tokens: int
+
+
+def _scale(core_params_m: float, device_type: str) -> float:
+    return core_params_m / MINILM_CORE_PARAMS_M / (GPU_SPEEDUP if device_type == "cuda" else 1.0)
+
+
+def estimate_run_seconds(spec: RunSpec, size: DataSize, core_params_m: float, device_type: str) -> float:
+    epochs = int(spec.hyperparams.get("epochs", 3))
+    scale = _scale(core_params_m, device_type)
+    train = size.train_tokens * epochs * CPU_TRAIN_S_PER_TOKEN * scale
+    evaluation = size.eval_tokens * CPU_EVAL_S_PER_TOKEN * scale
+    return RUN_OVERHEAD_S + train + evaluation
+
+
+def measured_seconds(
+    spec: RunSpec, size: DataSize, device_type: str, earlier: Iterable[RunRecord]
+) -> float | None:
+    """The time of a completed earlier run of the same variant and model on this kind of device."""
+    for record in earlier:
+        same = record.spec.variant == spec.variant and record.spec.model == spec.model
+        on_device = record.environment.get("device", "").startswith(device_type)
+        work = record.train_examples * int(record.spec.hyperparams.get("epochs", 3))
+        if same and on_device and record.status == "completed" and work and "total" in record.timings_s:
+            factor = size.train_examples * int(spec.hyperparams.get("epochs", 3)) / work
+            return record.timings_s["total"] * factor
+    return None
+
+
+def estimate_plan_seconds(
+    specs: Iterable[RunSpec],
+    sizes: Mapping[str, DataSize],
+    core_params_m: float,
+    device_type: str,
+    earlier: Iterable[RunRecord] = (),
+) -> tuple[float, int]:
+    """Total seconds, and how many runs were estimated from earlier measurements of their own."""
+    earlier = list(earlier)
+    total, measured = 0.0, 0
+    for spec in specs:
+        size = sizes[spec.variant]
+        seconds = measured_seconds(spec, size, device_type, earlier)
+        if seconds is None:
+            seconds = estimate_run_seconds(spec, size, core_params_m, device_type)
+        else:
+            measured += 1
+        total += seconds
+    return total, measured
+
+
+def core_params_millions(model: str) -> float:
+    """Parameters of the transformer layers (what the matmuls cost), from the model's config alone."""
+    from transformers import AutoConfig
+
+    from junkdna_bench.models import resolve_model
+
+    spec = resolve_model(model)
+    try:
+        config = AutoConfig.from_pretrained(spec.resolve_path())
+        hidden, layers = config.hidden_size, config.num_hidden_layers
+        intermediate = getattr(config, "intermediate_size", 4 * hidden)
+        return layers * (4 * hidden * hidden + 2 * hidden * intermediate) / 1e6
+    except (OSError, AttributeError, ValueError):
+        return 0.7 * (spec.parameters_millions or 125.0)

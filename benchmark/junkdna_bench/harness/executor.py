@@ -1,0 +1,137 @@
+"""Running a plan: skip what is done, run the rest through an executor, write each record once.
+
+The executor interface is deliberately small ("run these specs, yield their records") so a
+distributed executor (Ray, a batch queue) can replace the in-process one; writing records,
+tracking and resume stay here, in the one process that owns the results directory. That process
+holds an exclusive lock on the directory, so two plans never write the same records or the
+same SQLite tracking store at once.
+
+Resume: a spec whose record exists and is completed is skipped; a failed record is retried. A
+record is written atomically (temp file + rename) after its run ends, so a run killed halfway
+leaves nothing but a stray temp file, removed at the next start.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from junkdna_bench.harness.plan import Plan
+from junkdna_bench.harness.runner import RunSettings, execute_run
+from junkdna_bench.records import RunRecord, RunSpec, read_record, record_path, write_record
+
+if TYPE_CHECKING:
+    from junkdna_bench.suites import TaskVariant
+    from junkdna_bench.tracking import Tracker
+
+
+class Executor(Protocol):
+    def run(self, specs: Sequence[RunSpec]) -> Iterator[RunRecord]:
+        """Run every spec (in any order, anywhere) and yield each one's record when it is done."""
+        ...
+
+
+class LocalExecutor:
+    """One run after another in this process."""
+
+    def __init__(self, variants: Mapping[str, TaskVariant], settings: RunSettings) -> None:
+        self.variants = variants
+        self.settings = settings
+
+    def run(self, specs: Sequence[RunSpec]) -> Iterator[RunRecord]:
+        for spec in specs:
+            yield execute_run(spec, self.variants[spec.variant], self.settings)
+
+
+class ResultsLocked(RuntimeError):
+    """Another process is running a plan in the same results directory."""
+
+
+@contextlib.contextmanager
+def results_lock(results_dir: Path) -> Iterator[None]:
+    """Exclusive, process-lifetime lock; the OS releases it even when the process is killed."""
+    results_dir.mkdir(parents=True, exist_ok=True)
+    with open(results_dir / ".lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ResultsLocked(
+                f"{results_dir} is in use by another junkdna-bench run; wait for it or pass another --results"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def completed_record(results_dir: Path, spec: RunSpec) -> RunRecord | None:
+    path = record_path(results_dir, spec.run_id())
+    if not path.exists():
+        return None
+    try:
+        record = read_record(path)
+    except ValueError:
+        return None  # unreadable: run it again, the new record replaces it
+    return record if record.status == "completed" else None
+
+
+@dataclass
+class PlanOutcome:
+    records: list[RunRecord] = field(default_factory=list)  # the plan's records, earlier ones included
+    skipped: int = 0
+    ran: int = 0
+    failed: int = 0
+    stopped_early: bool = False
+
+
+def run_plan(
+    plan: Plan,
+    executor: Executor,
+    results_dir: Path,
+    *,
+    tracker: Tracker | None = None,
+    fail_fast: bool = False,
+    on_record: Callable[[RunRecord], None] | None = None,
+    on_skip: Callable[[int], None] | None = None,
+) -> PlanOutcome:
+    """Run the plan's pending specs; every finished run is written, then tracked, before the next."""
+    outcome = PlanOutcome()
+    with results_lock(results_dir):
+        for stale in (results_dir / "runs").glob("*.json.tmp"):
+            stale.unlink()
+        pending = []
+        for spec in plan.specs:
+            done = completed_record(results_dir, spec)
+            if done is None:
+                pending.append(spec)
+            else:
+                outcome.records.append(done)
+        outcome.skipped = len(outcome.records)
+        if on_skip:
+            on_skip(outcome.skipped)
+        if tracker is not None:
+            tracker.start_plan(plan)
+            tracker.log_missing(outcome.records)  # a kill between writing and tracking loses nothing
+        status = "KILLED"  # what the plan's tracking run says if an interrupt ends it
+        try:
+            for record in executor.run(pending):
+                write_record(results_dir, record)
+                if tracker is not None:
+                    tracker.log_record(record)
+                outcome.records.append(record)
+                outcome.ran += 1
+                outcome.failed += record.status == "failed"
+                if on_record:
+                    on_record(record)
+                if fail_fast and record.status == "failed":
+                    outcome.stopped_early = True
+                    break
+            status = "FAILED" if outcome.failed else "FINISHED"
+        finally:
+            if tracker is not None:
+                tracker.end_plan(status)
+    return outcome

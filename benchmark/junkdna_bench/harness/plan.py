@@ -1,0 +1,124 @@
+"""Plan expansion: task variants x pruning settings x transfer modes x seeds -> run specs.
+
+Each (task variant, seed) gets exactly one dense baseline, shared by every method, sparsity and
+transfer mode: it is the run every sparse run of that variant and seed is compared with, and
+training it twice would only cost time. Specs are ordered so each dense baseline comes before
+the sparse runs that need it, variant by variant, which makes a partial plan already useful.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from junkdna_bench.records import DENSE_METHOD, RunSpec
+
+if TYPE_CHECKING:
+    from junkdna_bench.suites import TaskVariant
+
+
+@dataclass(frozen=True)
+class PruneSetting:
+    """One way to prune: a method, its parameters, and a sparsity or an N:M pattern."""
+
+    method: str
+    sparsity: float
+    pattern: str | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Plan:
+    specs: tuple[RunSpec, ...]
+
+    def __len__(self) -> int:
+        return len(self.specs)
+
+    def plan_id(self) -> str:
+        """Same set of runs, same id: a re-run of a plan finds its earlier parent run in MLflow."""
+        ids = "\n".join(sorted(spec.run_id() for spec in self.specs))
+        return hashlib.sha256(ids.encode()).hexdigest()[:16]
+
+    def count(self, dense: bool) -> int:
+        return sum(spec.is_dense == dense for spec in self.specs)
+
+
+def prune_settings(
+    methods: Sequence[str],
+    sparsities: Sequence[float],
+    patterns: Sequence[str],
+    method_params: Mapping[str, Any] | None = None,
+) -> list[PruneSetting]:
+    """Each method at each sparsity, or at each N:M pattern for methods that take patterns.
+
+    A method that accepts both gets both when both are given; parameters are validated and
+    completed with their defaults, so a spec's identity does not depend on which were typed.
+    """
+    from junkdna_bench.methods import get_method
+    from junkdna_bench.methods.base import NMPattern
+
+    parsed = [NMPattern.parse(p) for p in patterns]
+    for value in sparsities:
+        if not 0.0 < value < 1.0:
+            raise ValueError(f"sparsity {value} must be a fraction strictly between 0 and 1 (e.g. 0.5)")
+    settings: list[PruneSetting] = []
+    for name in methods:
+        method = get_method(name)
+        params = method.resolve_params(method_params)
+        chosen_patterns = parsed if method.accepts_pattern else []
+        chosen_sparsities = list(sparsities) if method.accepts_sparsity else []
+        if not chosen_patterns and not chosen_sparsities:
+            need = (
+                "an N:M pattern (--pattern 2:4)" if method.accepts_pattern else "a sparsity (--sparsity 0.5)"
+            )
+            raise ValueError(f"method {name!r} needs {need}")
+        settings += [PruneSetting(name, round(p.sparsity, 6), str(p), params) for p in chosen_patterns]
+        settings += [PruneSetting(name, float(s), None, params) for s in chosen_sparsities]
+    return settings
+
+
+def expand_plan(
+    variants: Iterable[TaskVariant],
+    *,
+    suite: str,
+    model: str,
+    settings: Sequence[PruneSetting],
+    transfers: Sequence[str],
+    seeds: Sequence[int],
+    hyperparams: Mapping[str, Any],
+    code_version: str,
+) -> Plan:
+    """All specs of the grid, the dense baseline of each (variant, seed) once, baselines first."""
+    if DENSE_METHOD in {s.method for s in settings}:
+        raise ValueError("'dense' is the baseline every plan already includes; it is not a pruning method")
+    if "dense" in transfers:
+        raise ValueError("transfer 'dense' is the baseline's; choose sparse, regrow or frozen")
+    specs: dict[str, RunSpec] = {}
+    for variant in variants:
+        for seed in seeds:
+            common = {
+                "model": model,
+                "suite": suite,
+                "task": variant.card.id,
+                "variant": variant.id,
+                "tier": variant.tier,
+                "seed": seed,
+                "hyperparams": dict(hyperparams),
+                "code_version": code_version,
+            }
+            dense = RunSpec(method=DENSE_METHOD, sparsity=0.0, transfer="dense", **common)
+            specs.setdefault(dense.run_id(), dense)
+            for setting in settings:
+                for transfer in transfers:
+                    spec = RunSpec(
+                        method=setting.method,
+                        method_params=dict(setting.params),
+                        sparsity=setting.sparsity,
+                        pattern=setting.pattern,
+                        transfer=transfer,
+                        **common,
+                    )
+                    specs.setdefault(spec.run_id(), spec)
+    return Plan(tuple(specs.values()))
