@@ -1,10 +1,11 @@
 """Deterministic text clean-up and de-duplication.
 
-Line breaks inside a text (the tweet corpus has CRLF endings and stray carriage returns inside
-tweets; BBC articles are multi-paragraph) become spaces, and runs of U+FFFD left by undecodable
-bytes shrink to one. De-duplication runs on the whole pool *before* any split is carved, so the
-same text can never sit in both train and eval; a text seen with different labels is ambiguous
-and is dropped entirely rather than resolved by a guess.
+Whitespace runs, line breaks included (the tweet corpus has CRLF endings and stray carriage
+returns inside tweets; BBC articles are multi-paragraph), become one space, and runs of U+FFFD
+left by undecodable bytes shrink to one, so texts that differ only there count as duplicates.
+De-duplication runs on the whole pool *before* any split is carved, so the same text can never
+sit in both train and eval; a text seen with different labels is ambiguous and is dropped
+entirely rather than resolved by a guess.
 """
 
 from __future__ import annotations
@@ -15,12 +16,11 @@ from dataclasses import dataclass
 
 from junkdna_bench.data.examples import Example
 
-_LINE_BREAKS = re.compile(r"\r\n|\r|\n")
 _REPLACEMENT_RUNS = re.compile("\ufffd{2,}")
 
 
 def normalize_text(text: str) -> str:
-    return _REPLACEMENT_RUNS.sub("\ufffd", _LINE_BREAKS.sub(" ", text)).strip()
+    return _REPLACEMENT_RUNS.sub("\ufffd", " ".join(text.split()))
 
 
 @dataclass(frozen=True)
