@@ -1,0 +1,364 @@
+"""Summarize: accepted submissions -> leaderboard tables and plot data.
+
+HELM's split, kept here: runs write immutable JSON, this step turns a folder of submissions into
+one table-and-series document, and the renderer only formats it. The output is deterministic (the
+same folder gives byte-identical JSON): inputs are read in sorted order, every list is sorted by
+an explicit key, and nothing depends on the clock or the machine.
+
+Ranking, per (suite, model, tier): the largest safe sparsity first (a method that can prune more
+before the tier notices is better); ties broken by the area between the sparse and dense curves
+(closer to zero, or positive, is better). An entry whose tier has no informative variant has no
+safe sparsity and is left unranked: a chance-level dense model cannot rank anything. Suites are
+never mixed in one ranking because the same tier name means different tasks in different suites.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from junkdna_bench.stats.report_schema import Estimate, GapDecision, GapRow, TierHeadline
+from junkdna_bench.submissions.paths import slugify
+from junkdna_bench.submissions.schema import Submission
+from junkdna_bench.submissions.validate import validate_path
+
+LEADERBOARD_SCHEMA_VERSION = 1
+
+DECISION_MARKS: dict[str, str] = {
+    "drop": "▼",
+    "gain": "▲",
+    "no-significant-change": "=",
+    "uninformative": "·",
+    "insufficient-seeds": "?",
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Entry(_Strict):
+    """One leaderboard line: a method entry (method, parameters, transfer) on one tier of one model."""
+
+    suite: str
+    model: str
+    tier: str
+    tier_index: int  # position in the suite's tier order, easiest first
+    rank: int | None
+    method: str
+    method_params: dict[str, Any]
+    transfer: str
+    entry: str  # slug naming (method, parameters, transfer) uniquely
+    submission: str
+    safe_sparsity: float | None
+    max_sparsity: float
+    area: Estimate | None
+    area_significant: bool  # the area's interval excludes zero
+    n_significant_drops: int
+    n_comparisons: int
+    monotone: bool | None
+    variants: int
+    informative_variants: int
+    warnings: list[str]
+
+
+class CurvePoint(_Strict):
+    sparsity: float
+    value: float | None
+    low: float | None = None
+    high: float | None = None
+    decision: GapDecision | None = None
+
+
+class Curve(_Strict):
+    """A score-change-versus-sparsity series: one variant with its intervals, or a tier's mean."""
+
+    suite: str
+    model: str
+    entry: str
+    tier: str
+    variant: str | None  # None: the tier's mean over informative variants
+    pattern: str | None
+    informative: bool
+    points: list[CurvePoint]
+
+
+class Comparison(_Strict):
+    """One gap row for the method pages' detail tables."""
+
+    suite: str
+    model: str
+    entry: str
+    tier: str
+    variant: str
+    sparsity: float
+    pattern: str | None
+    metric: str
+    n_seeds: int
+    dense_mean: float
+    sparse_mean: float
+    gap: Estimate
+    p_value: float | None
+    p_holm: float | None
+    decision: GapDecision
+    mark: str
+    warnings: list[str]
+
+
+class MethodEntry(_Strict):
+    """A (method, parameters, transfer) combination as submitted for one model and suite."""
+
+    entry: str
+    method: str
+    method_slug: str
+    method_params: dict[str, Any]
+    transfer: str
+    suite: str
+    model: str
+    model_slug: str
+    submission: str
+    verdict: str | None
+    verdict_summary: str
+    verdict_reasons: list[str]
+
+
+class SubmissionInfo(_Strict):
+    file: str
+    title: str
+    notes: str
+    submitter: str | None
+    created_at: str
+    model: str
+    method: str
+    method_slug: str
+    method_params: dict[str, Any]
+    method_description: str
+    method_url: str | None
+    code_version: str
+    hardware: str
+    suite: str
+    tiers: list[str]
+    n_records: int
+    records_sha256: str
+    report_settings: dict[str, Any]
+    report_warnings: list[str]
+
+
+class Leaderboard(_Strict):
+    schema_version: int = LEADERBOARD_SCHEMA_VERSION
+    suites: dict[str, list[str]]  # suite -> tiers, easiest first
+    models: dict[str, str]  # model -> page slug
+    methods: dict[str, str]  # method -> page slug
+    tiers: dict[str, str]  # tier -> page slug
+    submissions: list[SubmissionInfo]
+    method_entries: list[MethodEntry]
+    entries: list[Entry]
+    curves: list[Curve]
+    comparisons: list[Comparison]
+
+
+def unique_slugs(names: Iterable[str]) -> dict[str, str]:
+    """A page slug per name; names whose slugs collide all get a short hash of the name appended."""
+    names = sorted(set(names))
+    by_slug: dict[str, list[str]] = {}
+    for name in names:
+        by_slug.setdefault(slugify(name), []).append(name)
+    slugs: dict[str, str] = {}
+    for slug, group in by_slug.items():
+        for name in group:
+            suffix = hashlib.sha256(name.encode()).hexdigest()[:8]
+            slugs[name] = slug if len(group) == 1 else f"{slug[:39]}-{suffix}"
+    return slugs
+
+
+def _params_json(params: dict[str, Any]) -> str:
+    return json.dumps(params, sort_keys=True, separators=(",", ":"))
+
+
+def entry_slug(method: str, params: dict[str, Any], transfer: str, method_slugs: dict[str, str]) -> str:
+    slug = f"{method_slugs[method]}-{slugify(transfer)}"
+    if params:
+        slug += "-" + hashlib.sha256(_params_json(params).encode()).hexdigest()[:8]
+    return slug
+
+
+def _rank_key(entry: Entry) -> tuple[float, float]:
+    safe = -entry.safe_sparsity if entry.safe_sparsity is not None else math.inf
+    area = -entry.area.value if entry.area is not None and entry.area.value is not None else math.inf
+    return (safe, area)
+
+
+def _assign_ranks(entries: list[Entry]) -> list[Entry]:
+    """Competition ranking (1, 2, 2, 4) within each (suite, model, tier); unranked entries last."""
+    groups: dict[tuple[str, str, str], list[Entry]] = {}
+    for entry in entries:
+        groups.setdefault((entry.suite, entry.model, entry.tier), []).append(entry)
+    ranked: list[Entry] = []
+    for key in sorted(groups, key=lambda k: (k[0], k[1], groups[k][0].tier_index)):
+        group = sorted(groups[key], key=lambda e: (*_rank_key(e), e.entry))
+        previous: tuple[float, float] | None = None
+        rank = 0
+        for position, entry in enumerate(group, start=1):
+            if entry.safe_sparsity is None:
+                ranked.append(entry)
+                continue
+            if _rank_key(entry) != previous:
+                rank, previous = position, _rank_key(entry)
+            ranked.append(entry.model_copy(update={"rank": rank}))
+    return ranked
+
+
+def _entry(sub: Submission, file: str, headline: TierHeadline, slug: str, tiers: list[str],
+           n_comparisons: int) -> Entry:
+    area = headline.area_between_curves
+    significant = bool(area and area.ci_low is not None and area.ci_high is not None
+                       and (area.ci_low > 0 or area.ci_high < 0))
+    return Entry(
+        suite=sub.suite, model=sub.model, tier=headline.tier, tier_index=tiers.index(headline.tier),
+        rank=None, method=headline.method, method_params=headline.method_params,
+        transfer=headline.transfer, entry=slug, submission=file, safe_sparsity=headline.safe_sparsity,
+        max_sparsity=max(headline.sparsities, default=0.0), area=area, area_significant=significant,
+        n_significant_drops=headline.n_significant_drops,
+        n_comparisons=n_comparisons,
+        monotone=headline.monotone, variants=len(headline.variants),
+        informative_variants=len(headline.informative_variants), warnings=sorted(headline.warnings),
+    )
+
+
+def _row_curves(sub: Submission, slug_of: dict[tuple, str], rows: list[GapRow]) -> list[Curve]:
+    series: dict[tuple, list[GapRow]] = {}
+    for row in rows:
+        key = (slug_of[(row.method, _params_json(row.method_params), row.transfer)], row.tier,
+               row.variant, row.pattern, row.informative)
+        series.setdefault(key, []).append(row)
+    return [
+        Curve(suite=sub.suite, model=sub.model, entry=entry, tier=tier, variant=variant, pattern=pattern,
+              informative=informative,
+              points=[CurvePoint(sparsity=r.sparsity, value=r.gap_points.value, low=r.gap_points.ci_low,
+                                 high=r.gap_points.ci_high, decision=r.decision)
+                      for r in sorted(members, key=lambda r: r.sparsity)])
+        for (entry, tier, variant, pattern, informative), members in series.items()
+    ]
+
+
+def _mean_curves(sub: Submission, headline: TierHeadline, slug: str) -> list[Curve]:
+    patterns = sorted({p.pattern for p in headline.curve}, key=lambda p: p or "")
+    return [
+        Curve(suite=sub.suite, model=sub.model, entry=slug, tier=headline.tier, variant=None, pattern=pattern,
+              informative=True,
+              points=[CurvePoint(sparsity=p.sparsity, value=p.gap_points)
+                      for p in sorted(headline.curve, key=lambda p: p.sparsity) if p.pattern == pattern])
+        for pattern in patterns
+    ]
+
+
+def _comparison(sub: Submission, slug: str, row: GapRow) -> Comparison:
+    test = row.t_test
+    return Comparison(
+        suite=sub.suite, model=sub.model, entry=slug, tier=row.tier, variant=row.variant,
+        sparsity=row.sparsity, pattern=row.pattern, metric=row.metric, n_seeds=row.n_seeds,
+        dense_mean=row.dense_mean, sparse_mean=row.sparse_mean, gap=row.gap_points,
+        p_value=test.p_value if test else None, p_holm=test.corrected.get("holm") if test else None,
+        decision=row.decision, mark=DECISION_MARKS[row.decision], warnings=sorted(row.warnings),
+    )
+
+
+def _submission_info(sub: Submission, file: str, method_slug: str) -> SubmissionInfo:
+    return SubmissionInfo(
+        file=file, title=sub.title, notes=sub.notes, submitter=sub.submitter, created_at=sub.created_at,
+        model=sub.model, method=sub.method.name, method_slug=method_slug, method_params=sub.method.params,
+        method_description=sub.method.description, method_url=str(sub.method.url) if sub.method.url else None,
+        code_version=sub.code_version,
+        hardware=f"{sub.hardware.device}: {sub.hardware.description}".rstrip(": "),
+        suite=sub.suite, tiers=sub.tiers, n_records=sub.records_digest.count,
+        records_sha256=sub.records_digest.sha256,
+        report_settings=sub.report.settings.model_dump(mode="json"),
+        report_warnings=sorted(sub.report.warnings),
+    )
+
+
+def summarize(submissions: dict[str, Submission]) -> Leaderboard:
+    """Tables and plot data from accepted submissions, keyed by their file name inside the folder."""
+    files = sorted(submissions)
+    subs = [submissions[f] for f in files]
+    suites: dict[str, list[str]] = {}
+    for sub in subs:
+        order = suites.setdefault(sub.suite, [])
+        order += [t for t in sub.report.tiers if t not in order]
+    method_slugs = unique_slugs(s.method.name for s in subs)
+    model_slugs = unique_slugs(s.model for s in subs)
+    tier_slugs = unique_slugs(t for tiers in suites.values() for t in tiers)
+
+    entries: list[Entry] = []
+    curves: list[Curve] = []
+    comparisons: list[Comparison] = []
+    method_entries: list[MethodEntry] = []
+    for file, sub in zip(files, subs, strict=True):
+        report = sub.report
+        combos = {(h.method, _params_json(h.method_params), h.transfer) for h in report.headlines}
+        slug_of = {c: entry_slug(c[0], json.loads(c[1]), c[2], method_slugs) for c in combos}
+        verdicts = {(v.method, _params_json(v.method_params), v.transfer): v for v in report.verdicts}
+        for combo in sorted(combos):
+            verdict = verdicts.get(combo)
+            method_entries.append(MethodEntry(
+                entry=slug_of[combo], method=combo[0], method_slug=method_slugs[combo[0]],
+                method_params=json.loads(combo[1]), transfer=combo[2], suite=sub.suite, model=sub.model,
+                model_slug=model_slugs[sub.model], submission=file,
+                verdict=verdict.verdict if verdict else None,
+                verdict_summary=verdict.summary if verdict else "",
+                verdict_reasons=list(verdict.reasons) if verdict else [],
+            ))
+        rows_per_headline = Counter(
+            (r.method, _params_json(r.method_params), r.transfer, r.tier) for r in report.rows
+        )
+        for headline in report.headlines:
+            combo = (headline.method, _params_json(headline.method_params), headline.transfer)
+            entries.append(_entry(sub, file, headline, slug_of[combo], suites[sub.suite],
+                                  rows_per_headline[(*combo, headline.tier)]))
+            curves += _mean_curves(sub, headline, slug_of[combo])
+        curves += _row_curves(sub, slug_of, list(report.rows))
+        comparisons += [_comparison(sub, slug_of[(r.method, _params_json(r.method_params), r.transfer)], r)
+                        for r in report.rows]
+
+    def tier_order(suite: str, tier: str) -> int:
+        return suites[suite].index(tier)
+
+    curves.sort(key=lambda c: (c.suite, c.model, c.entry, tier_order(c.suite, c.tier), c.variant is not None,
+                               c.variant or "", c.pattern or ""))
+    comparisons.sort(key=lambda c: (c.suite, c.model, c.entry, tier_order(c.suite, c.tier), c.variant,
+                                    c.pattern or "", c.sparsity))
+    method_entries.sort(key=lambda m: (m.suite, m.model, m.entry))
+    return Leaderboard(
+        suites=suites, models=model_slugs, methods=method_slugs, tiers=tier_slugs,
+        submissions=[_submission_info(s, f, method_slugs[s.method.name])
+                     for f, s in zip(files, subs, strict=True)],
+        method_entries=method_entries, entries=_assign_ranks(entries), curves=curves, comparisons=comparisons,
+    )
+
+
+def summarize_folder(folder: Path) -> Leaderboard:
+    """Validate every submission under ``folder`` and summarize them; any problem rejects the folder."""
+    folder = Path(folder)
+    validated = validate_path(folder)
+    validated.raise_if_rejected()
+    accepted = validated.submissions.items()
+    return summarize({path.relative_to(folder).as_posix(): sub for path, sub in accepted})
+
+
+def leaderboard_json(board: Leaderboard) -> str:
+    """Canonical JSON: sorted keys, fixed indentation, trailing newline."""
+    return json.dumps(board.model_dump(mode="json"), sort_keys=True, indent=1, ensure_ascii=False) + "\n"
+
+
+def write_leaderboard(path: Path, board: Leaderboard) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(leaderboard_json(board), encoding="utf-8")
+    return path

@@ -1,0 +1,49 @@
+"""What the methodology and tier pages say about suites: variants, tiers, difficulty and its sources.
+
+Read from the local task cards (``junkdna_bench.suites``), not from submissions: a submission only
+names its suite. The built-in suites are always described; a suite that a submission names but
+this installation does not know is left out of the description (its entries are still shown).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from junkdna_bench.cards import Baseline
+from junkdna_bench.leaderboard import Leaderboard, unique_slugs
+from junkdna_bench.registry import RegistryError
+from junkdna_bench.suites import BUILTIN_SUITES, load_suite
+
+
+def _cite(baseline: Baseline | None, references: list[dict[str, str | None]]) -> dict[str, Any] | None:
+    if baseline is None:
+        return None
+    reference = {"source": baseline.source, "url": baseline.url}
+    if reference not in references:
+        references.append(reference)
+    label = f"{baseline.value:g} {baseline.metric}"
+    if baseline.system:
+        label += f", {baseline.system}"
+    return {"label": label, "ref": references.index(reference) + 1}
+
+
+def suite_facts(board: Leaderboard) -> list[dict[str, Any]]:
+    """One entry per suite (built-in ones and those on the board that load locally), sorted by name."""
+    names = sorted(set(BUILTIN_SUITES) | set(board.suites))
+    slugs = unique_slugs(names)
+    facts = []
+    for name in names:
+        try:
+            suite = load_suite(name)
+        except RegistryError:
+            continue
+        references: list[dict[str, str | None]] = []
+        variants = [
+            {"id": v.id, "tier": v.tier, "tier_index": suite.tiers.index(v.tier), "difficulty": v.difficulty,
+             "why": v.why, "human": _cite(v.card.human_baseline, references),
+             "model": _cite(v.card.model_baseline, references)}
+            for v in suite.variants()
+        ]
+        facts.append({"name": name, "slug": slugs[name], "tiers": list(suite.tiers), "variants": variants,
+                      "references": references})
+    return facts
