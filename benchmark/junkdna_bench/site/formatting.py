@@ -51,6 +51,14 @@ def p_value(p: float | None) -> str:
     return "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
+DECISION_LABELS = {"no-significant-change": "no sig. change", "insufficient-seeds": "too few seeds"}
+
+
+def decision(name: str) -> str:
+    """A gap decision in few words, so the column stays narrow."""
+    return DECISION_LABELS.get(name, name)
+
+
 def data_value(value: Any) -> str:
     """Sort key for a table cell: the exact number, or empty (sorted last)."""
     if isinstance(value, Estimate):
@@ -75,4 +83,5 @@ FILTERS = {
     "p_value": p_value,
     "data_value": data_value,
     "params": params,
+    "decision": decision,
 }

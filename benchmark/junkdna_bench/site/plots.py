@@ -40,6 +40,7 @@ class Series:
     label: str
     curve: Curve
     mean: bool
+    colour: str | None = None  # None: the next colour of the cycle for this label
 
 
 def plain(text: str, limit: int = 48) -> str:
@@ -58,10 +59,11 @@ def _xy(curve: Curve) -> tuple[list[float], list[float], list[float | None], lis
     return xs, ys, lows, highs
 
 
-def _draw(ax: Axes, series: Series, colour: tuple[float, float, float]) -> None:
+def _draw(ax: Axes, series: Series, colour: str | tuple[float, float, float]) -> None:
     xs, ys, lows, highs = _xy(series.curve)
     if series.mean:
-        ax.plot(xs, ys, color=colour, linewidth=2.4, marker="o", markersize=4, label=plain(series.label))
+        ax.plot(xs, ys, color=colour, linewidth=2.4, marker="o", markersize=4, label=plain(series.label),
+                zorder=3)
         return
     style = "-" if series.curve.informative else ":"
     ax.plot(xs, ys, color=colour, linewidth=1.2, linestyle=style, marker=".", label=plain(series.label))
@@ -90,8 +92,8 @@ def tier_panels(
             if margin_points:
                 ax.axhline(-margin_points, color="0.5", linewidth=0.8, linestyle="--")
             for series in series_by_tier.get(tier, []):
-                colour = labels.setdefault(series.label, _COLOURS[len(labels) % len(_COLOURS)])
-                _draw(ax, series, colour)
+                cycled = labels.setdefault(series.label, _COLOURS[len(labels) % len(_COLOURS)])
+                _draw(ax, series, series.colour or cycled)
             ax.set_title(plain(tier))
             ax.set_xlabel("sparsity (%)")
             ax.set_xlim(left=0)

@@ -169,7 +169,8 @@ class _Renderer:
                     if (c.suite, c.model, c.entry) == key:
                         label = "tier mean" if c.variant is None else c.variant
                         label += f" · {c.pattern}" if c.pattern else ""
-                        series[c.tier].append(Series(label, c, mean=c.variant is None))
+                        mean = c.variant is None
+                        series[c.tier].append(Series(label, c, mean=mean, colour="black" if mean else None))
                 plots[key] = self.figure(f"{self.anchor(*key)}.svg", tiers, series, m.suite)
                 ranked[key] = [e for e in board.entries if (e.suite, e.model, e.entry) == key]
                 comparisons[key] = [c for c in board.comparisons if (c.suite, c.model, c.entry) == key]
