@@ -6,6 +6,7 @@ Kept apart from the CLI so the same path serves other front ends (a notebook, a 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from junkdna_bench.harness.estimate import DataSize, core_params_millions, estimate_plan_seconds
-from junkdna_bench.harness.executor import LocalExecutor, PlanOutcome, run_plan
+from junkdna_bench.harness.executor import Executor, LocalExecutor, PlanOutcome, run_plan
 from junkdna_bench.harness.plan import Plan, expand_plan, prune_settings
 from junkdna_bench.harness.profiles import default_profile_name, get_profile, resolve_hyperparams
 from junkdna_bench.harness.progress import PlanProgress
@@ -24,6 +25,10 @@ from junkdna_bench.records import load_records
 
 if TYPE_CHECKING:
     from junkdna_bench.suites import Suite, TaskVariant
+
+# Builds the executor from the plan's variants and the run settings: LocalExecutor, or another
+# executor's constructor with its own options bound (functools.partial).
+ExecutorFactory = Callable[[Mapping[str, "TaskVariant"], RunSettings], Executor]
 
 
 @dataclass
@@ -103,7 +108,12 @@ def _plan_table(plan: Plan, sizes: dict[str, DataSize]) -> Table:
 
 
 def execute_request(
-    request: PlanRequest, console: Console, *, dry_run: bool, fail_fast: bool
+    request: PlanRequest,
+    console: Console,
+    *,
+    dry_run: bool,
+    fail_fast: bool,
+    make_executor: ExecutorFactory = LocalExecutor,
 ) -> PlanOutcome | None:
     """Show the plan and its estimated duration; unless ``dry_run``, run it and print the table."""
     from junkdna_bench.finetune.device import describe, resolve_device
@@ -161,7 +171,7 @@ def execute_request(
             on_start=progress.run_started,
             on_step=progress.step,
         )
-        executor = LocalExecutor({v.id: v for v in variants}, settings)
+        executor = make_executor({v.id: v for v in variants}, settings)
         outcome = run_plan(
             plan,
             executor,
