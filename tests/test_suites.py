@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -99,7 +100,7 @@ def test_every_variant_loads_from_real_data(name: str, glue_dir: Path) -> None:
     options = DataOptions(glue_dir=glue_dir)
     for variant in suite.variants():
         data = load_variant_data(variant, 42, options)
-        full = load_variant_data(variant.__class__(**{**variant.__dict__, "data_fraction": 1.0}), 42, options)
+        full = load_variant_data(dataclasses.replace(variant, data_fraction=1.0), 42, options)
         assert len(data.train) == fraction_size(len(full.train), variant.data_fraction), variant.id
         assert data.eval and data.eval == full.eval, variant.id
         card = variant.card

@@ -17,6 +17,7 @@ or a path to a suite YAML).
 from __future__ import annotations
 
 import itertools
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -32,6 +33,12 @@ BUILTIN_SUITES = {
     "glue": "the eight GLUE tasks at the paper's data fractions, tiered by human-model gap and data",
     "starter": "offline default from PyPI-shipped data (tweets, BBC News), tiered by task and data",
 }
+BOUNDS = (
+    ("gt", ">", operator.gt),
+    ("ge", "≥", operator.ge),
+    ("lt", "<", operator.lt),
+    ("le", "≤", operator.le),
+)
 FACT_LABELS = {
     "difficulty": "difficulty",
     "data_fraction": "data fraction",
@@ -59,23 +66,14 @@ class Range(_Spec):
             raise ValueError("give at least one bound: gt, ge, lt or le")
         return self
 
-    def failures(self, value: float) -> list[str]:
-        checks = (
-            ("gt", ">", lambda b: value > b),
-            ("ge", "≥", lambda b: value >= b),
-            ("lt", "<", lambda b: value < b),
-            ("le", "≤", lambda b: value <= b),
+    def holds(self, value: float) -> bool:
+        return all(
+            compare(value, bound) for name, _, compare in BOUNDS if (bound := getattr(self, name)) is not None
         )
-        return [
-            f"{symbol} {getattr(self, name):g}"
-            for name, symbol, holds in checks
-            if getattr(self, name) is not None and not holds(getattr(self, name))
-        ]
 
     def describe(self) -> str:
-        bounds = (("gt", ">"), ("ge", "≥"), ("lt", "<"), ("le", "≤"))
         return " and ".join(
-            f"{symbol} {getattr(self, name):g}" for name, symbol in bounds if getattr(self, name) is not None
+            f"{symbol} {bound:g}" for name, symbol, _ in BOUNDS if (bound := getattr(self, name)) is not None
         )
 
 
@@ -108,7 +106,7 @@ class Rule(_Spec):
             if bounds is None:
                 continue
             value = facts.get(name)
-            if value is None or bounds.failures(value):
+            if value is None or not bounds.holds(value):
                 return None
             reasons.append(f"{label} {details.get(name, f'{value:g}')} {bounds.describe()}")
         return "; ".join(reasons)

@@ -119,7 +119,7 @@ def show_task(
         rows.append((f"source [{domain}]" if domain else "source", f"{kinds} (first available is used)"))
     rows.append(("file", str(card.path)))
     for name, value in rows:
-        table.add_row(name, escape(value))
+        table.add_row(escape(name), escape(value))
     console.print(table)
 
 
