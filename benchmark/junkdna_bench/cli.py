@@ -16,6 +16,7 @@ app = typer.Typer(
 )
 app.add_typer(models_commands.app, name="models")
 app.add_typer(__import__("junkdna_bench.commands.methods", fromlist=["app"]).app, name="methods")
+app.add_typer(__import__("junkdna_bench.commands.perf", fromlist=["app"]).app, name="perf")
 app.add_typer(catalog_commands.tasks_app, name="tasks")
 app.add_typer(catalog_commands.suites_app, name="suites")
 app.command("run")(__import__("junkdna_bench.commands.run", fromlist=["run"]).run)

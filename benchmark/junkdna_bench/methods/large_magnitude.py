@@ -10,14 +10,11 @@ import torch
 
 from junkdna_bench.methods.base import PruneRequest, PruningMethod
 from junkdna_bench.methods.scored import SCOPE_PARAM, masks_from_scores
-
-
-def _negated_magnitude(chunk: torch.Tensor) -> torch.Tensor:
-    return chunk.abs().neg_()
+from junkdna_bench.methods.selection import reversed_magnitude_keys
 
 
 def prune_large_magnitude(request: PruneRequest) -> dict[str, torch.Tensor]:
-    return masks_from_scores(request, lambda name: request.weights[name].detach(), _negated_magnitude)
+    return masks_from_scores(request, lambda name: request.weights[name].detach(), reversed_magnitude_keys)
 
 
 METHOD = PruningMethod(

@@ -6,10 +6,11 @@ import torch
 
 from junkdna_bench.methods.base import MethodVariant, PruneRequest, PruningMethod
 from junkdna_bench.methods.scored import SCOPE_PARAM, masks_from_scores
+from junkdna_bench.methods.selection import magnitude_keys
 
 
 def prune_magnitude(request: PruneRequest) -> dict[str, torch.Tensor]:
-    return masks_from_scores(request, lambda name: request.weights[name].detach(), torch.abs)
+    return masks_from_scores(request, lambda name: request.weights[name].detach(), magnitude_keys)
 
 
 METHOD = PruningMethod(

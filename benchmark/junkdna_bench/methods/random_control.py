@@ -8,6 +8,7 @@ import torch
 
 from junkdna_bench.methods.base import PruneRequest, PruningMethod
 from junkdna_bench.methods.scored import SCOPE_PARAM, masks_from_scores
+from junkdna_bench.methods.selection import float_keys
 
 
 def layer_scores(seed: int, name: str, shape: torch.Size) -> torch.Tensor:
@@ -19,7 +20,7 @@ def layer_scores(seed: int, name: str, shape: torch.Size) -> torch.Tensor:
 
 def prune_random(request: PruneRequest) -> dict[str, torch.Tensor]:
     return masks_from_scores(
-        request, lambda name: layer_scores(request.seed, name, request.weights[name].shape)
+        request, lambda name: layer_scores(request.seed, name, request.weights[name].shape), float_keys
     )
 
 

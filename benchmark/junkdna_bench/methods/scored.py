@@ -10,7 +10,7 @@ import torch
 
 from junkdna_bench.methods.base import MethodParam, PruneRequest
 from junkdna_bench.methods.selection import (
-    ChunkTransform,
+    ChunkKeys,
     ScoreSource,
     count_to_prune,
     keep_nm,
@@ -27,21 +27,16 @@ SCOPE_PARAM = MethodParam(
 )
 
 
-def masks_from_scores(
-    request: PruneRequest, source: ScoreSource, transform: ChunkTransform | None = None
-) -> dict[str, torch.Tensor]:
-    """Prune the lowest scores (``transform`` applied to ``source(name)``) in the requested groups."""
+def masks_from_scores(request: PruneRequest, source: ScoreSource, keys: ChunkKeys) -> dict[str, torch.Tensor]:
+    """Prune the lowest ``keys(source(name))`` in the requested comparison groups."""
     shapes = {name: weight.shape for name, weight in request.weights.items()}
     if request.pattern is not None:
-        return {
-            name: keep_nm(transform(source(name)) if transform else source(name), request.pattern)
-            for name in shapes
-        }
+        return {name: keep_nm(keys(source(name)), request.pattern) for name in shapes}
     if request.params.get("scope", "global") == "global":
         total = sum(shape.numel() for shape in shapes.values())
-        return select_smallest(shapes, source, count_to_prune(request.sparsity, total), transform)
+        return select_smallest(shapes, source, count_to_prune(request.sparsity, total), keys)
     counts = layer_counts(request.sparsity, shapes)
     return {
-        name: select_smallest({name: shape}, source, counts[name], transform)[name]
+        name: select_smallest({name: shape}, source, counts[name], keys)[name]
         for name, shape in shapes.items()
     }

@@ -11,28 +11,33 @@ each group of M consecutive inputs (N:M). Rules shared by all of them:
 - among equal scores the weight that comes first (parameter order, then flat index) is pruned
   first, so masks are reproducible to the bit.
 
-The global threshold never concatenates the weights. It finds the exact k-th smallest score by a
-two-pass radix selection on the scores' float bit patterns (which order like the floats once the
-negative ones are flipped): a histogram of the high 16 bits, then of the low 16 bits inside the
-one bucket that holds the k-th score. Each pass streams the weights in chunks, so the extra
-memory is a few chunks plus two histograms, never more than the largest layer.
+Scores are compared through int32 "order keys": the float32 bit pattern, with the magnitude
+bits of negative numbers flipped, orders exactly like the floats. Magnitude keys are cheaper
+still, the weight's bits with the sign bit cleared.
+
+The global threshold never concatenates the weights. It finds the exact k-th smallest key by a
+two-pass radix selection: a histogram of the keys' high 16 bits, then of the low 16 bits inside
+the one bucket that holds the k-th key. Each pass streams the weights in chunks of an eighth of
+the largest layer, so the extra memory is a few chunks plus a 512 KiB histogram, below one
+layer. The streaming loop runs single-threaded: its chunk operations are memory-bound and so
+short that waking a thread pool for each costs more than it saves, badly so on a busy machine.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 
 import torch
 
 from junkdna_bench.methods.base import NMPattern
 
 ScoreSource = Callable[[str], torch.Tensor]
-ChunkTransform = Callable[[torch.Tensor], torch.Tensor]
+ChunkKeys = Callable[[torch.Tensor], torch.Tensor]  # must return a NEW tensor: it is changed in place
 
-_HIGH_BUCKETS = 1 << 16
-_LOW_BUCKETS = 1 << 16
-_MIN_CHUNK = 1 << 16
+_BUCKETS = 1 << 16  # one radix digit: 16 bits of the 32-bit key
+_MIN_CHUNK = 1 << 14
 _MAX_CHUNK = 1 << 20
 
 
@@ -66,21 +71,50 @@ def split_total(k: int, sizes: Sequence[int]) -> list[int]:
     return counts
 
 
-def order_keys(scores: torch.Tensor) -> torch.Tensor:
-    """int32 keys that order exactly like the float32 scores (negative floats have their
-    magnitude bits flipped so that more negative means smaller)."""
-    bits = scores.to(torch.float32).contiguous().view(torch.int32)
-    return bits ^ ((bits >> 31) & 0x7FFFFFFF)
+def float_keys(values: torch.Tensor) -> torch.Tensor:
+    """int32 keys ordering exactly like the values as float32 (a new tensor)."""
+    bits = values.to(torch.float32).contiguous().view(torch.int32)
+    flip = bits >> 31  # -1 for negative numbers, 0 otherwise
+    flip &= 0x7FFFFFFF
+    flip ^= bits
+    return flip
+
+
+def magnitude_keys(values: torch.Tensor) -> torch.Tensor:
+    """int32 keys ordering like |values| (the sign bit cleared; a new tensor)."""
+    return values.to(torch.float32).contiguous().view(torch.int32) & 0x7FFFFFFF
+
+
+def reversed_magnitude_keys(values: torch.Tensor) -> torch.Tensor:
+    """int32 keys ordering like -|values|: the largest magnitude comes first."""
+    keys = magnitude_keys(values)
+    return keys.neg_().add_(0x7FFFFFFF)
 
 
 def _chunk_size(sizes: Sequence[int]) -> int:
-    """A quarter of the largest part, so a chunk's few temporaries stay below one layer."""
-    return max(_MIN_CHUNK, min(_MAX_CHUNK, max(sizes, default=0) // 4))
+    """An eighth of the largest part, so a chunk's few temporaries stay well below one layer."""
+    return max(_MIN_CHUNK, min(_MAX_CHUNK, max(sizes, default=0) // 8))
 
 
-def _chunks(flat: torch.Tensor, size: int) -> Iterator[tuple[int, torch.Tensor]]:
-    for start in range(0, flat.numel(), size):
-        yield start, flat[start : start + size]
+def _key_chunks(
+    shapes: Mapping[str, torch.Size], source: ScoreSource, keys: ChunkKeys
+) -> Iterator[tuple[str, int, torch.Tensor]]:
+    """(name, offset, keys of that chunk) over all named tensors, in order."""
+    chunk = _chunk_size([shape.numel() for shape in shapes.values()])
+    for name in shapes:
+        flat = source(name).detach().reshape(-1)
+        for start in range(0, flat.numel(), chunk):
+            yield name, start, keys(flat[start : start + chunk])
+
+
+@contextmanager
+def _single_threaded() -> Iterator[None]:
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 def _bucket_at(histogram: torch.Tensor, rank: int) -> tuple[int, int]:
@@ -92,63 +126,55 @@ def _bucket_at(histogram: torch.Tensor, rank: int) -> tuple[int, int]:
 
 
 def kth_smallest_key(
-    shapes: Mapping[str, torch.Size], source: ScoreSource, k: int, transform: ChunkTransform | None = None
+    shapes: Mapping[str, torch.Size], source: ScoreSource, k: int, keys: ChunkKeys = float_keys
 ) -> tuple[int, int]:
-    """Key of the k-th smallest score (1-based) over all named tensors, and how many are smaller."""
-    sizes = [shape.numel() for shape in shapes.values()]
-    if not 1 <= k <= sum(sizes):
-        raise ValueError(f"k={k} is outside 1..{sum(sizes)}")
-    chunk = _chunk_size(sizes)
+    """The k-th smallest key (1-based) over all named tensors, and how many keys are smaller."""
+    total = sum(shape.numel() for shape in shapes.values())
+    if not 1 <= k <= total:
+        raise ValueError(f"k={k} is outside 1..{total}")
+    with _single_threaded():
+        histogram = torch.zeros(_BUCKETS, dtype=torch.int64)
+        for _, _, key in _key_chunks(shapes, source, keys):
+            key >>= 16
+            key += _BUCKETS // 2  # signed high half -> 0..65535
+            histogram += torch.bincount(key, minlength=_BUCKETS)
+        high_bucket, below = _bucket_at(histogram, k)
+        high = high_bucket - _BUCKETS // 2
 
-    def keys() -> Iterator[torch.Tensor]:
-        for name in shapes:
-            for _, part in _chunks(source(name).detach().reshape(-1), chunk):
-                yield order_keys(transform(part) if transform else part)
-
-    high = torch.zeros(_HIGH_BUCKETS, dtype=torch.int64)
-    for key in keys():
-        high += torch.bincount((key >> 16) + (_HIGH_BUCKETS // 2), minlength=_HIGH_BUCKETS)
-    high_bucket, below = _bucket_at(high, k)
-    high_digit = high_bucket - _HIGH_BUCKETS // 2
-
-    low = torch.zeros(_LOW_BUCKETS, dtype=torch.int64)
-    for key in keys():
-        inside = key[(key >> 16) == high_digit]
-        if inside.numel():
-            low += torch.bincount(inside & 0xFFFF, minlength=_LOW_BUCKETS)
-    low_bucket, below_in_bucket = _bucket_at(low, k - below)
-    return (high_digit << 16) | low_bucket, below + below_in_bucket
+        histogram.zero_()
+        for _, _, key in _key_chunks(shapes, source, keys):
+            inside = key[(key >> 16) == high]
+            if inside.numel():
+                inside &= 0xFFFF
+                histogram += torch.bincount(inside, minlength=_BUCKETS)
+        low, below_in_bucket = _bucket_at(histogram, k - below)
+    return (high << 16) | low, below + below_in_bucket
 
 
 def select_smallest(
-    shapes: Mapping[str, torch.Size], source: ScoreSource, k: int, transform: ChunkTransform | None = None
+    shapes: Mapping[str, torch.Size], source: ScoreSource, k: int, keys: ChunkKeys = float_keys
 ) -> dict[str, torch.Tensor]:
-    """Keep-masks pruning exactly the ``k`` smallest scores over all named tensors together.
+    """Keep-masks pruning exactly the ``k`` smallest keys over all named tensors together.
 
-    ``source(name)`` returns the raw tensor of that shape (e.g. the weight itself, not a copy);
-    ``transform`` turns a chunk of it into scores (e.g. ``torch.abs``), so no full-size score
-    tensor exists. Sources are read three times (two selection passes and the masking pass), so
-    a generated source must return the same values each time.
+    ``source(name)`` returns the raw tensor of that shape (e.g. the weight itself, not a copy) and
+    ``keys`` turns a chunk of it into order keys, so no full-size score tensor ever exists.
+    Sources are read three times (two selection passes and the masking pass), so a generated
+    source must return the same values each time.
     """
-    sizes = [shape.numel() for shape in shapes.values()]
-    if k <= 0 or k >= sum(sizes):
+    total = sum(shape.numel() for shape in shapes.values())
+    if k <= 0 or k >= total:
         return {name: torch.full(shape, k <= 0, dtype=torch.bool) for name, shape in shapes.items()}
-    threshold, below = kth_smallest_key(shapes, source, k, transform)
-    ties_left = k - below  # weights scoring exactly the threshold that are pruned, first ones first
-    chunk = _chunk_size(sizes)
-    masks: dict[str, torch.Tensor] = {}
-    for name in shapes:
-        raw = source(name).detach()
-        keep = torch.empty(raw.numel(), dtype=torch.bool)
-        for start, part in _chunks(raw.reshape(-1), chunk):
-            key = order_keys(transform(part) if transform else part)
-            keep_part = keep[start : start + part.numel()]
-            torch.gt(key, threshold, out=keep_part)
+    threshold, below = kth_smallest_key(shapes, source, k, keys)
+    ties_left = k - below  # weights exactly at the threshold that are pruned, earliest first
+    flat_masks = {name: torch.empty(shape.numel(), dtype=torch.bool) for name, shape in shapes.items()}
+    with _single_threaded():
+        for name, start, key in _key_chunks(shapes, source, keys):
+            keep = flat_masks[name][start : start + key.numel()]
+            torch.gt(key, threshold, out=keep)
             tied = (key == threshold).nonzero().flatten()
-            keep_part[tied[ties_left:]] = True
+            keep[tied[ties_left:]] = True
             ties_left = max(0, ties_left - tied.numel())
-        masks[name] = keep.view(raw.shape)
-    return masks
+    return {name: mask.view(shapes[name]) for name, mask in flat_masks.items()}
 
 
 def _ranks(scores: torch.Tensor) -> torch.Tensor:
