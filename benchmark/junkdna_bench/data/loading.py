@@ -54,10 +54,7 @@ def _build_pool(card: TaskCard, glue_dir: Path | None) -> Pool:
     train: list[Example] = []
     evaluation: list[Example] = []
     notes: list[str] = []
-    domains = card.domains or []
-    parts = [(d.name, d.source) for d in domains] if domains else [("", card.source)]
-    for domain, source_set in parts:
-        assert source_set is not None  # a validated card has a source or domains
+    for domain, source_set in zip(card.domain_names or [""], card.source_sets(), strict=True):
         part_train, part_eval, part_notes = _load_part(card, domain, source_set, glue_dir)
         train.extend(part_train)
         evaluation.extend(part_eval)
