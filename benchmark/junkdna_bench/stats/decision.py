@@ -33,11 +33,14 @@ readers; the functions below implement it, nothing else decides). ``alpha``, ``m
    family at a sparsity <= s is non-inferior; 0.0 when the smallest one is not. Per tier: the
    minimum over the tier's informative variants (a tier is safe only where all of it is).
 
-4. Trend (per model, method, transfer): the table of losses, one row per sparsity tested in every
-   informative tier, one column per informative tier (easy -> hard), each cell the mean over the
-   tier's informative variants of the lost share of the dense gain, 1 - kept_gain_share (comparable
-   across metrics and chance levels). Page's L test (>= 3 tiers) or the exact sign test (2 tiers),
-   one-sided: the loss grows with difficulty.
+4. Trend (per model, method, transfer): does the loss grow with difficulty? The loss of a run is
+   its lost share of the dense gain, 1 - kept_gain_share (comparable across metrics and chance
+   levels), averaged over the sparsities tested in every informative tier. The deciding test is
+   Jonckheere-Terpstra's, one-sided, by permutation of tier labels over the (informative variant,
+   seed) runs: runs are the independent replicates. Page's L test (>= 3 tiers) or the sign test
+   (2 tiers) over the sparsities x tiers table of tier means is reported beside it but does not
+   decide: its blocks are sparsity levels, so with two tiers and three sparsities it cannot go
+   below p = 0.125 however large the effect.
 
 5. Monotonicity (per variant): along increasing sparsity the mean gap may not rise (the drop shrink)
    by more than the margin from one tested sparsity to the next. A tier is monotone when all its
@@ -134,10 +137,13 @@ def verdict(evidence: VerdictEvidence, alpha: float) -> tuple[VerdictLabel, list
         ]
     if trend is None or trend.p_value is None:
         return "inconclusive: need more seeds", ["no sparsity was tested in every informative tier"]
+    runs = " vs ".join(
+        f"{len(losses)} {tier}" for tier, losses in zip(trend.tiers, trend.matrix, strict=True)
+    )
     trend_line = (
-        f"trend test ({trend.name}) over {len(trend.tiers)} tiers x {len(trend.sparsities)} "
-        f"sparsities: statistic {trend.statistic:g} (expected {trend.expected_statistic:g} "
-        f"under no trend), one-sided p = {trend.p_value:.3g}"
+        f"harder tiers lose more of their dense gain ({trend.name} test over runs: {runs}, losses averaged "
+        f"over {len(trend.sparsities)} sparsities): J = {trend.statistic:g} (expected "
+        f"{trend.expected_statistic:g} under no trend), one-sided p = {trend.p_value:.3g}"
     )
     reasons = [trend_line]
     if trend.p_value < alpha and evidence.hardest_drops > 0 and evidence.hardest_monotone:

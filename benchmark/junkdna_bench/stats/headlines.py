@@ -14,6 +14,7 @@ import numpy as np
 
 from junkdna_bench.stats.bootstrap import percentile_interval
 from junkdna_bench.stats.decision import VerdictEvidence, monotonicity_violations, safe_sparsity, verdict
+from junkdna_bench.stats.replicates import stable_seed
 from junkdna_bench.stats.report_schema import (
     CurvePoint,
     Estimate,
@@ -22,7 +23,7 @@ from junkdna_bench.stats.report_schema import (
     TierHeadline,
     Verdict,
 )
-from junkdna_bench.stats.trend import trend_test
+from junkdna_bench.stats.trend import run_trend_test, table_trend_test
 
 ConfigKey = tuple[str, str, str, str]  # model, method, method params (canonical JSON), transfer
 
@@ -93,6 +94,16 @@ class VariantCurve:
             safe=safe_sparsity([(r.sparsity, r.non_inferior) for r in rows]),
             violations=monotonicity_violations(list(zip(sparsities, gap, strict=True)), margin),
         )
+
+    def unit_losses(self, sparsities: list[float]) -> list[float]:
+        """Per seed: lost share of the dense gain, averaged over ``sparsities`` (seeds having all of them)."""
+        rows = [r for r in self.rows if r.sparsity in sparsities]
+        per_seed: dict[int, list[float]] = defaultdict(list)
+        for row in rows:
+            for seed_gap in row.seeds:
+                if seed_gap.kept_gain_share is not None and seed_gap.kept_gain_share.value is not None:
+                    per_seed[seed_gap.seed].append(1.0 - seed_gap.kept_gain_share.value)
+        return [float(np.mean(v)) for _, v in sorted(per_seed.items()) if len(v) == len(rows)]
 
     @property
     def drops(self) -> int:
@@ -221,11 +232,20 @@ def build_verdicts(
         headlines.extend(config_headlines)
         informative_tiers = [t for t in ordered if any(c.informative for c in per_tier[t])]
         informative_by_tier = {t: [c for c in per_tier[t] if c.informative] for t in informative_tiers}
-        trend = reverse = None
+        trend = reverse = table_trend = None
         if len(informative_tiers) >= 2:
             table, shared = _trend_table(informative_tiers, informative_by_tier)
-            trend = trend_test(table, informative_tiers, shared)
-            reverse = trend_test(table, informative_tiers, shared, increasing=False)
+            table_trend = table_trend_test(table, informative_tiers, shared)
+            if shared:
+                losses = [
+                    [x for c in informative_by_tier[t] for x in c.unit_losses(shared)]
+                    for t in informative_tiers
+                ]
+                seed = [settings.seed, stable_seed(*key)]
+                trend = run_trend_test(losses, informative_tiers, shared, settings.n_permutations, seed)
+                reverse = run_trend_test(
+                    losses, informative_tiers, shared, settings.n_permutations, seed, increasing=False
+                )
         hardest = informative_tiers[-1] if informative_tiers else None
         hardest_headline = next((h for h in config_headlines if h.tier == hardest), None)
         hardest_rows = [r for c in informative_by_tier.get(hardest, []) for r in c.rows] if hardest else []
@@ -245,6 +265,12 @@ def build_verdicts(
             ),
         )
         label, reasons = verdict(evidence, settings.alpha)
+        if table_trend is not None and table_trend.p_value is not None:
+            reasons.append(
+                f"reported, not deciding: {table_trend.name} test over the {len(table_trend.sparsities)} "
+                f"sparsities x {len(table_trend.tiers)} tiers table of tier-mean losses, one-sided "
+                f"p = {table_trend.p_value:.3g} (smallest attainable {table_trend.min_attainable_p:.3g})"
+            )
         model, method, params, transfer = key
         verdicts.append(
             Verdict(
@@ -257,6 +283,7 @@ def build_verdicts(
                     label, key, [h for h in config_headlines if h.tier in informative_tiers], reasons
                 ),
                 trend=trend,
+                table_trend=table_trend,
                 monotone_hardest_tier=evidence.hardest_monotone,
                 reasons=reasons,
             )

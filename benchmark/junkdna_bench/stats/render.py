@@ -1,0 +1,183 @@
+"""Rich tables of a ``StatsReport``: gaps per tier, informativeness, headlines, verdicts, warnings.
+
+Every table of p-values names the correction behind each column, as the methodology requires.
+"""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table
+
+from junkdna_bench.stats.report_schema import Estimate, GapRow, StatsReport, TestResult
+
+_DECISION_STYLE = {
+    "drop": "bold red",
+    "gain": "bold green",
+    "no-significant-change": "",
+    "uninformative": "dim",
+    "insufficient-seeds": "yellow",
+}
+_VERDICT_STYLE = {"supported": "bold green", "not supported": "bold red"}
+
+
+def _num(value: float | None, digits: int = 1, signed: bool = False) -> str:
+    if value is None:
+        return "–"
+    return f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
+
+
+def _p(value: float | None) -> str:
+    return "–" if value is None else (f"{value:.3f}" if value >= 0.001 else f"{value:.1e}")
+
+
+def _with_ci(estimate: Estimate | None, digits: int = 1, scale: float = 1.0) -> str:
+    if estimate is None or estimate.value is None:
+        return "–"
+    text = f"{estimate.value * scale:+.{digits}f}"
+    if estimate.ci_low is not None and estimate.ci_high is not None:
+        text += f" [{estimate.ci_low * scale:+.{digits}f}, {estimate.ci_high * scale:+.{digits}f}]"
+    return text
+
+
+def _corrected(test: TestResult | None, correction: str) -> float | None:
+    return test.corrected.get(correction) if test else None  # type: ignore[call-overload]
+
+
+def _sparsity(row: GapRow) -> str:
+    return f"{100 * row.sparsity:.0f}%" + (f" ({row.pattern})" if row.pattern else "")
+
+
+def gap_table(report: StatsReport, tier: str) -> Table:
+    settings = report.settings
+    rows = [r for r in report.rows if r.tier == tier]
+    several_models = len({r.model for r in report.rows}) > 1
+    table = Table(
+        title=f"tier {tier}: sparse − dense, points, seed mean [{100 * settings.ci_level:.0f}% bootstrap CI]",
+        caption=(
+            f"p: paired t-test on per-seed gaps (raw) · p Holm: Holm within each {settings.family} · "
+            f"q BH: Benjamini–Hochberg across the report · ε: ASO eps_min(dense over sparse) · "
+            f"NI: non-inferior at −{settings.margin_points:g} points (one-sided t, Holm) · alpha "
+            f"{settings.alpha:g}"
+        ),
+        caption_justify="left",
+    )
+    columns = (["model"] if several_models else []) + [
+        "method",
+        "transfer",
+        "variant",
+        "sparsity",
+        "seeds",
+        "dense",
+        "gap [CI]",
+        "% dense",
+        "kept",
+        "p",
+        "p Holm",
+        "q BH",
+        "ε",
+        "NI",
+        "decision",
+    ]
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for r in rows:
+        cells = ([r.model] if several_models else []) + [
+            r.method,
+            r.transfer,
+            r.variant,
+            _sparsity(r),
+            str(r.n_seeds),
+            _num(100 * r.dense_mean),
+            _with_ci(r.gap_points),
+            _num(r.gap_pct_of_dense.value if r.gap_pct_of_dense else None, signed=True),
+            _num(r.kept_gain_share.value if r.kept_gain_share else None, digits=2),
+            _p(r.t_test.p_value if r.t_test else None),
+            _p(_corrected(r.t_test, "holm")),
+            _p(_corrected(r.t_test, "benjamini-hochberg")),
+            _num(r.aso_eps_min, digits=2),
+            "yes" if r.non_inferior else "no",
+            f"[{_DECISION_STYLE[r.decision]}]{r.decision}[/]" if _DECISION_STYLE[r.decision] else r.decision,
+        ]
+        table.add_row(*cells)
+    return table
+
+
+def informativeness_table(report: StatsReport) -> Table:
+    table = Table(
+        title="informativeness: does dense beat the trivial baseline? (one-sided, uncorrected screen)"
+    )
+    for column in ("variant", "tier", "metric", "seeds", "dense", "trivial", "gain [CI]", "p", "informative"):
+        table.add_column(column, overflow="fold")
+    for info in report.informativeness:
+        table.add_row(
+            info.variant,
+            info.tier,
+            info.metric,
+            str(info.n_seeds),
+            _num(100 * info.dense_mean),
+            _num(100 * info.trivial_mean if info.trivial_mean is not None else None),
+            _with_ci(info.gain_points),
+            _p(info.test.p_value if info.test else None),
+            "yes" if info.informative else "[dim]no[/]",
+        )
+    return table
+
+
+def headline_table(report: StatsReport) -> Table:
+    settings = report.settings
+    table = Table(
+        title="headlines per (method, tier)",
+        caption=(
+            f"safe sparsity: largest sparsity non-inferior at −{settings.margin_points:g} points with every "
+            "smaller one too (Holm within family); minimum over the tier's informative variants · area: "
+            "between sparse and dense curves, points × sparsity"
+        ),
+        caption_justify="left",
+    )
+    for column in (
+        "model",
+        "method",
+        "transfer",
+        "tier",
+        "informative variants",
+        "safe sparsity",
+        "area [CI]",
+        "monotone",
+        "drops",
+    ):
+        table.add_column(column, overflow="fold")
+    for h in report.headlines:
+        table.add_row(
+            h.model,
+            h.method,
+            h.transfer,
+            h.tier,
+            f"{len(h.informative_variants)} of {len(h.variants)}",
+            "–" if h.safe_sparsity is None else f"{100 * h.safe_sparsity:.0f}%",
+            _with_ci(h.area_between_curves, digits=2),
+            "–" if h.monotone is None else ("yes" if h.monotone else "no"),
+            str(h.n_significant_drops),
+        )
+    return table
+
+
+def print_report(report: StatsReport, console: Console | None = None) -> None:
+    console = console or Console()
+    for tier in report.tiers:
+        if any(r.tier == tier for r in report.rows):
+            console.print(gap_table(report, tier))
+    console.print(informativeness_table(report))
+    console.print(headline_table(report))
+    for verdict in report.verdicts:
+        style = _VERDICT_STYLE.get(verdict.verdict, "bold yellow")
+        body = "\n".join([verdict.summary, *(f"• {reason}" for reason in verdict.reasons[1:])])
+        console.print(
+            Panel(
+                body,
+                title=f"[{style}]{verdict.verdict}[/]: {verdict.method} ({verdict.transfer})",
+                title_align="left",
+            )
+        )
+    for warning in report.warnings:
+        console.print(f"[yellow]warning:[/] {warning}")
