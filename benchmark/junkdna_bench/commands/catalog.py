@@ -170,7 +170,8 @@ def _tier_table(
 ) -> Table:
     description = next(t.description for t in suite.spec.tiers if t.name == tier)
     table = Table(
-        title=f"tier {tier}: {len(variants)} variants" + (f" — {description}" if description else "")
+        title=f"tier {tier}: {len(variants)} variant{'' if len(variants) == 1 else 's'}"
+        + (f" — {description}" if description else "")
     )
     for column in ("variant", "difficulty", "data", "train", "eval", "why"):
         table.add_column(column, overflow="fold")
