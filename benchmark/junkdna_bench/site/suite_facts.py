@@ -1,4 +1,4 @@
-"""What the methodology and tier pages say about suites: variants, tiers, difficulty and its sources.
+"""What the methodology and tier pages say about suites: tasks, variants, tiers, difficulty and its sources.
 
 Read from the local task cards (``junkdna_bench.suites``), not from submissions: a submission only
 names its suite. The built-in suites are always described; a suite that a submission names but
@@ -40,10 +40,15 @@ def suite_facts(board: Leaderboard) -> list[dict[str, Any]]:
         references: list[dict[str, str | None]] = []
         variants = [
             {"id": v.id, "tier": v.tier, "tier_index": suite.tiers.index(v.tier), "difficulty": v.difficulty,
-             "why": v.why, "human": _cite(v.card.human_baseline, references),
-             "model": _cite(v.card.model_baseline, references)}
+             "why": v.why}
             for v in suite.variants()
         ]
-        facts.append({"name": name, "slug": slugs[name], "tiers": list(suite.tiers), "variants": variants,
-                      "references": references})
+        cards = {v.card.id: v.card for v in suite.variants()}
+        tasks = [
+            {"id": card.id, "name": card.name, "difficulty": card.difficulty,
+             "human": _cite(card.human_baseline, references), "model": _cite(card.model_baseline, references)}
+            for _, card in sorted(cards.items())
+        ]
+        facts.append({"name": name, "slug": slugs[name], "tiers": list(suite.tiers), "tasks": tasks,
+                      "variants": variants, "references": references})
     return facts
