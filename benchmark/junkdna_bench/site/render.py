@@ -182,9 +182,15 @@ class _Renderer:
             )
         self.section("methods", "Methods", board.methods, "method")
 
-    def section(self, folder: str, title: str, slugs: dict[str, str], kind: str) -> None:
-        items = [{"href": f"{slug}.html", "label": name, "note": ""} for name, slug in slugs.items()]
-        self.page(f"{folder}/index.md", "section.md.j2", title=title, items=items, kind=kind)
+    def section(self, folder: str, title: str, slugs: dict[str, str], attribute: str) -> None:
+        """An index page of ``folder``: each name with how many leaderboard entries it has, and where."""
+        items = []
+        for name, slug in slugs.items():
+            entries = [e for e in self.board.entries if getattr(e, attribute) == name]
+            where = sorted({f"{e.suite}/{e.model}" for e in entries})
+            items.append({"href": f"{slug}.html", "label": name,
+                          "note": f"{len(entries)} leaderboard entries ({', '.join(where)})"})
+        self.page(f"{folder}/index.md", "section.md.j2", title=title, items=items)
 
     def static_pages(self) -> None:
         statistics = self.extras.statistics_doc
