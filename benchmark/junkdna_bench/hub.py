@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 from functools import lru_cache
 from urllib.parse import urlparse
 
@@ -35,10 +36,27 @@ def hub_reachable(timeout_s: float = 2.0) -> bool:
         return False
 
 
+def _switch_imported_libraries_offline() -> None:
+    """``huggingface_hub`` and ``datasets`` read the offline flags once, at import (transformers asks
+    ``huggingface_hub``).
+
+    Setting the variables after they were imported would leave every load waiting for network
+    time-outs, so the flags they already read are switched too.
+    """
+    hub_constants = sys.modules.get("huggingface_hub.constants")
+    if hub_constants is not None:
+        hub_constants.HF_HUB_OFFLINE = True
+    datasets_config = sys.modules.get("datasets.config")
+    if datasets_config is not None:
+        datasets_config.HF_HUB_OFFLINE = True
+        datasets_config.HF_DATASETS_OFFLINE = True
+
+
 def prepare_hub_access() -> bool:
     """Probe once; when the hub is unreachable, set offline mode for this process. Returns reachability."""
     reachable = hub_reachable()
     if not reachable:
         for var in OFFLINE_VARIABLES:
             os.environ[var] = "1"
+        _switch_imported_libraries_offline()
     return reachable

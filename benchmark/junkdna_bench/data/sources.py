@@ -144,21 +144,6 @@ def _read_folder_per_label(root: Traversable, spec: PackageSource, origin: str) 
     return raw
 
 
-def _honour_offline_mode() -> None:
-    """Offline mode for hub libraries that were imported before it was switched on.
-
-    ``huggingface_hub`` and ``datasets`` read ``HF_HUB_OFFLINE`` once, at import; setting the
-    variable later (as :func:`junkdna_bench.hub.prepare_hub_access` does) would leave every load
-    waiting for network time-outs, so the already-read flags are switched too.
-    """
-    import datasets.config
-    import huggingface_hub.constants
-
-    huggingface_hub.constants.HF_HUB_OFFLINE = True
-    datasets.config.HF_HUB_OFFLINE = True
-    datasets.config.HF_DATASETS_OFFLINE = True
-
-
 def read_hub(spec: HubSource) -> SourceSplits:
     from junkdna_bench.hub import prepare_hub_access
 
@@ -166,10 +151,9 @@ def read_hub(spec: HubSource) -> SourceSplits:
         raise SourceUnavailable(
             "Hugging Face hub: the 'datasets' package is not installed; pip install 'junkdna-bench[hub]'"
         )
-    reachable = prepare_hub_access()
-    if not reachable:
-        _honour_offline_mode()
     import datasets
+
+    reachable = prepare_hub_access()
 
     name = spec.path + (f"/{spec.name}" if spec.name else "")
     splits: list[RawSplit | None] = []
