@@ -132,12 +132,13 @@ def test_bad_submission_lists_every_schema_problem(magnitude: Submission, tmp_pa
     data = _dump(magnitude)
     del data["title"]
     data["model"] = "bad\x00name"
+    data["submitter"] = "\u202eevil"  # a right-to-left override would disguise the name
     data["method"]["url"] = "javascript:alert(1)"
     data["unexpected"] = 1
     data["report"]["rows"][0]["n_seeds"] = "three"
     path = _write(tmp_path / "submissions" / "bad.json", data)
     locations = {location for location, _ in _problems(path)}
-    assert {"title", "model", "method.url", "unexpected", "report.rows[0].n_seeds"} <= locations
+    assert {"title", "model", "submitter", "method.url", "unexpected", "report.rows[0].n_seeds"} <= locations
     done = runner.invoke(app, ["validate", str(path)])
     assert done.exit_code == 1
     for location in ("title", "method.url", "unexpected", "report.rows[0].n_seeds"):

@@ -5,13 +5,15 @@ themselves: they hold per-example predictions and are large) plus a digest of th
 reader can check that a report belongs to a given set of runs. The schema is versioned like the
 report: adding an optional field keeps ``SUBMISSION_SCHEMA_VERSION``; anything else bumps it.
 
-Free-text fields (names, descriptions) are limited in length and may not contain control
-characters, but they may contain anything else: the site renders them as escaped text, so a
-method called ``<b>x</b>`` is shown exactly so.
+Free-text fields (names, descriptions) are limited in length and may not contain control or
+invisible formatting characters (which could disguise one name as another), but they may contain
+anything else: the site renders them as escaped text, so a method called ``<b>x</b>`` is shown
+exactly so.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl
@@ -22,8 +24,9 @@ SUBMISSION_SCHEMA_VERSION = 1
 
 
 def _no_control_characters(text: str) -> str:
-    if any(ord(ch) < 32 and ch not in "\n\t" for ch in text):
-        raise ValueError("must not contain control characters")
+    """Refuse control and invisible format characters (bidi overrides, zero-width) that disguise text."""
+    if any(unicodedata.category(ch) in {"Cc", "Cf"} and ch not in "\n\t" for ch in text):
+        raise ValueError("must not contain control or invisible formatting characters")
     return text
 
 
