@@ -82,7 +82,8 @@ class RayOptions:
 
 
 class RayExecutor:
-    """Executor over a Ray cluster; connects (or starts one) on ``run`` and lets go after it."""
+    """Executor over a Ray cluster. ``run`` connects (starting a local cluster if no address is given)
+    and disconnects after; a caller that connected first (``connect``) keeps the cluster across runs."""
 
     def __init__(
         self,
@@ -123,7 +124,7 @@ class RayExecutor:
 
     def _schedule(self, specs: list[RunSpec]) -> Iterator[RunRecord]:
         ray = self.ray
-        connected_here = self._connect()
+        connected_here = self.connect()
         waiting: dict[Any, RunSpec] = {}
         try:
             self._check_fits(specs, strict=connected_here and self.options.address is None)
@@ -152,8 +153,8 @@ class RayExecutor:
             if connected_here:
                 ray.shutdown()
 
-    def _connect(self) -> bool:
-        """Join or start the cluster unless this process already is connected; True if it connected."""
+    def connect(self) -> bool:
+        """Join or start the cluster unless this process is connected already; True if it connected."""
         ray = self.ray
         if ray.is_initialized():
             return False

@@ -1,0 +1,62 @@
+"""``junkdna-bench perf executors``: the same 24-run CPU plan, in-process vs on a local Ray cluster."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from junkdna_bench.perf.executors import (
+    BENCH_SEEDS,
+    BENCH_VARIANTS,
+    ExecutorComparison,
+    bench_plan,
+    compare_executors,
+)
+
+
+def _table(result: ExecutorComparison) -> Table:
+    table = Table(title=f"{result.sequential.runs}-run CPU plan: wall time by executor")
+    for column in ("executor", "cluster start s", "wall s", "sum of run s", "runs (failed)", "speed-up"):
+        table.add_column(column, justify="left" if column == "executor" else "right")
+    for timing in (result.sequential, result.parallel):
+        table.add_row(
+            timing.label,
+            f"{timing.start_s:.1f}" if timing is result.parallel else "-",
+            f"{timing.wall_s:.1f}",
+            f"{timing.runs_s:.1f}",
+            f"{timing.runs} ({timing.failed})",
+            f"{result.sequential.wall_s / timing.wall_s:.2f}x",
+        )
+    return table
+
+
+def executors(
+    workers: Annotated[int, typer.Option("--workers", min=1, help="CPUs of the local Ray cluster.")] = 2,
+    model: Annotated[
+        str, typer.Option("--model", help="Model each run prunes and fine-tunes.")
+    ] = "minilm-l6",
+) -> None:
+    """Wall time of one 24-run CPU plan (2 variants x 3 seeds x dense + 3 pruned, toy-sized runs),
+    sequential in-process vs Ray with one 1-thread worker per CPU; prints the ratio."""
+    console = Console()
+    plan, variants = bench_plan(model)
+    console.print(
+        f"plan: {', '.join(BENCH_VARIANTS)} x seeds {list(BENCH_SEEDS)} x (dense, magnitude 30 %/60 %, "
+        f"random 50 %), model {model}; the sequential executor runs first, then Ray"
+    )
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("runs (sequential, then Ray)", total=2 * len(plan))
+        result = compare_executors(plan, variants, workers, on_record=lambda _: progress.advance(task))
+    console.print(_table(result))
+    console.print(
+        f"speed-up (sequential wall time / Ray's): [bold]{result.speedup:.2f}x[/], "
+        f"{result.speedup_with_start:.2f}x counting the cluster's start; "
+        f"1-minute load average {result.load_before:.1f} before, {result.load_after:.1f} after "
+        f"on {os.cpu_count()} CPUs"
+    )
