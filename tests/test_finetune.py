@@ -9,9 +9,10 @@ from junkdna_bench.finetune import FinetuneConfig, TrainingDiverged, finetune, p
 from junkdna_bench.finetune.batching import collate, length_grouped_batches
 from junkdna_bench.finetune.loop import linear_schedule, total_steps
 from junkdna_bench.finetune.transfer import DenseTransfer
-from tiny_models import synthetic_encoded, tiny_classifier
+from tiny_models import single_thread, synthetic_encoded, tiny_classifier
 
 CPU = torch.device("cpu")
+pytestmark = pytest.mark.usefixtures(single_thread.__name__)
 
 
 def _train(seed: int, config: FinetuneConfig, data=None, model_seed: int = 0):

@@ -7,9 +7,10 @@ import torch
 
 from junkdna_bench.finetune import FinetuneConfig, TransferViolation, finetune, make_transfer
 from junkdna_bench.finetune.transfer import FrozenTransfer, SparseTransfer
-from tiny_models import half_masks, prunable_weights, synthetic_encoded, tiny_classifier
+from tiny_models import half_masks, prunable_weights, single_thread, synthetic_encoded, tiny_classifier
 
 CPU = torch.device("cpu")
+pytestmark = pytest.mark.usefixtures(single_thread.__name__)
 # Weight decay on: decoupled decay moves every weight, so it is what would break "frozen" and "sparse".
 CONFIG = FinetuneConfig(lr=5e-3, epochs=3, batch_size=8, weight_decay=0.1, warmup_ratio=0.0)
 

@@ -62,7 +62,8 @@ class Tracker:
     """Logs records of one plan into one MLflow experiment."""
 
     def __init__(self, tracking_uri: str, results_dir: Path, experiment: str = DEFAULT_EXPERIMENT) -> None:
-        logging.getLogger("alembic").setLevel(logging.WARNING)  # schema migrations of a new SQLite store
+        for name in ("alembic", "mlflow.store.db.utils"):  # schema set-up of a new SQLite store
+            logging.getLogger(name).setLevel(logging.WARNING)
         from mlflow.tracking import MlflowClient
 
         self.uri = tracking_uri

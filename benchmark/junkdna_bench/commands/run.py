@@ -153,3 +153,7 @@ def run(
     console.print(f"\nFull protocol: {FULL_PROTOCOL}")
     if outcome.failed or outcome.stopped_early:
         raise typer.Exit(1)
+
+
+if __name__ == "__main__":  # ``python -m junkdna_bench.commands.run``: the command without the rest of the CLI
+    typer.run(run)

@@ -48,7 +48,11 @@ def load_pretrained(
     model: str, num_labels: int, problem_type: str
 ) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     """A fresh copy of the pre-trained weights with a new task head (seeded by the caller)."""
+    from transformers.utils import logging as hf_logging
+
     from junkdna_bench.models import load_for_sequence_classification, resolve_model
+
+    hf_logging.disable_progress_bar()  # a loading bar per run would break the plan's progress display
 
     return load_for_sequence_classification(resolve_model(model), num_labels, problem_type), tokenizer_for(
         model
@@ -76,11 +80,15 @@ class _Progress:
     def timed(self, key: str, started: float) -> None:
         self.timings[key] = round(time.perf_counter() - started, 3)
 
+    def cpu_used(self, started: float) -> None:
+        """CPU seconds of all threads: on a shared machine, a fairer cost than wall time."""
+        self.timings["process_cpu"] = round(time.process_time() - started, 3)
+
 
 def execute_run(spec: RunSpec, variant: TaskVariant, settings: RunSettings) -> RunRecord:
     """Run ``spec`` on ``variant`` and return its record (completed or failed)."""
     progress = _Progress()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     base = {
         "run_id": spec.run_id(),
@@ -91,9 +99,11 @@ def execute_run(spec: RunSpec, variant: TaskVariant, settings: RunSettings) -> R
     try:
         fields = _run(spec, variant, settings, progress)
         progress.timed("total", started)
+        progress.cpu_used(cpu_started)
         return RunRecord(status="completed", timings_s=progress.timings, **base, **fields)
     except Exception as exc:  # a run's own failure is data; the plan goes on
         progress.timed("total", started)
+        progress.cpu_used(cpu_started)
         trace = "".join(traceback.format_exception(exc))[-ERROR_TRACE_CHARS:]
         return RunRecord(
             status="failed",
