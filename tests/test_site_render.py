@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from markupsafe import escape
 
-from junkdna_bench.leaderboard import Entry, _assign_ranks, leaderboard_json, summarize_folder
+from junkdna_bench.leaderboard import Entry, assign_ranks, leaderboard_json, summarize_folder
 from junkdna_bench.site.build import SiteLayout, build_site
 from junkdna_bench.site.render import MARKER, prepare_output
 from junkdna_bench.stats.report_schema import Estimate
@@ -72,7 +72,7 @@ def _entry(name: str, safe: float | None, area: float | None) -> Entry:
 def test_ranking_by_safe_sparsity_then_area_with_ties_and_unranked() -> None:
     entries = [_entry("a", 0.2, -1.0), _entry("b", 0.4, -3.0), _entry("c", 0.2, -0.5), _entry("d", 0.2, -0.5),
                _entry("e", None, None), _entry("f", 0.0, 0.0)]
-    ranked = [(e.method, e.rank) for e in _assign_ranks(entries)]
+    ranked = [(e.method, e.rank) for e in assign_ranks(entries)]
     assert ranked == [("b", 1), ("c", 2), ("d", 2), ("a", 4), ("f", 5), ("e", None)]
 
 

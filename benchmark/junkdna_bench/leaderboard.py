@@ -195,7 +195,7 @@ def _rank_key(entry: Entry) -> tuple[float, float]:
     return (safe, area)
 
 
-def _assign_ranks(entries: list[Entry]) -> list[Entry]:
+def assign_ranks(entries: list[Entry]) -> list[Entry]:
     """Competition ranking (1, 2, 2, 4) within each (suite, model, tier); unranked entries last."""
     groups: dict[tuple[str, str, str], list[Entry]] = {}
     for entry in entries:
@@ -339,7 +339,7 @@ def summarize(submissions: dict[str, Submission]) -> Leaderboard:
         suites=suites, models=model_slugs, methods=method_slugs, tiers=tier_slugs,
         submissions=[_submission_info(s, f, method_slugs[s.method.name])
                      for f, s in zip(files, subs, strict=True)],
-        method_entries=method_entries, entries=_assign_ranks(entries), curves=curves, comparisons=comparisons,
+        method_entries=method_entries, entries=assign_ranks(entries), curves=curves, comparisons=comparisons,
     )
 
 
