@@ -49,9 +49,12 @@ def _resampled_quantiles(
     """Quantile functions of ``n_boot`` resamples of size ``n_samples``: shape (n_boot, grid)."""
     size = sorted_scores.size
     counts = rng.multinomial(n_samples, np.full(size, 1.0 / size), size=n_boot)
-    cumulative = np.cumsum(counts, axis=1)  # sorted resample position k holds score j where j = #{cum <= k}
-    positions = _grid_positions(n_samples, dt)
-    which = (cumulative[:, :, None] <= positions[None, None, :]).sum(axis=1)
+    # Position k of a sorted resample holds score j, where j = #{cumulative counts <= k}: one flat
+    # searchsorted over all resamples (each row shifted past the previous one's range).
+    cumulative = np.cumsum(counts, axis=1) + (np.arange(n_boot) * (n_samples + 1))[:, None]
+    positions = _grid_positions(n_samples, dt)[None, :] + (np.arange(n_boot) * (n_samples + 1))[:, None]
+    which = np.searchsorted(cumulative.ravel(), positions.ravel(), side="right").reshape(n_boot, -1)
+    which -= (np.arange(n_boot) * size)[:, None]
     return sorted_scores[np.minimum(which, size - 1)]
 
 

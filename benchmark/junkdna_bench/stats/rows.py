@@ -182,7 +182,11 @@ def draft_row(
     eps_drop = eps_gain = None
     if n_seeds >= 2:
         eps_drop, eps_gain = aso_eps_min(
-            dense, sparse, alpha=settings.alpha, seed=family_seed(settings, comparison.family)
+            dense,
+            sparse,
+            alpha=settings.alpha,
+            n_boot=settings.n_boot,
+            seed=family_seed(settings, comparison.family),
         )
     warnings.extend(_power_warnings(n_seeds, seed_gaps, gap, settings))
     spec = comparison.reference.spec
