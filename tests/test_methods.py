@@ -21,7 +21,7 @@ from torch import nn
 
 from junkdna_bench.masks import MaskSet, select_prunable
 from junkdna_bench.methods import NMPattern, PruningMethod, compute_masks, methods, needs_calibration
-from junkdna_bench.methods.selection import select_smallest
+from junkdna_bench.methods.selection import keep_flat, keep_per_row, select_smallest
 from junkdna_bench.methods.sparsegpt import sparsegpt_layer
 from junkdna_bench.registry import RegistryError
 from tiny_models import tiny_classifier
@@ -148,6 +148,18 @@ def test_global_threshold_exact_across_chunks_with_ties_and_signed_scores(k: int
     values = np.concatenate([t.numpy().ravel() for t in tensors.values()])
     zero = values == 0
     np.testing.assert_array_equal(got[~zero], flat[~zero])
+
+
+@pytest.mark.parametrize("k", [0, 1, 7, 30, 59, 60])
+def test_small_group_selections_prune_ties_earliest_first(k: int) -> None:
+    scores = torch.tensor(
+        [[3, 1, 2, 1, 0, 2], [1, 1, 3, 0, 2, 2], [2, 2, 2, 2, 1, 1]] * 3 + [[1, 0, 1, 0, 3, 3]]
+    ).float()
+    flat_expected = smallest_first(scores.numpy().ravel(), k).reshape(scores.shape)
+    np.testing.assert_array_equal(keep_flat(scores, k).numpy(), flat_expected)
+    per_row = shares(k, [scores.shape[1]] * scores.shape[0])
+    row_expected = np.stack([smallest_first(row, n) for row, n in zip(scores.numpy(), per_row, strict=True)])
+    np.testing.assert_array_equal(keep_per_row(scores, k).numpy(), row_expected)
 
 
 def test_random_is_seeded_exact_and_layerwise_when_asked() -> None:

@@ -19,19 +19,18 @@ The global threshold never concatenates the weights. It finds the exact k-th sma
 two-pass radix selection: a histogram of the keys' high 16 bits, then of the low 16 bits inside
 the one bucket that holds the k-th key. Each pass streams the weights in chunks of an eighth of
 the largest layer, so the extra memory is a few chunks plus a 512 KiB histogram, below one
-layer. The streaming loop runs single-threaded: its chunk operations are memory-bound and so
-short that waking a thread pool for each costs more than it saves, badly so on a busy machine.
+layer. The streaming loops run single-threaded (see ``threads``).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 
 import torch
 
 from junkdna_bench.methods.base import NMPattern
+from junkdna_bench.methods.threads import single_threaded
 
 ScoreSource = Callable[[str], torch.Tensor]
 ChunkKeys = Callable[[torch.Tensor], torch.Tensor]  # must return a NEW tensor: it is changed in place
@@ -107,16 +106,6 @@ def _key_chunks(
             yield name, start, keys(flat[start : start + chunk])
 
 
-@contextmanager
-def _single_threaded() -> Iterator[None]:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
-
-
 def _bucket_at(histogram: torch.Tensor, rank: int) -> tuple[int, int]:
     """The bucket holding the ``rank``-th smallest entry (1-based) and how many lie below it."""
     cumulative = histogram.cumsum(0)
@@ -132,7 +121,7 @@ def kth_smallest_key(
     total = sum(shape.numel() for shape in shapes.values())
     if not 1 <= k <= total:
         raise ValueError(f"k={k} is outside 1..{total}")
-    with _single_threaded():
+    with single_threaded():
         histogram = torch.zeros(_BUCKETS, dtype=torch.int64)
         for _, _, key in _key_chunks(shapes, source, keys):
             key >>= 16
@@ -167,7 +156,7 @@ def select_smallest(
     threshold, below = kth_smallest_key(shapes, source, k, keys)
     ties_left = k - below  # weights exactly at the threshold that are pruned, earliest first
     flat_masks = {name: torch.empty(shape.numel(), dtype=torch.bool) for name, shape in shapes.items()}
-    with _single_threaded():
+    with single_threaded():
         for name, start, key in _key_chunks(shapes, source, keys):
             keep = flat_masks[name][start : start + key.numel()]
             torch.gt(key, threshold, out=keep)
@@ -200,5 +189,13 @@ def keep_nm(scores: torch.Tensor, pattern: NMPattern) -> torch.Tensor:
 
 
 def keep_flat(scores: torch.Tensor, k: int) -> torch.Tensor:
-    """Prune exactly the ``k`` smallest scores of a small tensor (one sort; ties: earlier first)."""
-    return (_ranks(scores.reshape(-1)) >= k).reshape(scores.shape)
+    """Prune exactly the ``k`` smallest scores of a small tensor (ties: earlier first), in linear
+    time: the k-th value by ``kthvalue``, then the first of the tied entries as needed."""
+    flat = scores.reshape(-1)
+    if k <= 0 or k >= flat.numel():
+        return torch.full_like(scores, k <= 0, dtype=torch.bool)
+    threshold = torch.kthvalue(flat, k).values
+    keep = flat > threshold
+    tied = (flat == threshold).nonzero().flatten()
+    keep[tied[k - int((flat < threshold).sum()) :]] = True
+    return keep.view(scores.shape)
