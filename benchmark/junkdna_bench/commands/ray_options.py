@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from junkdna_bench.harness.executor import LocalExecutor
 from junkdna_bench.harness.resources import GIB
 
 if TYPE_CHECKING:
@@ -26,7 +25,7 @@ ExecutorOption = Annotated[
     typer.Option(
         "--executor",
         help="local: runs one after another in this process; ray: Ray tasks, in parallel "
-        '(pip install "junkdna-bench[ray]").',
+        '(pip install "junkdna-bench\\[ray]").',
         rich_help_panel=PANEL,
     ),
 ]
@@ -110,6 +109,8 @@ def executor_factory(
         ]
         if given:
             raise typer.BadParameter(f"{', '.join(given)} only apply with --executor ray")
+        from junkdna_bench.harness.executor import LocalExecutor
+
         return LocalExecutor
     from junkdna_bench.harness.ray_executor import RayExecutor, RayOptions, import_ray
 

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from junkdna_bench import __version__
+from junkdna_bench.commands import ray_options as ray_cli
 from junkdna_bench.finetune.device import DEVICE_CHOICES
 from junkdna_bench.finetune.transfer import TRANSFER_MODES
 
@@ -107,6 +108,13 @@ def run(
             help="MLflow URI; default $MLFLOW_TRACKING_URI, else sqlite:///<results>/mlflow.db.",
         ),
     ] = None,
+    executor: ray_cli.ExecutorOption = "local",
+    address: ray_cli.AddressOption = None,
+    ray_num_cpus: ray_cli.NumCpusOption = None,
+    ray_cpus_per_run: ray_cli.CpusPerRunOption = 1.0,
+    ray_gpus_per_run: ray_cli.GpusPerRunOption = 1.0,
+    ray_memory_gb: ray_cli.MemoryOption = None,
+    shared_results: ray_cli.SharedResultsOption = None,
 ) -> None:
     """Prune, fine-tune and evaluate over a plan of task variants, sparsities, transfer modes and seeds.
 
@@ -144,7 +152,19 @@ def run(
         code_version=__version__,
     )
     try:
-        outcome = execute_request(request, console, dry_run=dry_run, fail_fast=fail_fast)
+        make_executor = ray_cli.executor_factory(
+            executor,
+            results,
+            address=address,
+            num_cpus=ray_num_cpus,
+            cpus_per_run=ray_cpus_per_run,
+            gpus_per_run=ray_gpus_per_run,
+            memory_gb=ray_memory_gb,
+            shared_results=shared_results,
+        )
+        outcome = execute_request(
+            request, console, dry_run=dry_run, fail_fast=fail_fast, make_executor=make_executor
+        )
     except (ValueError, KeyError, FileNotFoundError, RuntimeError) as exc:
         console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from None

@@ -8,14 +8,20 @@ directory (no MLflow), so nothing is skipped and both pay the same writing costs
 Besides the wall times, each side reports the sum of its runs' own durations (``timings_s``):
 with parallel workers the wall time is below that sum, and the sum itself shows how much slower
 each run got by sharing the machine (fewer threads each, memory bandwidth, Ray's processes).
+
+The in-process executor runs twice: as it comes (torch's default, one thread per core) and with
+one thread, like each Ray worker. The first is what Ray replaces; the second separates what
+running several runs at once buys from what one thread per run buys on its own (on a busy
+machine, torch's threads wait for each other at every operation).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -36,10 +42,10 @@ BENCH_HYPERPARAMS: dict[str, Any] = {
     **PROTOCOL_DEFAULTS,
     "lr": 1e-4,
     "epochs": 1,
-    "batch_size": 16,
-    "max_length": 64,
-    "max_train_examples": 48,
-    "max_eval_examples": 48,
+    "batch_size": 8,
+    "max_length": 32,
+    "max_train_examples": 16,
+    "max_eval_examples": 16,
 }
 
 
@@ -55,21 +61,31 @@ class ExecutorTiming:
 
 @dataclass(frozen=True)
 class ExecutorComparison:
+    """The baseline (the default executor as it comes), the same with one thread, and Ray."""
+
     sequential: ExecutorTiming
+    sequential_one_thread: ExecutorTiming
     parallel: ExecutorTiming
-    workers: int
-    sequential_threads: int
     load_before: float
     load_after: float
 
     @property
+    def timings(self) -> tuple[ExecutorTiming, ...]:
+        return (self.sequential, self.sequential_one_thread, self.parallel)
+
+    @property
     def speedup(self) -> float:
-        """Sequential wall time over Ray's, cluster start not included."""
+        """The baseline's wall time over Ray's, cluster start not included."""
         return self.sequential.wall_s / self.parallel.wall_s
 
     @property
     def speedup_with_start(self) -> float:
         return self.sequential.wall_s / (self.parallel.wall_s + self.parallel.start_s)
+
+    @property
+    def parallel_gain(self) -> float:
+        """Ray over one run at a time with the same one thread per run: what parallelism alone buys."""
+        return self.sequential_one_thread.wall_s / self.parallel.wall_s
 
 
 def bench_plan(model: str = "minilm-l6") -> tuple[Plan, dict[str, TaskVariant]]:
@@ -105,21 +121,36 @@ def time_plan(
     )
 
 
+@contextlib.contextmanager
+def torch_threads(count: int) -> Iterator[None]:
+    before = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def compare_executors(
     plan: Plan,
     variants: dict[str, TaskVariant],
     workers: int = 2,
     on_record: Callable[[RunRecord], None] | None = None,
 ) -> ExecutorComparison:
-    """Sequential first (torch's default threads), then Ray on a local cluster of ``workers`` CPUs."""
+    """In-process with torch's default threads, then with one thread, then Ray on ``workers`` CPUs
+    with one single-threaded run per CPU."""
     from junkdna_bench.harness.ray_executor import RayExecutor, RayOptions, import_ray
 
     ray = import_ray()
     settings = RunSettings(device=torch.device("cpu"))
     load_before = os.getloadavg()[0]
-    threads = torch.get_num_threads()
     local = LocalExecutor(variants, settings)
-    sequential = time_plan(f"sequential, in-process ({threads} torch threads)", plan, local, on_record)
+    # One untimed run first: imports and first loads would otherwise fall on the first row only.
+    next(local.run(plan.specs[:1]))
+    threads = torch.get_num_threads()
+    sequential = time_plan(f"sequential, in-process, {threads} torch threads", plan, local, on_record)
+    with torch_threads(1):
+        one_thread = time_plan("sequential, in-process, 1 torch thread", plan, local, on_record)
     executor = RayExecutor(variants, settings, RayOptions(num_cpus=workers, cpus_per_run=1))
     started = time.perf_counter()
     executor.connect()
@@ -130,9 +161,8 @@ def compare_executors(
         ray.shutdown()
     return ExecutorComparison(
         sequential=sequential,
+        sequential_one_thread=one_thread,
         parallel=replace(parallel, start_s=start_s),
-        workers=workers,
-        sequential_threads=threads,
         load_before=load_before,
         load_after=os.getloadavg()[0],
     )
