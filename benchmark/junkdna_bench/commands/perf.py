@@ -126,3 +126,8 @@ def prune(
     if per_million:
         tokens = f"{calibration_sequences} x {sequence_length} calibration tokens"
         console.print(_methods_table(per_million, tokens))
+
+
+app.command("executors")(
+    __import__("junkdna_bench.commands.perf_executors", fromlist=["executors"]).executors
+)
