@@ -56,9 +56,12 @@ def test_tied_weights_are_selected_once() -> None:
     assert id(model.bert.embeddings.word_embeddings.weight) in ids
 
 
-def test_plain_module_without_backbone_selects_its_linears() -> None:
+def test_plain_module_without_backbone_selects_its_linears_but_not_a_named_head() -> None:
     model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2))
     assert list(select_prunable(model)) == ["0.weight", "2.weight"]
+    with_head = torch.nn.ModuleDict({"body": torch.nn.Linear(4, 8), "lm_head": torch.nn.Linear(8, 2)})
+    assert list(select_prunable(with_head)) == ["body.weight"]
+    assert list(select_prunable(with_head, include_head=True)) == ["body.weight", "lm_head.weight"]
 
 
 def test_apply_zeroes_exactly_the_pruned_weights() -> None:

@@ -19,6 +19,7 @@ import pytest
 import torch
 from torch import nn
 
+from junkdna_bench.commands.methods import listing_rows
 from junkdna_bench.masks import MaskSet, select_prunable
 from junkdna_bench.methods import NMPattern, PruningMethod, compute_masks, methods, needs_calibration
 from junkdna_bench.methods.selection import keep_flat, keep_per_row, select_smallest
@@ -515,6 +516,24 @@ def test_no_hooks_or_prune_reparametrisations_survive() -> None:
     assert not [name for name, _ in model.named_buffers() if name.endswith("_mask")]
     for module in model.modules():
         assert not module._forward_hooks and not module._forward_pre_hooks
+
+
+def test_listing_shows_seven_methods_with_descriptions_and_parameters() -> None:
+    rows = {row[0]: row for row in listing_rows()}
+    builtin = [
+        "large-magnitude",
+        "magnitude (scope=layer)",
+        "magnitude (scope=global)",
+        "nm",
+        "random",
+        "sparsegpt",
+        "wanda",
+    ]
+    assert [name for name in rows if name in builtin] == builtin
+    assert all(rows[name][1] for name in builtin)
+    assert "block_size=128" in rows["sparsegpt"][4] and "dampening=0.01" in rows["sparsegpt"][4]
+    assert rows["wanda"][3] == "yes" and rows["magnitude (scope=layer)"][3] == ""
+    assert rows["nm"][2] == "N:M" and "scope" not in rows["magnitude (scope=global)"][4]
 
 
 # --------------------------------------------------------------------------- checking a method's output

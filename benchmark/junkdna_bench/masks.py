@@ -17,6 +17,9 @@ import torch
 from torch import nn
 
 MASK_FORMAT_VERSION = "1"
+# Module names of task heads (and BERT's pooler), for models whose head is not kept apart from
+# the backbone (``base_model`` is the model itself, as in T5).
+HEAD_MODULE_NAMES = frozenset({"pooler", "classifier", "lm_head", "score", "qa_outputs", "cls"})
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,7 @@ def select_prunable(
         weight = module.weight
         if weight.dim() != 2 or id(weight) in seen:
             continue
-        is_head = id(module) not in backbone_ids or "pooler" in module_name.split(".")
+        is_head = id(module) not in backbone_ids or not HEAD_MODULE_NAMES.isdisjoint(module_name.split("."))
         is_embedding = _is_embedding_part(module_name, module)
         if is_embedding:
             wanted = include_embeddings

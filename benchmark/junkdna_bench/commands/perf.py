@@ -67,7 +67,12 @@ def _print_thresholds(console: Console, result: ThresholdResult) -> None:
         )
     )
     console.print(
-        _cost_table("global masks, applied", result.mask_costs, MASKS_BASELINE, result.largest_layer_bytes)
+        _cost_table(
+            "global masks, applied (ours holds its bool masks: 1 byte per weight)",
+            result.mask_costs,
+            MASKS_BASELINE,
+            result.largest_layer_bytes,
+        )
     )
 
 
@@ -131,3 +136,4 @@ def prune(
 app.command("executors")(
     __import__("junkdna_bench.commands.perf_executors", fromlist=["executors"]).executors
 )
+app.command("train")(__import__("junkdna_bench.commands.perf_train", fromlist=["train"]).train)

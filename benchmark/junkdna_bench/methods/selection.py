@@ -109,8 +109,8 @@ def _key_chunks(
 def _bucket_at(histogram: torch.Tensor, rank: int) -> tuple[int, int]:
     """The bucket holding the ``rank``-th smallest entry (1-based) and how many lie below it."""
     cumulative = histogram.cumsum(0)
-    bucket = int(torch.searchsorted(cumulative, torch.tensor([rank]), right=False).item())
-    below = int(cumulative[bucket - 1].item()) if bucket else 0
+    bucket = int((cumulative < rank).sum())  # first bucket whose running count reaches rank
+    below = int(cumulative[bucket - 1]) if bucket else 0
     return bucket, below
 
 
@@ -122,7 +122,7 @@ def kth_smallest_key(
     if not 1 <= k <= total:
         raise ValueError(f"k={k} is outside 1..{total}")
     with single_threaded():
-        histogram = torch.zeros(_BUCKETS, dtype=torch.int64)
+        histogram = torch.zeros(_BUCKETS, dtype=torch.int64, device=source(next(iter(shapes))).device)
         for _, _, key in _key_chunks(shapes, source, keys):
             key >>= 16
             key += _BUCKETS // 2  # signed high half -> 0..65535
@@ -155,7 +155,10 @@ def select_smallest(
         return {name: torch.full(shape, k <= 0, dtype=torch.bool) for name, shape in shapes.items()}
     threshold, below = kth_smallest_key(shapes, source, k, keys)
     ties_left = k - below  # weights exactly at the threshold that are pruned, earliest first
-    flat_masks = {name: torch.empty(shape.numel(), dtype=torch.bool) for name, shape in shapes.items()}
+    device = source(next(iter(shapes))).device
+    flat_masks = {
+        name: torch.empty(shape.numel(), dtype=torch.bool, device=device) for name, shape in shapes.items()
+    }
     with single_threaded():
         for name, start, key in _key_chunks(shapes, source, keys):
             keep = flat_masks[name][start : start + key.numel()]
@@ -170,14 +173,14 @@ def _ranks(scores: torch.Tensor) -> torch.Tensor:
     """Rank of each entry along the last dimension (0 = smallest; ties: earlier entry first)."""
     order = torch.sort(scores, dim=-1, stable=True).indices
     ranks = torch.empty_like(order)
-    positions = torch.arange(scores.shape[-1]).expand_as(order)
+    positions = torch.arange(scores.shape[-1], device=scores.device).expand_as(order)
     return ranks.scatter_(-1, order, positions)
 
 
 def keep_per_row(scores: torch.Tensor, k: int) -> torch.Tensor:
     """Prune ``k`` scores in all, the smallest within each row (output neuron), rows sharing evenly."""
     rows, cols = scores.shape
-    counts = torch.tensor(split_total(k, [cols] * rows)).unsqueeze(1)
+    counts = torch.tensor(split_total(k, [cols] * rows), device=scores.device).unsqueeze(1)
     return _ranks(scores) >= counts
 
 

@@ -44,7 +44,7 @@ def prune_wanda(request: PruneRequest) -> dict[str, torch.Tensor]:
 
     def prune_layer(name: str, weight: nn.Parameter, stat: InputStatistic) -> torch.Tensor:
         assert isinstance(stat, SquaredInputNorms)
-        scores = wanda_scores(weight, stat.sum_of_squares.sqrt()).cpu()
+        scores = wanda_scores(weight, stat.sum_of_squares.sqrt())
         return keep_nm(scores, request.pattern) if request.pattern else keep_per_row(scores, counts[name])
 
     return prune_with_calibration(request, "wanda", SquaredInputNorms, prune_layer)
