@@ -9,6 +9,7 @@ from scipy import stats
 from junkdna_bench.stats.decision import (
     VerdictEvidence,
     gap_decision,
+    is_non_inferior,
     monotonicity_violations,
     safe_sparsity,
     verdict,
@@ -104,16 +105,36 @@ def test_monotonicity_counts_only_recoveries_beyond_the_margin() -> None:
     [
         (dict(holm_p=0.01, mean_gap=-3.0, eps_drop=0.1), "drop"),
         (dict(holm_p=0.01, mean_gap=-3.0, eps_drop=0.7), "no-significant-change"),  # ASO vetoes
+        (
+            dict(holm_p=0.01, mean_gap=-3.0, eps_drop=0.1, ci_high=0.5),
+            "no-significant-change",
+        ),  # example noise
         (dict(holm_p=0.2, mean_gap=-3.0, eps_drop=0.0), "no-significant-change"),
-        (dict(holm_p=0.01, mean_gap=2.0, eps_gain=0.2), "gain"),
+        (dict(holm_p=0.01, mean_gap=2.0, eps_gain=0.2, ci_low=0.5, ci_high=3.0), "gain"),
         (dict(holm_p=0.01, mean_gap=-3.0, eps_drop=0.1, informative=False), "uninformative"),
         (dict(holm_p=None, mean_gap=-3.0, n_seeds=1), "insufficient-seeds"),
     ],
 )
 def test_gap_decision(kwargs: dict, expected: str) -> None:
-    arguments = dict(informative=True, n_seeds=3, eps_drop=None, eps_gain=None, alpha=0.05, aso_threshold=0.5)
+    arguments = dict(
+        informative=True,
+        n_seeds=3,
+        eps_drop=None,
+        eps_gain=None,
+        ci_low=-5.0,
+        ci_high=-1.0,
+        alpha=0.05,
+        aso_threshold=0.5,
+    )
     arguments.update(kwargs)
     assert gap_decision(**arguments) == expected
+
+
+def test_non_inferiority_needs_the_test_and_the_interval() -> None:
+    assert is_non_inferior(0.01, ci_low=-0.5, margin=1.0, alpha=0.05)
+    assert not is_non_inferior(0.01, ci_low=-1.5, margin=1.0, alpha=0.05)  # evaluation noise reaches -margin
+    assert not is_non_inferior(0.2, ci_low=-0.5, margin=1.0, alpha=0.05)
+    assert not is_non_inferior(None, ci_low=-0.5, margin=1.0, alpha=0.05)
 
 
 def _evidence(p: float, statistic: float, **overrides) -> VerdictEvidence:

@@ -4,7 +4,9 @@ A variant whose dense model sits at chance cannot show what pruning removes (mea
 MiniLM-L6 on 2,000 CoLA examples predicts the majority class, MCC 0.0). The test is one-sided,
 dense above trivial: across seeds a t-test on per-seed (dense - trivial) points; with one seed the
 share of example-bootstrap replicates of the dense score at or below the trivial score, (1 + k) /
-(1 + n_boot), which sees evaluation noise only and is flagged as under-powered.
+(1 + n_boot), which sees evaluation noise only and is flagged as under-powered. The gain's
+two-stage bootstrap interval (seeds and examples) must also lie above zero: seeds can agree
+closely on a small evaluation set whose sampling noise swamps the gain.
 """
 
 from __future__ import annotations
@@ -80,25 +82,33 @@ def assess_baseline(
         test = one_sample_t(gains, null=0.0, alternative="greater", name="one-sided-t")
     else:
         test = _single_seed_test(replicates[0], float(trivial[0]))
-    informative = test is not None and test.p_value is not None and test.p_value < settings.alpha
+    gain = estimate(float(gains.mean()), boot, settings.ci_level)
+    significant = test is not None and test.p_value is not None and test.p_value < settings.alpha
+    informative = significant and gain.ci_low is not None and gain.ci_low > 0
     p_text = (
         f"p = {test.p_value:.3g}" if test is not None and test.p_value is not None else "no test possible"
     )
-    verdict = (
-        "informative"
-        if informative
-        else "uninformative: a gap here says nothing about small weights; kept out of verdicts"
-    )
+    if informative:
+        verdict = "informative"
+    elif significant:
+        verdict = (
+            "uninformative: the seeds agree, but the interval, which also counts evaluation noise, "
+            "reaches zero; kept out of verdicts"
+        )
+    else:
+        verdict = "uninformative: a gap here says nothing about small weights; kept out of verdicts"
+    interval = f" [{gain.ci_low:+.1f}, {gain.ci_high:+.1f}]" if gain.ci_low is not None else ""
     reason = (
         f"dense {100 * dense.mean():.1f} vs trivial {100 * trivial.mean():.1f} {metric} points over "
-        f"{len(runs)} seed(s), gain {gains.mean():+.1f} ({p_text}, alpha {settings.alpha:g}): {verdict}"
+        f"{len(runs)} seed(s), gain {gains.mean():+.1f}{interval} ({p_text}, alpha {settings.alpha:g}): "
+        f"{verdict}"
     )
     if len(runs) < settings.min_seeds:
         reason += f"; under-powered: {len(runs)} seed(s)"
     return VariantInformativeness(
         **common,
         trivial_mean=float(trivial.mean()),
-        gain_points=estimate(float(gains.mean()), boot, settings.ci_level),
+        gain_points=gain,
         test=test,
         informative=informative,
         reason=reason,

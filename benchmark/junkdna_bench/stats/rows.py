@@ -259,6 +259,7 @@ def finish_row(draft: RowDraft, settings: ReportSettings) -> GapRow:
     holm_p = draft.t_test.corrected.get("holm") if draft.t_test else None
     ni_holm = draft.non_inferiority.corrected.get("holm") if draft.non_inferiority else None
     mean_gap = float(np.mean(draft.seed_gaps))
+    gap: Estimate = draft.fields["gap_points"]
     decision = gap_decision(
         informative=draft.informative,
         n_seeds=draft.seed_gaps.size,
@@ -266,6 +267,8 @@ def finish_row(draft: RowDraft, settings: ReportSettings) -> GapRow:
         holm_p=holm_p,
         eps_drop=draft.eps_drop,
         eps_gain=draft.eps_gain,
+        ci_low=gap.ci_low,
+        ci_high=gap.ci_high,
         alpha=settings.alpha,
         aso_threshold=settings.aso_threshold,
     )
@@ -273,7 +276,8 @@ def finish_row(draft: RowDraft, settings: ReportSettings) -> GapRow:
         **draft.fields,
         t_test=draft.t_test,
         non_inferiority=draft.non_inferiority,
-        non_inferior=draft.informative and is_non_inferior(ni_holm, settings.alpha),
+        non_inferior=draft.informative
+        and is_non_inferior(ni_holm, gap.ci_low, settings.margin_points, settings.alpha),
         decision=decision,
         warnings=draft.warnings,
     )

@@ -24,9 +24,12 @@ def one_sample_t(
 ) -> TestResult | None:
     """Student's t-test of mean(values) against ``null``; None with fewer than two values.
 
-    When every value is identical the t statistic is undefined (zero spread); the data then
-    either sit exactly on the null (p = 1) or all on one side of it (p = 0 in that direction):
-    the honest limit of the test, stated in the note.
+    When every value is identical the t statistic is undefined (zero spread); the data then either
+    sit exactly on the null (p = 1) or all on one side of it (p = 0 in that direction), the limit of
+    the test. That limit is only as good as the seeds: a discrete metric on a small evaluation set
+    (accuracy in steps of 1/16) can give every seed the same score while evaluation noise is large,
+    which is why every decision also asks the two-stage bootstrap interval, which counts evaluation
+    noise, to agree (``decision``).
     """
     x = np.asarray(values, dtype=float)
     if x.size < 2:
@@ -39,7 +42,7 @@ def one_sample_t(
             alternative=alternative,
             statistic=None,
             p_value=0.0 if holds else 1.0,
-            note="all seeds give the same value: no spread",
+            note="all seeds give the same value: no spread, the test's limit",
         )
     # Computed directly (the same numbers as scipy.stats.ttest_1samp, checked in the tests): the
     # report runs thousands of these and scipy's per-call overhead would dominate.
