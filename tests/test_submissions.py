@@ -85,6 +85,12 @@ def test_submit_says_what_the_records_hold_when_the_method_is_absent(records) ->
         select_records(records, SubmissionRequest(model=MODEL, method="dense", title="x"))
 
 
+def test_the_published_submissions_are_valid() -> None:
+    """What ``submissions/`` holds is what the site shows: it must pass ``validate`` as it stands."""
+    result = validate_path(Path(__file__).resolve().parents[1] / "submissions")
+    assert result.problems == []
+
+
 def test_built_submission_passes_validation(magnitude: Submission, tmp_path: Path) -> None:
     path = write_submission(tmp_path / "submissions", magnitude)
     submission, problems = check_file(path)
