@@ -22,7 +22,7 @@ def report(
     ] = DEFAULT_RESULTS,
     out: Annotated[
         Path | None,
-        typer.Option("--out", help="Where to write the JSON report [default: RESULTS/report.json]."),
+        typer.Option("--out", help="Where to write the JSON report (default: RESULTS/report.json)."),
     ] = None,
     margin: Annotated[
         float, typer.Option("--margin", min=0.0, help="Non-inferiority margin, in metric points.")
@@ -43,7 +43,7 @@ def report(
     tiers: Annotated[
         str | None,
         typer.Option(
-            "--tiers", help="Tier order, easiest first, e.g. 'easy,medium,hard' [default: the suite's]."
+            "--tiers", help="Tier order, easiest first, e.g. 'easy,medium,hard' (default: the suite's)."
         ),
     ] = None,
     reference_method: Annotated[
@@ -58,7 +58,7 @@ def report(
     tracking_uri: Annotated[
         str | None,
         typer.Option(
-            "--tracking-uri", help="MLflow tracking URI [default: $MLFLOW_TRACKING_URI or RESULTS/mlflow.db]."
+            "--tracking-uri", help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI or RESULTS/mlflow.db)."
         ),
     ] = None,
     quiet: Annotated[

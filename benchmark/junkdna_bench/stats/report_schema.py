@@ -40,7 +40,9 @@ class ReportSettings(_Strict):
 
     alpha: float = Field(0.05, gt=0.0, lt=1.0, description="significance level of every test")
     margin_points: float = Field(1.0, ge=0.0, description="non-inferiority margin, in metric points")
-    n_boot: int = Field(2000, ge=100, description="bootstrap resamples per confidence interval")
+    n_boot: int = Field(
+        2000, ge=100, description="bootstrap resamples per confidence interval and per ASO spread estimate"
+    )
     n_permutations: int = Field(2000, ge=100, description="resamples per paired permutation test")
     ci_level: float = Field(0.95, gt=0.0, lt=1.0)
     aso_threshold: float = Field(
