@@ -136,3 +136,4 @@ def prune(
 app.command("executors")(
     __import__("junkdna_bench.commands.perf_executors", fromlist=["executors"]).executors
 )
+app.command("train")(__import__("junkdna_bench.commands.perf_train", fromlist=["train"]).train)
