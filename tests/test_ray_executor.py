@@ -6,7 +6,6 @@ worker has imported torch; the cluster (slow to start on 2 cores) is shared by t
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import sys
@@ -17,7 +16,9 @@ from pathlib import Path
 
 import pytest
 import torch
+from typer.testing import CliRunner
 
+from junkdna_bench.cli import app
 from junkdna_bench.harness.executor import LocalExecutor, run_plan
 from junkdna_bench.harness.plan import Plan, expand_plan, prune_settings
 from junkdna_bench.harness.profiles import PROTOCOL_DEFAULTS
@@ -33,7 +34,7 @@ from junkdna_bench.harness.runner import RunSettings, load_pretrained
 from junkdna_bench.harness.shared_records import SharedRecords
 from junkdna_bench.records import RunRecord, RunSpec, load_records, read_record
 from junkdna_bench.suites import TaskVariant, load_suite
-from tiny_models import save_tiny_model
+from tiny_models import save_tiny_model, single_thread, write_toy_suite
 
 CPU = torch.device("cpu")
 HYPERPARAMS = {
@@ -76,6 +77,15 @@ def test_missing_ray_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(RuntimeError) as info:
         import_ray()
     assert INSTALL_HINT in str(info.value)
+
+
+def test_run_refuses_ray_options_without_the_ray_executor(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["run", "--method", "magnitude", "--address", "auto", "--results", str(tmp_path)]
+    )
+    assert result.exit_code == 2
+    assert "--address only apply with --executor ray" in " ".join(result.output.split())
+    assert not (tmp_path / "runs").exists()
 
 
 def _record(seed: int, status: str) -> RunRecord:
@@ -196,16 +206,6 @@ def attempts(log_dir: Path, model: str) -> list[str]:
     return log.read_text().split() if log.exists() else []
 
 
-@contextlib.contextmanager
-def torch_threads(count: int) -> Iterator[None]:
-    before = torch.get_num_threads()
-    torch.set_num_threads(count)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 def _wait_for(condition, what: str) -> None:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + WAIT_S
     while not condition():
@@ -215,6 +215,7 @@ def _wait_for(condition, what: str) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures(single_thread.__name__)  # as in a 1-CPU worker: float sums in the same order
 def test_same_records_as_the_sequential_executor(
     cluster: None, tweets: dict[str, TaskVariant], models_dir: Path, tmp_path: Path
 ) -> None:
@@ -229,8 +230,7 @@ def test_same_records_as_the_sequential_executor(
         code_version="test",
     )
     settings = RunSettings(device=CPU)
-    with torch_threads(1):  # as in a 1-CPU worker: float sums then run in the same order
-        sequential = {r.run_id: r for r in LocalExecutor(tweets, settings).run(plan.specs)}
+    sequential = {r.run_id: r for r in LocalExecutor(tweets, settings).run(plan.specs)}
     options = RayOptions(cpus_per_run=1, shared_results=str(tmp_path / "shared"))
     parallel = {r.run_id: r for r in RayExecutor(tweets, settings, options).run(plan.specs)}
 
@@ -311,3 +311,40 @@ def test_a_restarted_driver_takes_the_records_workers_finished(
 
     again = run_plan(plan, RayExecutor(tweets, settings, RayOptions(shared_results=uri)), results)
     assert (again.skipped, again.ran) == (3, 0)
+
+
+@pytest.mark.slow
+def test_run_command_hands_runs_to_ray_and_tracks_them_from_the_driver(
+    cluster: None, models_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mlflow.tracking import MlflowClient
+
+    from junkdna_bench.tracking import DEFAULT_EXPERIMENT, RUN_ID_TAG, default_tracking_uri
+
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    suite = write_toy_suite(tmp_path / "tasks", n_train=32, n_eval=16)
+    results = tmp_path / "results"
+    command = ["run", "--suite", str(suite), "--model", _model(models_dir, "plain"), "--method", "magnitude"]
+    command += [
+        "--sparsity",
+        "0.5",
+        "--seeds",
+        "1",
+        "--profile",
+        "paper",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "8",
+    ]
+    command += ["--device", "cpu", "--results", str(results), "--executor", "ray"]
+
+    result = CliRunner().invoke(app, command, env={"COLUMNS": "160"})
+
+    assert result.exit_code == 0, result.output
+    records = {r.run_id: r for r in load_records(results)}
+    assert len(records) == 2 and all(r.environment["torch_threads"] == "1" for r in records.values())
+    client = MlflowClient(tracking_uri=default_tracking_uri(results))
+    experiment = client.get_experiment_by_name(DEFAULT_EXPERIMENT)
+    tracked = [r.data.tags.get(RUN_ID_TAG) for r in client.search_runs([experiment.experiment_id])]
+    assert sorted(t for t in tracked if t) == sorted(records)  # one MLflow run per record, no duplicates
