@@ -32,21 +32,29 @@ FAST_SETTINGS = ReportSettings(n_boot=200, n_permutations=200)
 N_EXAMPLES = 400
 
 
-def _predictions(accuracy: float, rng: random.Random) -> tuple[Predictions, float]:
-    """Binary predictions with about ``accuracy`` correct; returns them and the exact accuracy."""
+def _wrong_set(accuracy: float, rng: random.Random, start: set[int] | None = None) -> set[int]:
+    """Indices answered wrongly for about ``accuracy`` correct, changing as few of ``start`` as possible.
+
+    A pruned model mostly keeps its dense twin's answers and gets some more wrong, so the sparse
+    runs' errors are the dense run's plus (or minus) a few: paired, as in real runs.
+    """
+    wrong = set(start or ())
+    target = N_EXAMPLES - round(accuracy * N_EXAMPLES)
+    if target > len(wrong):
+        wrong |= set(rng.sample(sorted(set(range(N_EXAMPLES)) - wrong), target - len(wrong)))
+    else:
+        wrong -= set(rng.sample(sorted(wrong), len(wrong) - target))
+    return wrong
+
+
+def _record(spec: RunSpec, wrong: set[int]) -> RunRecord:
     labels = [float(i % 2) for i in range(N_EXAMPLES)]
-    correct = round(accuracy * N_EXAMPLES)
-    wrong = set(rng.sample(range(N_EXAMPLES), N_EXAMPLES - correct))
-    predictions = [1.0 - y if i in wrong else y for i, y in enumerate(labels)]
-    ids = [f"ex{i}" for i in range(N_EXAMPLES)]
-    return Predictions(example_ids=ids, labels=labels, predictions=predictions), correct / N_EXAMPLES
-
-
-def _record(spec: RunSpec, accuracy: float, rng: random.Random) -> RunRecord:
-    predictions, exact = _predictions(accuracy, rng)
+    predictions = Predictions(example_ids=[f"ex{i}" for i in range(N_EXAMPLES)], labels=labels,
+                              predictions=[1.0 - y if i in wrong else y for i, y in enumerate(labels)])
     return RunRecord(
         run_id=spec.run_id(), status="completed", spec=spec, primary_metric="accuracy",
-        metrics={"accuracy": exact}, trivial_metrics={"accuracy": 0.5}, predictions=predictions,
+        metrics={"accuracy": 1 - len(wrong) / N_EXAMPLES}, trivial_metrics={"accuracy": 0.5},
+        predictions=predictions,
         achieved_sparsity=spec.sparsity, train_examples=100, train_steps=10,
         environment={"device": "cpu (2 threads, float32)", "platform": "test-platform"},
         created_at="2025-01-01T00:00:00+00:00",
@@ -62,13 +70,15 @@ def synthetic_records(methods: tuple[str, ...] = ("magnitude", "random")) -> lis
                                  task=task, variant=variant, tier=tier, seed=seed, hyperparams=HYPERPARAMS,
                                  code_version="test")
             dense_accuracy = base + rng.uniform(-0.02, 0.02)
-            records.append(_record(dense_spec, dense_accuracy, rng))
+            dense_wrong = _wrong_set(dense_accuracy, rng)
+            records.append(_record(dense_spec, dense_wrong))
             for method in methods:
                 for sparsity in SPARSITIES:
                     drop = METHOD_FACTOR[method] * TIER_SLOPE[tier] * sparsity**2 / 100
                     spec = dense_spec.model_copy(update={"method": method, "sparsity": sparsity,
                                                          "transfer": "sparse"})
-                    records.append(_record(spec, dense_accuracy - drop + rng.uniform(-0.003, 0.003), rng))
+                    accuracy = dense_accuracy - drop + rng.uniform(-0.003, 0.003)
+                    records.append(_record(spec, _wrong_set(accuracy, rng, start=dense_wrong)))
     return records
 
 

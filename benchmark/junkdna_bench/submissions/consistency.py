@@ -147,11 +147,14 @@ def _check_decisions(report: StatsReport) -> Iterator[Finding]:
         decision = gap_decision(
             informative=row.informative, n_seeds=len(row.seeds), mean_gap=fmean(gaps) if gaps else 0.0,
             holm_p=_holm_p(row.t_test), eps_drop=row.aso_eps_min, eps_gain=row.aso_eps_min_reverse,
-            alpha=settings.alpha, aso_threshold=settings.aso_threshold,
+            ci_low=row.gap_points.ci_low, ci_high=row.gap_points.ci_high, alpha=settings.alpha,
+            aso_threshold=settings.aso_threshold,
         )
         if row.decision != decision:
             yield f"{where}.decision", f"is {row.decision!r} but the decision rule gives {decision!r}"
-        non_inferior = row.informative and is_non_inferior(_holm_p(row.non_inferiority), settings.alpha)
+        non_inferior = row.informative and is_non_inferior(
+            _holm_p(row.non_inferiority), row.gap_points.ci_low, settings.margin_points, settings.alpha
+        )
         if row.non_inferior != non_inferior:
             yield f"{where}.non_inferior", f"is {row.non_inferior} but the decision rule gives {non_inferior}"
 
