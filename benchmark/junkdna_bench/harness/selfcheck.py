@@ -61,7 +61,9 @@ def tiny_bert_config(num_labels: int = 2, hidden: int = 16, layers: int = 2):  #
 def save_tiny_model(directory: Path, seed: int = 0) -> Path:
     """A local model directory (random weights + word-level tokenizer) that ``--model DIR`` loads."""
     from transformers import BertModel, BertTokenizer
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()
     directory.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(seed)
     BertModel(tiny_bert_config()).save_pretrained(directory)

@@ -3,7 +3,7 @@
 Scores are the primary metric in points (x100), averaged over the seeds that have both a sparse
 run and its dense baseline. "% dense" flatters tasks whose chance level is high, so the trivial
 baseline's score stands beside it, and a dense model that does no better than trivial is flagged:
-a zero gap between two chance-level models is no evidence of anything.
+a zero gap between two chance-level models is no evidence of anything ("dense ≈ chance").
 """
 
 from __future__ import annotations
@@ -95,6 +95,6 @@ def summary_table(records: Iterable[RunRecord], title: str = "dense vs sparse") 
             f"{row['sparse']:.1f}",
             f"{percent:.1f}" if percent is not None else "-",
             f"{row['trivial']:.1f}",
-            "[yellow]dense at chance level: gap uninformative[/]" if row["at_floor"] else "",
+            "[yellow]dense ≈ chance[/]" if row["at_floor"] else "",
         )
     return table
