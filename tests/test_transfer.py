@@ -120,3 +120,34 @@ def test_masks_must_match_the_model() -> None:
         make_transfer("sparse", model, {name: torch.ones(weight.shape[0] + 1, 2, dtype=torch.bool)})
     with pytest.raises(ValueError, match="needs pruning masks"):
         make_transfer("frozen", model, None)
+
+
+def test_every_mode_and_a_calibrated_method_through_the_runner(tmp_path) -> None:
+    """Real runs (tiny model, toy task): masks from the methods registry, calibration batches, all modes."""
+    from junkdna_bench.harness.executor import LocalExecutor
+    from junkdna_bench.harness.plan import expand_plan, prune_settings
+    from junkdna_bench.harness.profiles import PROTOCOL_DEFAULTS
+    from junkdna_bench.harness.runner import RunSettings
+    from junkdna_bench.harness.selfcheck import save_tiny_model, write_toy_suite
+    from junkdna_bench.suites import load_suite
+
+    suite = load_suite(write_toy_suite(tmp_path / "tasks", n_train=32, n_eval=16))
+    plan = expand_plan(
+        suite.variants(),
+        suite=suite.name,
+        model=str(save_tiny_model(tmp_path / "model")),
+        settings=prune_settings(["magnitude", "wanda"], [0.5], []) + prune_settings(["nm"], [], ["2:4"]),
+        transfers=["sparse", "regrow", "frozen"],
+        seeds=[3],
+        hyperparams={**PROTOCOL_DEFAULTS, "epochs": 2, "batch_size": 8, "lr": 1e-3, "weight_decay": 0.01},
+        code_version="test",
+    )
+    executor = LocalExecutor({v.id: v for v in suite.variants()}, RunSettings(device=CPU))
+    records = list(executor.run(plan.specs))
+    assert len(records) == 1 + 3 * 3
+    for record in records:
+        assert record.status == "completed", record.error
+        if record.spec.is_dense:
+            continue
+        assert record.achieved_sparsity == pytest.approx(0.5, abs=0.01), record.spec
+        assert record.layer_sparsity and all(0.0 < v < 1.0 for v in record.layer_sparsity.values())
