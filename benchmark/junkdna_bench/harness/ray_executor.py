@@ -169,7 +169,13 @@ class RayExecutor:
                 **extra,
             )
         else:
-            ray.init(address=self.options.address, log_to_driver=False, **extra)
+            try:
+                ray.init(address=self.options.address, log_to_driver=False, **extra)
+            except ConnectionError as exc:
+                raise RuntimeError(
+                    f"no Ray cluster at --address {self.options.address!r} ({exc}); start one "
+                    "(ray start --head) or leave --address out to start a local cluster"
+                ) from exc
         return True
 
     def _check_fits(self, specs: list[RunSpec], *, strict: bool) -> None:
