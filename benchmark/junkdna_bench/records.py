@@ -115,9 +115,10 @@ class RunRecord(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> RunRecord:
-        if self.run_id != self.spec.run_id():
-            raise ValueError(f"run_id {self.run_id} does not match the hash of its spec ({self.spec.run_id()})")
-        if self.status == "completed" and (not self.primary_metric or self.primary_metric not in self.metrics):
+        expected_id = self.spec.run_id()
+        if self.run_id != expected_id:
+            raise ValueError(f"run_id {self.run_id} does not match the hash of its spec ({expected_id})")
+        if self.status == "completed" and self.primary_metric not in self.metrics:
             raise ValueError("a completed run must report its primary metric")
         if self.status == "failed" and not self.error:
             raise ValueError("a failed run must say why (error)")
