@@ -21,6 +21,7 @@ app.add_typer(catalog_commands.tasks_app, name="tasks")
 app.add_typer(catalog_commands.suites_app, name="suites")
 app.command("report")(__import__("junkdna_bench.commands.report", fromlist=["report"]).report)
 app.command("run")(__import__("junkdna_bench.commands.run", fromlist=["run"]).run)
+app.add_typer(__import__("junkdna_bench.commands.experiment", fromlist=["app"]).app, name="experiment")
 __import__("junkdna_bench.commands.site", fromlist=["mount"]).mount(app)
 
 

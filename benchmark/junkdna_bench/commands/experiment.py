@@ -1,0 +1,118 @@
+"""``junkdna-bench experiment list|run``: run a committed plan file through the same harness as ``run``.
+
+A plan file fixes every setting before any result is seen (see ``junkdna_bench.experiments``);
+this command only chooses where the data and records are, and how many threads to use.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from junkdna_bench import __version__
+from junkdna_bench.experiments import (
+    EXPERIMENTS_DIR,
+    ExperimentError,
+    default_results,
+    find_plan,
+    load_experiment,
+    plan_files,
+    plan_requests,
+)
+
+app = typer.Typer(
+    help="Experiments: committed plan files of runs, fixed before any result.", no_args_is_help=True
+)
+console = Console()
+
+DirOption = Annotated[
+    Path, typer.Option("--dir", help="Folder of plan files (<name>.yaml).", file_okay=False)
+]
+
+
+@app.command("list")
+def list_experiments(directory: DirOption = EXPERIMENTS_DIR) -> None:
+    """The plan files in the folder, with their question and size."""
+    table = Table(title=f"experiments in {directory}/")
+    for column in ("name", "suite", "seeds", "blocks", "question"):
+        table.add_column(column)
+    for path in plan_files(directory):
+        try:
+            experiment = load_experiment(path)
+        except ExperimentError as exc:
+            table.add_row(path.stem, "", "", "", f"[red]invalid:[/] {exc}")
+            continue
+        seeds = ",".join(str(s) for s in experiment.seeds)
+        table.add_row(
+            experiment.name, experiment.suite, seeds, str(len(experiment.blocks)), experiment.question
+        )
+    console.print(table)
+
+
+@app.command("run")
+def run_experiment(
+    name: Annotated[str, typer.Argument(help="Experiment name in --dir, or a path to a plan file.")],
+    directory: DirOption = EXPERIMENTS_DIR,
+    results: Annotated[
+        Path | None,
+        typer.Option("--results", help="Records folder; default: <plan folder>/results/<name>."),
+    ] = None,
+    glue_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--glue-dir", envvar="JUNKDNA_GLUE_DIR", help="Local GLUE data (<DIR>/<TASK>/train.tsv)."
+        ),
+    ] = None,
+    threads: Annotated[
+        int | None,
+        typer.Option(
+            "--threads", min=1, help="Torch intra-op threads (leave cores to others); default: torch's."
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print each block's plan and estimated duration; run nothing.")
+    ] = False,
+    fail_fast: Annotated[bool, typer.Option("--fail-fast", help="Stop at the first failed run.")] = False,
+    tracking: Annotated[
+        bool, typer.Option("--tracking/--no-tracking", help="Mirror records to MLflow (<results>/mlflow.db).")
+    ] = True,
+) -> None:
+    """Run every block of an experiment; finished runs are skipped, so it resumes where it stopped."""
+    from junkdna_bench.harness.session import execute_request
+
+    try:
+        path = find_plan(name, directory)
+        experiment = load_experiment(path)
+    except ExperimentError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+    if threads is not None:
+        import torch
+
+        torch.set_num_threads(threads)
+    folder = results or default_results(path, experiment)
+    requests = plan_requests(
+        experiment, results=folder, glue_dir=glue_dir, tracking=tracking, code_version=__version__
+    )
+    console.print(f"[bold]experiment {experiment.name}[/]: {experiment.question}")
+    console.print("deviations from the paper:\n" + "\n".join(f"  - {d}" for d in experiment.deviations))
+    failed = False
+    for index, (label, request) in enumerate(requests, start=1):
+        console.rule(f"block {index}/{len(requests)}: {label}")
+        try:
+            outcome = execute_request(request, console, dry_run=dry_run, fail_fast=fail_fast)
+        except (ValueError, KeyError, FileNotFoundError, RuntimeError) as exc:
+            console.print(f"[red]error in {path}, block {label!r}:[/] {exc}")
+            raise typer.Exit(2) from None
+        if outcome is not None and (outcome.failed or outcome.stopped_early):
+            failed = True
+            if fail_fast:
+                break
+    if not dry_run:
+        console.print(f"records in {folder / 'runs'}; statistics: junkdna-bench report --results {folder}")
+    if failed:
+        raise typer.Exit(1)

@@ -1,0 +1,209 @@
+"""Experiment plan files: every setting of an experiment fixed in one YAML before any result is seen.
+
+A plan file (``experiments/<name>.yaml``) names the suite, model, seeds and the full set of
+fine-tuning hyper-parameters, the per-variant exceptions (a data cap, a learning rate chosen on the
+dense model), the deviations from the paper's protocol, and blocks of runs (task variants x methods
+x sparsities x transfer modes). Every hyper-parameter must be written out: a change to a profile
+default cannot silently change what an experiment runs. The plan is expanded into the harness's
+own ``PlanRequest``s, so an experiment runs exactly what ``junkdna-bench run`` would, with the
+same run ids, resume and dense-baseline sharing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from junkdna_bench.harness.profiles import KNOWN_HYPERPARAMS, PROFILES
+from junkdna_bench.harness.session import PlanRequest
+
+EXPERIMENTS_DIR = Path("experiments")
+PLAN_SUFFIX = ".yaml"
+NAME_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
+
+
+class ExperimentError(ValueError):
+    """A plan file that cannot be read or is invalid; the message names the file, field and fix."""
+
+
+def _check_hyperparams(values: Mapping[str, Any], where: str) -> None:
+    unknown = sorted(set(values) - KNOWN_HYPERPARAMS)
+    if unknown:
+        raise ValueError(f"{where}: unknown hyper-parameter(s) {unknown}; known: {sorted(KNOWN_HYPERPARAMS)}")
+    unset = sorted(name for name, value in values.items() if value is None)
+    if unset:
+        # The harness skips None while layering, so null would silently keep a profile's value.
+        raise ValueError(f"{where}: {unset} must have a value; for 'no cap' on a data cap write 0")
+
+
+class RunBlock(BaseModel):
+    """One grid of runs: these variants, each method at each sparsity, in each transfer mode."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=NAME_PATTERN)
+    why: str = Field(min_length=1, description="what this block contributes to the experiment's question")
+    tasks: list[str] = Field(min_length=1, description="variant ids of the suite, e.g. cola@frac=1")
+    methods: list[str] = Field(default_factory=list, description="empty: the dense baselines only")
+    sparsities: list[float] = Field(default_factory=list)
+    patterns: list[str] = Field(default_factory=list)
+    method_params: dict[str, Any] = Field(default_factory=dict)
+    # "dense" is the baseline's own mode: every plan already includes one per (variant, seed).
+    transfers: list[Literal["sparse", "regrow", "frozen"]] = Field(default_factory=lambda: ["sparse"])
+
+    @field_validator("sparsities")
+    @classmethod
+    def _fractions(cls, values: list[float]) -> list[float]:
+        bad = [v for v in values if not 0.0 < v < 1.0]
+        if bad:
+            raise ValueError(f"sparsities {bad} must be fractions strictly between 0 and 1 (0.4 = 40 %)")
+        return values
+
+    @model_validator(mode="after")
+    def _levels_for_methods(self) -> RunBlock:
+        if self.methods and not (self.sparsities or self.patterns):
+            raise ValueError(f"block {self.name!r} lists methods but no sparsities or patterns")
+        if not self.methods and (self.sparsities or self.patterns):
+            raise ValueError(f"block {self.name!r} lists sparsities but no methods to prune with")
+        return self
+
+
+class Experiment(BaseModel):
+    """A whole experiment: what it asks, every setting, and how it departs from the paper."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=NAME_PATTERN)
+    question: str = Field(min_length=1)
+    suite: str
+    model: str = "minilm-l6"
+    profile: str = "cpu"
+    seeds: list[int] = Field(min_length=1)
+    hyperparams: dict[str, Any]
+    task_hyperparams: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="per-variant exceptions, layered over hyperparams"
+    )
+    deviations: list[str] = Field(min_length=1, description="every departure from the paper's protocol")
+    blocks: list[RunBlock] = Field(min_length=1)
+
+    @field_validator("profile")
+    @classmethod
+    def _known_profile(cls, value: str) -> str:
+        if value not in PROFILES:
+            raise ValueError(f"unknown profile {value!r}; choose one of {sorted(PROFILES)}")
+        return value
+
+    @model_validator(mode="after")
+    def _complete_and_consistent(self) -> Experiment:
+        _check_hyperparams(self.hyperparams, "hyperparams")
+        missing = sorted(KNOWN_HYPERPARAMS - set(self.hyperparams))
+        if missing:
+            raise ValueError(f"hyperparams must fix every setting; add {missing}")
+        planned = {task for block in self.blocks for task in block.tasks}
+        for variant, values in self.task_hyperparams.items():
+            _check_hyperparams(values, f"task_hyperparams[{variant!r}]")
+            if variant not in planned:
+                raise ValueError(
+                    f"task_hyperparams names {variant!r}, which no block runs; planned: {sorted(planned)}"
+                )
+        names = [block.name for block in self.blocks]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"block names must be unique; repeated: {repeated}")
+        return self
+
+    def hyperparams_for(self, variant: str) -> dict[str, Any]:
+        """The experiment's hyper-parameters with the variant's exceptions applied."""
+        return {**self.hyperparams, **self.task_hyperparams.get(variant, {})}
+
+
+def load_experiment(path: Path) -> Experiment:
+    """Read and validate one plan file; the error names the file and each bad field."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ExperimentError(f"{path}: cannot read the plan file ({exc.strerror})") from None
+    except yaml.YAMLError as exc:
+        raise ExperimentError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ExperimentError(f"{path}: a plan file is a YAML mapping (name:, suite:, blocks: ...)")
+    try:
+        experiment = Experiment.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '(top level)'}: {err['msg']}" for err in exc.errors()
+        )
+        raise ExperimentError(f"{path}: {problems}") from None
+    if experiment.name != path.stem:
+        raise ExperimentError(f"{path}: name {experiment.name!r} must match the file name {path.stem!r}")
+    return experiment
+
+
+def plan_files(directory: Path = EXPERIMENTS_DIR) -> list[Path]:
+    return sorted(directory.glob(f"*{PLAN_SUFFIX}"))
+
+
+def find_plan(name_or_path: str, directory: Path = EXPERIMENTS_DIR) -> Path:
+    """A plan file by path, or by experiment name in ``directory``."""
+    candidate = Path(name_or_path)
+    if candidate.suffix == PLAN_SUFFIX:
+        if not candidate.is_file():
+            raise ExperimentError(f"{candidate}: no such plan file")
+        return candidate
+    path = directory / f"{name_or_path}{PLAN_SUFFIX}"
+    if not path.is_file():
+        known = [p.stem for p in plan_files(directory)]
+        raise ExperimentError(f"no experiment {name_or_path!r} in {directory}/; known: {known}")
+    return path
+
+
+def default_results(plan_path: Path, experiment: Experiment) -> Path:
+    """``<plan folder>/results/<name>``: records live beside the plan that made them."""
+    return plan_path.parent / "results" / experiment.name
+
+
+def plan_requests(
+    experiment: Experiment,
+    *,
+    results: Path,
+    glue_dir: Path | None = None,
+    tracking: bool = True,
+    code_version: str = "",
+) -> list[tuple[str, PlanRequest]]:
+    """One harness request per (block, group of its variants sharing hyper-parameters).
+
+    Variants are grouped, not run one request each, so a block's plan table and estimate show
+    the whole block; requests keep the block's variant order.
+    """
+    requests: list[tuple[str, PlanRequest]] = []
+    for block in experiment.blocks:
+        groups: dict[str, tuple[dict[str, Any], list[str]]] = {}
+        for variant in block.tasks:
+            hyperparams = experiment.hyperparams_for(variant)
+            key = repr(sorted(hyperparams.items()))
+            groups.setdefault(key, (hyperparams, []))[1].append(variant)
+        for hyperparams, variants in groups.values():
+            label = block.name if len(groups) == 1 else f"{block.name} ({', '.join(variants)})"
+            request = PlanRequest(
+                methods=list(block.methods),
+                suite=experiment.suite,
+                tasks=variants,
+                model=experiment.model,
+                sparsities=list(block.sparsities),
+                patterns=list(block.patterns),
+                method_params=dict(block.method_params),
+                transfers=list(block.transfers),
+                seeds=list(experiment.seeds),
+                profile=experiment.profile,
+                results=results,
+                glue_dir=glue_dir,
+                tracking=tracking,
+                overrides=dict(hyperparams),
+                code_version=code_version,
+            )
+            requests.append((label, request))
+    return requests
