@@ -120,6 +120,18 @@ def test_blocks_share_dense_baselines(tmp_path: Path) -> None:
     assert len(set(ids)) == 2 * 2 * 3 + 2 * 2
 
 
+def test_dense_only_plans_the_same_baselines_and_nothing_else(tmp_path: Path) -> None:
+    experiment = load_experiment(_write(tmp_path, _plan()))
+    full = {
+        s.run_id()
+        for _, request in plan_requests(experiment, results=tmp_path)
+        for s in _specs(request)
+        if s.is_dense
+    }
+    dense = [s for _, r in plan_requests(experiment, results=tmp_path, dense_only=True) for s in _specs(r)]
+    assert all(s.is_dense for s in dense) and {s.run_id() for s in dense} == full
+
+
 @pytest.mark.parametrize(
     ("changes", "message"),
     [

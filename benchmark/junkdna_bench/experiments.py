@@ -173,11 +173,14 @@ def plan_requests(
     glue_dir: Path | None = None,
     tracking: bool = True,
     code_version: str = "",
+    dense_only: bool = False,
 ) -> list[tuple[str, PlanRequest]]:
     """One harness request per (block, group of its variants sharing hyper-parameters).
 
     Variants are grouped, not run one request each, so a block's plan table and estimate show
-    the whole block; requests keep the block's variant order.
+    the whole block; requests keep the block's variant order. ``dense_only`` keeps just the
+    dense baselines (same run ids), to check that every baseline learns before paying for the
+    pruned runs.
     """
     requests: list[tuple[str, PlanRequest]] = []
     for block in experiment.blocks:
@@ -189,12 +192,12 @@ def plan_requests(
         for hyperparams, variants in groups.values():
             label = block.name if len(groups) == 1 else f"{block.name} ({', '.join(variants)})"
             request = PlanRequest(
-                methods=list(block.methods),
+                methods=[] if dense_only else list(block.methods),
                 suite=experiment.suite,
                 tasks=variants,
                 model=experiment.model,
-                sparsities=list(block.sparsities),
-                patterns=list(block.patterns),
+                sparsities=[] if dense_only else list(block.sparsities),
+                patterns=[] if dense_only else list(block.patterns),
                 method_params=dict(block.method_params),
                 transfers=list(block.transfers),
                 seeds=list(experiment.seeds),

@@ -76,6 +76,10 @@ def run_experiment(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print each block's plan and estimated duration; run nothing.")
     ] = False,
+    dense_only: Annotated[
+        bool,
+        typer.Option("--dense-only", help="Only the dense baselines: check they learn before pruned runs."),
+    ] = False,
     fail_fast: Annotated[bool, typer.Option("--fail-fast", help="Stop at the first failed run.")] = False,
     tracking: Annotated[
         bool, typer.Option("--tracking/--no-tracking", help="Mirror records to MLflow (<results>/mlflow.db).")
@@ -96,7 +100,12 @@ def run_experiment(
         torch.set_num_threads(threads)
     folder = results or default_results(path, experiment)
     requests = plan_requests(
-        experiment, results=folder, glue_dir=glue_dir, tracking=tracking, code_version=__version__
+        experiment,
+        results=folder,
+        glue_dir=glue_dir,
+        tracking=tracking,
+        code_version=__version__,
+        dense_only=dense_only,
     )
     console.print(f"[bold]experiment {experiment.name}[/]: {experiment.question}")
     console.print("deviations from the paper:\n" + "\n".join(f"  - {d}" for d in experiment.deviations))
