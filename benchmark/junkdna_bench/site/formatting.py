@@ -71,8 +71,11 @@ def data_value(value: Any) -> str:
 
 
 def params(value: dict[str, Any]) -> str:
-    """Method parameters as compact JSON, or a dash when there are none."""
-    return json.dumps(value, sort_keys=True, separators=(", ", ": ")) if value else DASH
+    """Method parameters as ``name=value`` pairs (JSON for non-strings), or a dash when there are none."""
+    if not value:
+        return DASH
+    shown = {k: v if isinstance(v, str) else json.dumps(v, sort_keys=True) for k, v in value.items()}
+    return ", ".join(f"{k}={v}" for k, v in sorted(shown.items()))
 
 
 FILTERS = {

@@ -84,10 +84,17 @@ def _hardware(records: list[RunRecord]) -> Hardware:
     return Hardware(device=device, description="; ".join(devices + platforms)[:4000])
 
 
-def _code_version(records: list[RunRecord]) -> str:
-    versions = {r.spec.code_version or r.environment.get("git_revision", "") for r in records} - {""}
-    if not versions:
-        return __version__
+def _code_version(record: RunRecord) -> str:
+    """The package version the run recorded, with its git revision when it ran from a checkout."""
+    version = record.spec.code_version or __version__
+    sha, _, dirty = record.environment.get("git_revision", "").partition("+")
+    if not sha:
+        return version
+    return f"{version} (git {sha[:12]}{'+' + dirty if dirty else ''})"
+
+
+def _one_code_version(records: list[RunRecord]) -> str:
+    versions = {_code_version(r) for r in records}
     return _one(versions, "code versions", "rerun the older runs with the current code, or submit them apart")
 
 
@@ -102,7 +109,7 @@ def build_submission(records: list[RunRecord], request: SubmissionRequest, setti
         created_at=datetime.now(UTC).isoformat(timespec="seconds"), model=request.model,
         method=MethodInfo(name=request.method, params=params,
                           description=request.description, url=request.url),
-        code_version=_code_version(selected), hardware=_hardware(selected), suite=suite,
+        code_version=_one_code_version(selected), hardware=_hardware(selected), suite=suite,
         tiers=[t for t in report.tiers if t in {h.tier for h in report.headlines}],
         records_digest=digest_records(selected), report=report,
     )
