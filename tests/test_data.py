@@ -118,13 +118,19 @@ def test_regression_subsamples_cover_the_target_range_evenly(glue_dir: Path) -> 
     assert np.abs(share_pool - share_sample).max() < 0.02
 
 
-def test_caps_apply_after_the_fraction_and_the_eval_cap_ignores_the_seed(glue_dir: Path) -> None:
+def test_the_train_cap_bounds_the_pool_and_the_eval_cap_ignores_the_seed(glue_dir: Path) -> None:
     options = DataOptions(glue_dir=glue_dir, max_train_examples=100, max_eval_examples=50)
     a = load_variant_data(variant("sst2", 0.5), 1, options)
     b = load_variant_data(variant("sst2", 0.5), 2, options)
-    assert len(a.train) == 100 and len(a.eval) == 50
+    full_a = load_variant_data(variant("sst2", 1.0), 1, options)
+    full_b = load_variant_data(variant("sst2", 1.0), 2, options)
+    assert len(a.train) == 50 and len(full_a.train) == 100 and len(a.eval) == 50
     assert [e.id for e in a.eval] == [e.id for e in b.eval]
-    assert any("capped at 100" in note for note in a.notes)
+    # One capped pool for every seed: the full fraction is that pool, and each half comes from it.
+    assert {e.id for e in full_a.train} == {e.id for e in full_b.train}
+    assert {e.id for e in a.train} <= {e.id for e in full_a.train}
+    assert {e.id for e in a.train} != {e.id for e in b.train}
+    assert any("pool capped at 100" in note for note in a.notes)
 
 
 def _independently_read_tweets() -> list[tuple[str, str]]:

@@ -41,8 +41,9 @@ def _glue_dir_from_environment() -> Path | None:
 class DataOptions:
     """Where local data lives and how much of it a run uses.
 
-    The caps are applied after the data fraction, as seeded stratified subsamples; the eval cap
-    does not depend on the run seed, so every seed is scored on the same examples.
+    ``max_train_examples`` caps the training *pool* the data fraction is drawn from, so the
+    fraction knob keeps its meaning under a CPU budget; both caps are stratified subsamples that do
+    not depend on the run seed.
     """
 
     glue_dir: Path | None = field(default_factory=_glue_dir_from_environment)

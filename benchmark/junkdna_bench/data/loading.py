@@ -24,8 +24,9 @@ if TYPE_CHECKING:
     from junkdna_bench.cards import TaskCard
     from junkdna_bench.suites import TaskVariant
 
-# Eval caps must not depend on the run seed: every seed is scored on the same examples.
-EVAL_CAP_SEED = 0
+# Caps must not depend on the run seed: every seed draws its data fraction from the same capped
+# training pool and is scored on the same capped evaluation examples.
+CAP_SEED = 0
 
 
 @dataclass(frozen=True)
@@ -185,24 +186,32 @@ def _label_value(raw_label: str, card: TaskCard, spec: SourceSpec, raw: RawSplit
 
 
 def load_variant_data(variant: TaskVariant, seed: int, options: DataOptions) -> VariantData:
-    """The variant's examples: its data fraction of train (seeded, stratified) and the fixed eval split."""
+    """The variant's examples: its data fraction of train (seeded, stratified) and the fixed eval split.
+
+    A training cap bounds the *pool* the fraction is drawn from (a fixed, seed-independent stratified
+    subset), never the fraction itself: capping after the fraction would give the 10 % and 100 %
+    variants the same number of examples and erase the difficulty knob.
+    """
     card = variant.card
     pool = load_pool(card, options.glue_dir)
     regression = card.task_type == "regression"
     notes = list(pool.notes)
-    size = fraction_size(len(pool.train), variant.data_fraction)
-    if options.max_train_examples is not None and size > options.max_train_examples:
-        notes.append(f"training examples capped at {options.max_train_examples} (of {size})")
-        size = options.max_train_examples
-    train = subsample(pool.train, size, seed, regression)
+    train_pool = list(pool.train)
+    if options.max_train_examples is not None and len(train_pool) > options.max_train_examples:
+        notes.append(
+            f"training pool capped at {options.max_train_examples} (of {len(train_pool)}), same for every "
+            "seed; the data fraction is taken from it"
+        )
+        train_pool = subsample(train_pool, options.max_train_examples, CAP_SEED, regression)
+    train = subsample(train_pool, fraction_size(len(train_pool), variant.data_fraction), seed, regression)
     evaluation = list(pool.eval)
     if options.max_eval_examples is not None and len(evaluation) > options.max_eval_examples:
         notes.append(
             f"eval examples capped at {options.max_eval_examples} (of {len(evaluation)}), same for every seed"
         )
-        evaluation = subsample(evaluation, options.max_eval_examples, EVAL_CAP_SEED, regression)
+        evaluation = subsample(evaluation, options.max_eval_examples, CAP_SEED, regression)
     notes.append(
-        f"train: {len(train)} of {len(pool.train)} examples (data fraction {variant.data_fraction:g}, "
+        f"train: {len(train)} of {len(train_pool)} examples (data fraction {variant.data_fraction:g}, "
         f"stratified, seed {seed}); eval: {len(evaluation)} examples"
     )
     return VariantData(train=train, eval=evaluation, notes=notes)
