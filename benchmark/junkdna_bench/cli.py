@@ -5,8 +5,7 @@ from __future__ import annotations
 import typer
 
 from junkdna_bench import __version__
-from junkdna_bench.commands import catalog as catalog_commands
-from junkdna_bench.commands import models as models_commands
+from junkdna_bench.commands import catalog, experiment, methods, models, perf, report, run, site
 
 app = typer.Typer(
     name="junkdna-bench",
@@ -14,15 +13,15 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
-app.add_typer(models_commands.app, name="models")
-app.add_typer(__import__("junkdna_bench.commands.methods", fromlist=["app"]).app, name="methods")
-app.add_typer(__import__("junkdna_bench.commands.perf", fromlist=["app"]).app, name="perf")
-app.add_typer(catalog_commands.tasks_app, name="tasks")
-app.add_typer(catalog_commands.suites_app, name="suites")
-app.command("report")(__import__("junkdna_bench.commands.report", fromlist=["report"]).report)
-app.command("run")(__import__("junkdna_bench.commands.run", fromlist=["run"]).run)
-app.add_typer(__import__("junkdna_bench.commands.experiment", fromlist=["app"]).app, name="experiment")
-__import__("junkdna_bench.commands.site", fromlist=["mount"]).mount(app)
+app.add_typer(catalog.tasks_app, name="tasks")
+app.add_typer(catalog.suites_app, name="suites")
+app.add_typer(models.app, name="models")
+app.add_typer(methods.app, name="methods")
+app.command("run")(run.run)
+app.add_typer(experiment.app, name="experiment")
+app.command("report")(report.report)
+site.mount(app)  # submit, validate, site build|serve
+app.add_typer(perf.app, name="perf")
 
 
 def _print_version(value: bool) -> None:

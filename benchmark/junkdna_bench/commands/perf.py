@@ -11,6 +11,8 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from junkdna_bench.commands.perf_executors import executors
+from junkdna_bench.commands.perf_train import train
 from junkdna_bench.perf.measure import Cost
 from junkdna_bench.perf.prune import (
     DEFAULT_MODELS,
@@ -133,7 +135,5 @@ def prune(
         console.print(_methods_table(per_million, tokens))
 
 
-app.command("executors")(
-    __import__("junkdna_bench.commands.perf_executors", fromlist=["executors"]).executors
-)
-app.command("train")(__import__("junkdna_bench.commands.perf_train", fromlist=["train"]).train)
+app.command("executors")(executors)
+app.command("train")(train)
