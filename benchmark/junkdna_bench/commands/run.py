@@ -175,5 +175,5 @@ def run(
         raise typer.Exit(1)
 
 
-if __name__ == "__main__":  # ``python -m junkdna_bench.commands.run``: the command without the rest of the CLI
+if __name__ == "__main__":  # ``python -m junkdna_bench.commands.run``: this command alone
     typer.run(run)

@@ -62,7 +62,8 @@ PAPER = Profile(
 CPU = Profile(
     name="cpu",
     description="a 2-core CPU budget for small encoders (MiniLM-L6): a training pool of at most 10,000 "
-    "examples (a 10 % variant trains on 1,000), 2,000 evaluation examples, 3 epochs, lr 1e-4 (MiniLM wants ~5x RoBERTa's), one seed, sparsity 30 % and 60 %",
+    "examples (a 10 % variant trains on 1,000), 2,000 evaluation examples, 3 epochs, lr 1e-4 "
+    "(MiniLM wants ~5x RoBERTa's), one seed, sparsity 30 % and 60 %",
     hyperparams={
         "lr": 1e-4,
         "epochs": 3,
