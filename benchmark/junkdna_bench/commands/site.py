@@ -14,17 +14,26 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from junkdna_bench.commands.record_options import (
+    DEFAULT_RESULTS,
+    AlphaOption,
+    MarginOption,
+    MlflowExperimentOption,
+    NBootOption,
+    ResamplingSeedOption,
+    ResultsOption,
+    TrackingUriOption,
+    load_command_records,
+)
 from junkdna_bench.submissions.problems import Problem
 
 if TYPE_CHECKING:
-    from junkdna_bench.records import RunRecord
     from junkdna_bench.site.build import SiteLayout
 
 console = Console()
 site_app = typer.Typer(help="Build or preview the static leaderboard site.", no_args_is_help=True)
 
 SUBMISSIONS = Path("submissions")
-RESULTS = Path("results")
 HERE = Path(".")
 
 
@@ -34,40 +43,13 @@ def _print_problems(problems: list[Problem]) -> None:
         console.print(f"  [red]-[/] {escape(str(problem))}")
 
 
-def _load_records(
-    results: Path, mlflow_experiment: str | None, tracking_uri: str | None
-) -> tuple[list[RunRecord], str]:
-    from junkdna_bench.records import load_records
-
-    if mlflow_experiment:
-        from junkdna_bench.stats.mlflow_source import load_mlflow_records
-        from junkdna_bench.tracking import default_tracking_uri
-
-        uri = tracking_uri or default_tracking_uri(results)
-        try:
-            return load_mlflow_records(mlflow_experiment, uri), f"mlflow:{uri}#{mlflow_experiment}"
-        except ValueError as exc:
-            raise typer.BadParameter(str(exc), param_hint="--mlflow-experiment") from exc
-    try:
-        records = load_records(results)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--results") from exc
-    if not records:
-        raise typer.BadParameter(
-            f"no completed run records under {results / 'runs'}; run "
-            "`junkdna-bench run` first or point --results at a results folder",
-            param_hint="--results",
-        )
-    return records, str(results)
-
-
 def submit(
     model: Annotated[
         str, typer.Option("--model", help="Model whose runs to submit, as the records name it.")
     ],
     method: Annotated[str, typer.Option("--method", help="Pruning method whose runs to submit.")],
     title: Annotated[str, typer.Option("--title", help="One line saying what this is; shown on the site.")],
-    results: Annotated[Path, typer.Option("--results", help="Results folder holding runs/*.json.")] = RESULTS,
+    results: ResultsOption = DEFAULT_RESULTS,
     method_params: Annotated[
         str | None,
         typer.Option(
@@ -87,28 +69,12 @@ def submit(
         str | None, typer.Option("--submitter", help="Who submits (name or handle).")
     ] = None,
     out: Annotated[Path, typer.Option("--out", help="Folder to write the submission into.")] = SUBMISSIONS,
-    margin: Annotated[
-        float, typer.Option("--margin", min=0.0, help="Non-inferiority margin, in points.")
-    ] = 1.0,
-    alpha: Annotated[
-        float, typer.Option("--alpha", min=0.0001, max=0.5, help="Significance level of every test.")
-    ] = 0.05,
-    n_boot: Annotated[
-        int, typer.Option("--n-boot", min=100, help="Bootstrap resamples per confidence interval.")
-    ] = 2000,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of every resampling (reproducible).")] = 0,
-    mlflow_experiment: Annotated[
-        str | None,
-        typer.Option(
-            "--mlflow-experiment", help="Read records from this MLflow experiment instead of RESULTS/runs."
-        ),
-    ] = None,
-    tracking_uri: Annotated[
-        str | None,
-        typer.Option(
-            "--tracking-uri", help="MLflow tracking URI [default: $MLFLOW_TRACKING_URI or RESULTS/mlflow.db]."
-        ),
-    ] = None,
+    margin: MarginOption = 1.0,
+    alpha: AlphaOption = 0.05,
+    n_boot: NBootOption = 2000,
+    seed: ResamplingSeedOption = 0,
+    mlflow_experiment: MlflowExperimentOption = None,
+    tracking_uri: TrackingUriOption = None,
 ) -> None:
     """Build a leaderboard submission from run records: statistics report + records digest, validated."""
     from pydantic import ValidationError
@@ -130,7 +96,7 @@ def submit(
         raise typer.BadParameter(
             'must be a JSON object, e.g. \'{"scope": "global"}\'', param_hint="--method-params"
         )
-    records, source = _load_records(results, mlflow_experiment, tracking_uri)
+    records, source = load_command_records(results, mlflow_experiment, tracking_uri)
     settings = ReportSettings(alpha=alpha, margin_points=margin, n_boot=n_boot, seed=seed)
     try:
         request = SubmissionRequest(
