@@ -120,6 +120,15 @@ def test_blocks_share_dense_baselines(tmp_path: Path) -> None:
     assert len(set(ids)) == 2 * 2 * 3 + 2 * 2
 
 
+def test_task_exceptions_apply_to_every_variant_and_variant_exceptions_win(tmp_path: Path) -> None:
+    plan = _plan(task_hyperparams={"sst2": {"lr": 3e-4}, "sst2@frac=0.1": {"lr": 5e-5}})
+    plan["blocks"][0]["tasks"] = ["sst2@frac=0.1", "sst2@frac=1"]
+    experiment = load_experiment(_write(tmp_path, plan))
+    assert experiment.hyperparams_for("sst2@frac=0.1")["lr"] == 5e-5
+    assert experiment.hyperparams_for("sst2@frac=1")["lr"] == 3e-4
+    assert experiment.hyperparams_for("cola@frac=1")["lr"] == 1e-4
+
+
 def test_dense_only_plans_the_same_baselines_and_nothing_else(tmp_path: Path) -> None:
     experiment = load_experiment(_write(tmp_path, _plan()))
     full = {

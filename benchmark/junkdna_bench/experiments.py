@@ -40,6 +40,11 @@ def _check_hyperparams(values: Mapping[str, Any], where: str) -> None:
         raise ValueError(f"{where}: {unset} must have a value; for 'no cap' on a data cap write 0")
 
 
+def task_id(variant: str) -> str:
+    """``cola@frac=1`` -> ``cola``: the card a suite variant belongs to."""
+    return variant.partition("@")[0]
+
+
 class RunBlock(BaseModel):
     """One grid of runs: these variants, each method at each sparsity, in each transfer mode."""
 
@@ -85,7 +90,8 @@ class Experiment(BaseModel):
     seeds: list[int] = Field(min_length=1)
     hyperparams: dict[str, Any]
     task_hyperparams: dict[str, dict[str, Any]] = Field(
-        default_factory=dict, description="per-variant exceptions, layered over hyperparams"
+        default_factory=dict,
+        description="exceptions by task id (all its variants) or variant id (wins), layered over hyperparams",
     )
     deviations: list[str] = Field(min_length=1, description="every departure from the paper's protocol")
     blocks: list[RunBlock] = Field(min_length=1)
@@ -104,11 +110,12 @@ class Experiment(BaseModel):
         if missing:
             raise ValueError(f"hyperparams must fix every setting; add {missing}")
         planned = {task for block in self.blocks for task in block.tasks}
-        for variant, values in self.task_hyperparams.items():
-            _check_hyperparams(values, f"task_hyperparams[{variant!r}]")
-            if variant not in planned:
+        planned |= {task_id(variant) for variant in planned}
+        for key, values in self.task_hyperparams.items():
+            _check_hyperparams(values, f"task_hyperparams[{key!r}]")
+            if key not in planned:
                 raise ValueError(
-                    f"task_hyperparams names {variant!r}, which no block runs; planned: {sorted(planned)}"
+                    f"task_hyperparams names {key!r}, which no block runs; planned: {sorted(planned)}"
                 )
         names = [block.name for block in self.blocks]
         repeated = sorted({n for n in names if names.count(n) > 1})
@@ -117,8 +124,12 @@ class Experiment(BaseModel):
         return self
 
     def hyperparams_for(self, variant: str) -> dict[str, Any]:
-        """The experiment's hyper-parameters with the variant's exceptions applied."""
-        return {**self.hyperparams, **self.task_hyperparams.get(variant, {})}
+        """The experiment's hyper-parameters, then the task's exceptions, then the variant's."""
+        return {
+            **self.hyperparams,
+            **self.task_hyperparams.get(task_id(variant), {}),
+            **self.task_hyperparams.get(variant, {}),
+        }
 
 
 def load_experiment(path: Path) -> Experiment:
