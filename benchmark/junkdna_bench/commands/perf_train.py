@@ -22,7 +22,7 @@ def train(
     sparsity: Annotated[
         float, typer.Option(min=0.0, max=0.99, help="Magnitude sparsity of the sparse run.")
     ] = 0.5,
-    repeats: Annotated[int, typer.Option(min=1, help="Timed runs per contender (best kept).")] = 2,
+    repeats: Annotated[int, typer.Option(min=1, help="Rounds; the contenders take turns, best kept.")] = 3,
     device: Annotated[str, typer.Option(help=" | ".join(DEVICE_CHOICES))] = "auto",
 ) -> None:
     """One epoch over the same tokenized tweets, same weights and hyper-parameters, for each contender."""

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from junkdna_bench.records import RunRecord, RunSpec
 
 # Measured on 2 cores with MiniLM-L6 (fp32, length-grouped dynamic padding, batch 32, tweets):
-# seconds per training token-epoch (forward, backward, clipping, AdamW), per evaluation token,
-# and per run for loading and pruning. Best-of-40 steps, so a busy machine does not inflate them;
-# they agree with the DESIGN pilot (SST-2, 2,000 x 3 epochs in 2.6 min).
-CPU_TRAIN_S_PER_TOKEN = 1.45e-3
-CPU_EVAL_S_PER_TOKEN = 3.6e-4
+# seconds per training token-epoch (forward, backward, clipping, AdamW) and per evaluation token,
+# the median of 40 steps at a quiet moment (under load the same steps cost up to 2.7x more),
+# and per run for loading, pruning and writing the record.
+CPU_TRAIN_S_PER_TOKEN = 5.8e-4
+CPU_EVAL_S_PER_TOKEN = 1.5e-4
 RUN_OVERHEAD_S = 6.0
 MINILM_CORE_PARAMS_M = 10.6  # the six transformer layers; embeddings cost no matmul FLOPs
 # Assumption, not a measurement: a GPU trains a small encoder about 40x faster than 2 CPU cores.

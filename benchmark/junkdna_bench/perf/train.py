@@ -3,7 +3,8 @@
 All contenders train the same pre-trained weights (a fresh copy each) on the same tokenized
 examples with the same hyper-parameters (AdamW, linear schedule with warm-up, clipping, length-
 grouped batches with dynamic padding), one after another in one process, so their ratios are
-comparable even on a busy machine; each is run ``repeats`` times and its best time kept.
+comparable even on a busy machine. The contenders take turns, round after round, and each
+keeps its best time, so a change in the machine's load hits all of them alike.
 """
 
 from __future__ import annotations
@@ -40,14 +41,7 @@ class Throughput:
         return self.examples / self.seconds
 
 
-def _best(label: str, repeats: int, once: Callable[[], tuple[int, float, float | None]]) -> Throughput:
-    best: Throughput | None = None
-    for _ in range(repeats):
-        examples, seconds, loss = once()
-        if best is None or seconds < best.seconds:
-            best = Throughput(label, examples, seconds, loss)
-    assert best is not None
-    return best
+Once = Callable[[], tuple[int, float, float | None]]  # one timed run: (examples, seconds, final loss)
 
 
 def our_loop(
@@ -56,8 +50,7 @@ def our_loop(
     config: FinetuneConfig,
     device: torch.device,
     masks: dict[str, torch.Tensor] | None = None,
-    repeats: int = 2,
-) -> Throughput:
+) -> Once:
     """The harness loop, dense, or in sparse transfer mode when ``masks`` are given."""
 
     def once() -> tuple[int, float, float | None]:
@@ -66,7 +59,7 @@ def our_loop(
         result = finetune(fresh, data, config, regression=False, device=device, transfer=transfer)
         return result.examples_seen, result.seconds, result.final_loss
 
-    return _best("harness loop, sparse" if masks else "harness loop, dense", repeats, once)
+    return once
 
 
 def hf_trainer(
@@ -75,8 +68,7 @@ def hf_trainer(
     data: Encoded,
     config: FinetuneConfig,
     device: torch.device,
-    repeats: int = 2,
-) -> Throughput:
+) -> Once:
     """A plain ``Trainer`` with the same settings; timed around ``train()`` like our loop."""
     try:
         import accelerate  # noqa: F401
@@ -129,7 +121,7 @@ def hf_trainer(
                 torch.cuda.synchronize(device)
             return len(rows) * config.epochs, time.perf_counter() - start, output.training_loss
 
-    return _best("Hugging Face Trainer", repeats, once)
+    return once
 
 
 def compare(
@@ -139,12 +131,19 @@ def compare(
     config: FinetuneConfig,
     device: torch.device,
     masks: dict[str, torch.Tensor],
-    repeats: int = 2,
+    repeats: int = 3,
 ) -> list[Throughput]:
-    """Dense harness loop (the baseline), Trainer, sparse harness loop: in that order, same process."""
+    """Dense harness loop (the baseline), Trainer, sparse harness loop, in turns; best time of each."""
     configure_backends(device)
-    return [
-        our_loop(model, data, config, device, repeats=repeats),
-        hf_trainer(model, tokenizer, data, config, device, repeats=repeats),
-        our_loop(model, data, config, device, masks=masks, repeats=repeats),
-    ]
+    contenders = {
+        "harness loop, dense": our_loop(model, data, config, device),
+        "Hugging Face Trainer": hf_trainer(model, tokenizer, data, config, device),
+        "harness loop, sparse": our_loop(model, data, config, device, masks=masks),
+    }
+    best: dict[str, Throughput] = {}
+    for _ in range(repeats):
+        for label, once in contenders.items():
+            examples, seconds, loss = once()
+            if label not in best or seconds < best[label].seconds:
+                best[label] = Throughput(label, examples, seconds, loss)
+    return list(best.values())
