@@ -94,6 +94,14 @@ def run(
         int | None, typer.Option("--max-eval-examples", help="Cap on evaluation rows; 0 = all.")
     ] = None,
     device: Annotated[str, typer.Option("--device", help=f"{' | '.join(DEVICE_CHOICES)}")] = "auto",
+    threads: Annotated[
+        int | None,
+        typer.Option(
+            "--threads",
+            min=1,
+            help="CPU threads for torch; on a machine others share, 1 avoids spin-waiting.",
+        ),
+    ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the plan and its estimated duration; run nothing.")
     ] = False,
@@ -123,6 +131,10 @@ def run(
     """
     from junkdna_bench.harness.session import PlanRequest, execute_request
 
+    if threads is not None:
+        import torch
+
+        torch.set_num_threads(threads)
     request = PlanRequest(
         methods=_split(method),
         tiers=_split(tier),
