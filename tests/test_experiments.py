@@ -141,6 +141,17 @@ def test_dense_only_plans_the_same_baselines_and_nothing_else(tmp_path: Path) ->
     assert all(s.is_dense for s in dense) and {s.run_id() for s in dense} == full
 
 
+def test_a_part_of_the_plan_has_the_same_run_ids_and_drops_empty_blocks(tmp_path: Path) -> None:
+    experiment = load_experiment(_write(tmp_path, _plan()))
+    full = {s.run_id(): s for _, r in plan_requests(experiment, results=tmp_path) for s in _specs(r)}
+    part = plan_requests(experiment, results=tmp_path, only_variants=["cola@frac=1"])
+    assert [label for label, _ in part] == ["magnitude"]  # "controls" runs no CoLA variant
+    ids = {s.run_id() for _, r in part for s in _specs(r)}
+    assert ids == {i for i, s in full.items() if s.variant == "cola@frac=1"} and len(ids) == 2 * 3
+    with pytest.raises(ExperimentError, match=r"runs no variant \['rte@frac=1'\]"):
+        plan_requests(experiment, results=tmp_path, only_variants=["rte@frac=1"])
+
+
 @pytest.mark.parametrize(
     ("changes", "message"),
     [

@@ -185,18 +185,29 @@ def plan_requests(
     tracking: bool = True,
     code_version: str = "",
     dense_only: bool = False,
+    only_variants: list[str] | None = None,
 ) -> list[tuple[str, PlanRequest]]:
     """One harness request per (block, group of its variants sharing hyper-parameters).
 
     Variants are grouped, not run one request each, so a block's plan table and estimate show
     the whole block; requests keep the block's variant order. ``dense_only`` keeps just the
     dense baselines (same run ids), to check that every baseline learns before paying for the
-    pruned runs.
+    pruned runs. ``only_variants`` runs a part of the plan (e.g. one pair first, when the whole
+    plan does not fit one sitting); the run ids are the same, so the rest resumes later.
     """
+    if only_variants is not None:
+        planned = {variant for block in experiment.blocks for variant in block.tasks}
+        unknown = sorted(set(only_variants) - planned)
+        if unknown:
+            raise ExperimentError(
+                f"experiment {experiment.name!r} runs no variant {unknown}; planned: {sorted(planned)}"
+            )
     requests: list[tuple[str, PlanRequest]] = []
     for block in experiment.blocks:
         groups: dict[str, tuple[dict[str, Any], list[str]]] = {}
         for variant in block.tasks:
+            if only_variants is not None and variant not in only_variants:
+                continue
             hyperparams = experiment.hyperparams_for(variant)
             key = repr(sorted(hyperparams.items()))
             groups.setdefault(key, (hyperparams, []))[1].append(variant)

@@ -80,6 +80,13 @@ def run_experiment(
         bool,
         typer.Option("--dense-only", help="Only the dense baselines: check they learn before pruned runs."),
     ] = False,
+    only_tasks: Annotated[
+        str | None,
+        typer.Option(
+            "--tasks",
+            help="Comma-separated variants: run only these parts of the plan (the rest resumes later).",
+        ),
+    ] = None,
     fail_fast: Annotated[bool, typer.Option("--fail-fast", help="Stop at the first failed run.")] = False,
     tracking: Annotated[
         bool, typer.Option("--tracking/--no-tracking", help="Mirror records to MLflow (<results>/mlflow.db).")
@@ -91,6 +98,16 @@ def run_experiment(
     try:
         path = find_plan(name, directory)
         experiment = load_experiment(path)
+        folder = results or default_results(path, experiment)
+        requests = plan_requests(
+            experiment,
+            results=folder,
+            glue_dir=glue_dir,
+            tracking=tracking,
+            code_version=__version__,
+            dense_only=dense_only,
+            only_variants=[v.strip() for v in only_tasks.split(",") if v.strip()] if only_tasks else None,
+        )
     except ExperimentError as exc:
         console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from None
@@ -98,15 +115,6 @@ def run_experiment(
         import torch
 
         torch.set_num_threads(threads)
-    folder = results or default_results(path, experiment)
-    requests = plan_requests(
-        experiment,
-        results=folder,
-        glue_dir=glue_dir,
-        tracking=tracking,
-        code_version=__version__,
-        dense_only=dense_only,
-    )
     console.print(f"[bold]experiment {experiment.name}[/]: {experiment.question}")
     console.print("deviations from the paper:\n" + "\n".join(f"  - {d}" for d in experiment.deviations))
     failed = False
