@@ -154,6 +154,20 @@ def test_an_empty_folder_builds_an_empty_leaderboard(tmp_path: Path) -> None:
     assert "No submissions yet" in (layout.html / "index.html").read_text(encoding="utf-8")
 
 
+def test_the_findings_page_is_the_projects_write_up_or_says_there_is_none(tmp_path: Path) -> None:
+    shutil.copyfile(REPO_ROOT / "mkdocs.yml", tmp_path / "mkdocs.yml")
+    (tmp_path / "submissions").mkdir()
+    layout = SiteLayout.from_root(tmp_path)
+    build_site(layout, tmp_path / "submissions")
+    assert "No findings have been written" in (layout.html / "findings.html").read_text(encoding="utf-8")
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "findings.md").write_text("# Findings\n\nCoLA lost 12.5 points at 60 %.\n")
+    build_site(layout, tmp_path / "submissions")
+    findings = (layout.html / "findings.html").read_text(encoding="utf-8")
+    assert "CoLA lost 12.5 points" in findings and "No findings have been written" not in findings
+    assert 'href="findings.html"' in (layout.html / "index.html").read_text(encoding="utf-8")
+
+
 def test_render_refuses_to_wipe_a_folder_it_did_not_make(tmp_path: Path) -> None:
     keep = tmp_path / "pages"
     keep.mkdir()

@@ -20,6 +20,7 @@ from junkdna_bench.site.render import SiteExtras, render_site
 from junkdna_bench.site.suite_facts import suite_facts
 
 STATISTICS_DOC = Path("docs") / "statistics.md"
+FINDINGS_DOC = Path("docs") / "findings.md"
 
 
 class SiteBuildError(RuntimeError):
@@ -57,8 +58,9 @@ def run_mkdocs(layout: SiteLayout) -> None:
 def build_site(layout: SiteLayout, submissions: Path) -> Leaderboard:
     """Validate and summarize ``submissions``, render the pages and build the HTML; returns the board."""
     board = summarize_folder(submissions)
-    statistics = layout.root / STATISTICS_DOC
+    statistics, findings = layout.root / STATISTICS_DOC, layout.root / FINDINGS_DOC
     extras = SiteExtras(statistics_doc=statistics if statistics.is_file() else None,
+                        findings_doc=findings if findings.is_file() else None,
                         suites=suite_facts(board))
     render_site(board, layout.pages, extras)
     run_mkdocs(layout)

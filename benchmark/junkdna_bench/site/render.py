@@ -33,9 +33,14 @@ ASSETS = ("tables.js", "leaderboard.css")
 
 @dataclass
 class SiteExtras:
-    """Material from outside the submissions: the statistics write-up and the suites' task facts."""
+    """Material from outside the submissions: the statistics and findings write-ups, the suites' task facts.
+
+    The findings page is the maintainers' reading of the board (what the published runs say about
+    the hypothesis, beside the paper's numbers); it is written by hand, so it is copied, not rendered.
+    """
 
     statistics_doc: Path | None = None
+    findings_doc: Path | None = None
     suites: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -199,6 +204,10 @@ class _Renderer:
             figures = statistics.parent / "figures"
             if figures.is_dir():
                 shutil.copytree(figures, self.pages_dir / "figures")
+        if self.extras.findings_doc is not None:
+            shutil.copyfile(self.extras.findings_doc, self.pages_dir / "findings.md")
+        else:
+            self.page("findings.md", "findings.md.j2")
         self.page("methodology.md", "methodology.md.j2", statistics_page=statistics is not None,
                   suites=self.extras.suites)
         self.page("submit.md", "submit.md.j2", limits=DEFAULT_LIMITS,
