@@ -228,3 +228,6 @@ def test_cli_dry_run_plans_without_running(tmp_path: Path, glue_dir: Path) -> No
     assert result.exit_code == 0, result.output
     assert "1 runs (1 dense baselines)" in result.output and "estimated duration" in result.output
     assert not (tmp_path / "results").exists()
+    # The plan fixes every setting, so the profile's own defaults are not shown as if they applied.
+    assert "profile cpu: every default replaced by the settings below" in result.output
+    assert "seeds 41 and 42" not in result.output

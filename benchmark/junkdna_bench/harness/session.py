@@ -17,7 +17,12 @@ from rich.table import Table
 from junkdna_bench.harness.estimate import DataSize, core_params_millions, estimate_plan_seconds
 from junkdna_bench.harness.executor import Executor, LocalExecutor, PlanOutcome, run_plan
 from junkdna_bench.harness.plan import Plan, expand_plan, prune_settings
-from junkdna_bench.harness.profiles import default_profile_name, get_profile, resolve_hyperparams
+from junkdna_bench.harness.profiles import (
+    KNOWN_HYPERPARAMS,
+    default_profile_name,
+    get_profile,
+    resolve_hyperparams,
+)
 from junkdna_bench.harness.progress import PlanProgress
 from junkdna_bench.harness.runner import RunSettings, load_pretrained
 from junkdna_bench.harness.summary import summary_table
@@ -107,6 +112,18 @@ def _plan_table(plan: Plan, sizes: dict[str, DataSize]) -> Table:
     return table
 
 
+def _profile_note(description: str, request: PlanRequest) -> str:
+    """The profile's description, unless the request replaces every default it describes.
+
+    An experiment plan fixes every hyper-parameter, its seeds and its sparsities; printing the
+    profile's defaults above such a plan would describe runs that are not the ones planned.
+    """
+    levels_fixed = bool(request.sparsities or request.patterns or not request.methods)
+    if set(request.overrides) >= KNOWN_HYPERPARAMS and request.seeds and levels_fixed:
+        return "every default replaced by the settings below"
+    return description
+
+
 def execute_request(
     request: PlanRequest,
     console: Console,
@@ -138,7 +155,7 @@ def execute_request(
         hyperparams=hyperparams,
         code_version=request.code_version,
     )
-    console.print(f"[bold]profile {profile.name}[/]: {profile.description}")
+    console.print(f"[bold]profile {profile.name}[/]: {_profile_note(profile.description, request)}")
     console.print("hyper-parameters: " + ", ".join(f"{k}={v}" for k, v in hyperparams.items()))
     console.print(f"model {request.model}, suite {suite.name}, device {describe(device)}")
     sizes = data_sizes(variants, plan, request)
