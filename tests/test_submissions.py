@@ -13,9 +13,11 @@ import pytest
 from typer.testing import CliRunner
 
 from junkdna_bench.cli import app
+from junkdna_bench.stats.report_schema import ReportSettings
 from junkdna_bench.submissions.build import (
     SelectionError,
     SubmissionRequest,
+    build_submission,
     select_records,
     write_submission,
 )
@@ -83,6 +85,18 @@ def test_submit_says_what_the_records_hold_when_the_method_is_absent(records) ->
         select_records(records, SubmissionRequest(model=MODEL, method="wanda", title="x"))
     with pytest.raises(SelectionError, match="dense baseline is not a submission"):
         select_records(records, SubmissionRequest(model=MODEL, method="dense", title="x"))
+
+
+def test_runs_resumed_across_commits_form_one_submission_but_not_across_versions(records) -> None:
+    revisions = ["aaaaaaaa1111", "bbbbbbbb2222+dirty", "cccccccc3333", "dddddddd4444"]
+    resumed = [r.model_copy(update={"environment": {**r.environment, "git_revision": revisions[i % 4]}})
+               for i, r in enumerate(records)]
+    request = SubmissionRequest(model=MODEL, method="magnitude", title="resumed")
+    submission = build_submission(resumed, request, ReportSettings(n_boot=200, n_permutations=200))
+    assert submission.code_version == "test (git aaaaaaaa, bbbbbbbb+dirty, cccccccc and 1 more)"
+    other = resumed[0].model_copy(update={"spec": resumed[0].spec.model_copy(update={"code_version": "2"})})
+    with pytest.raises(SelectionError, match="package versions"):
+        build_submission([other, *resumed[1:]], request, ReportSettings(n_boot=200, n_permutations=200))
 
 
 def test_the_published_submissions_are_valid() -> None:

@@ -84,18 +84,25 @@ def _hardware(records: list[RunRecord]) -> Hardware:
     return Hardware(device=device, description="; ".join(devices + platforms)[:4000])
 
 
-def _code_version(record: RunRecord) -> str:
-    """The package version the run recorded, with its git revision when it ran from a checkout."""
-    version = record.spec.code_version or __version__
+def _revision(record: RunRecord) -> str:
     sha, _, dirty = record.environment.get("git_revision", "").partition("+")
-    if not sha:
+    return f"{sha[:8]}{'+' + dirty if dirty else ''}" if sha else ""
+
+
+def _code_version(records: list[RunRecord]) -> str:
+    """The one package version of the runs, with the checkouts they ran from.
+
+    The package version is part of every run id, so resume already treats runs of one version as
+    the same code: a sweep resumed after a later commit is one sweep. Runs of two versions are
+    refused. The git revisions are listed (at most three named) so a reader can find the code.
+    """
+    version = _one({r.spec.code_version or __version__ for r in records}, "package versions",
+                   "rerun the older runs with the current code, or submit them apart")
+    revisions = sorted({_revision(r) for r in records} - {""})
+    if not revisions:
         return version
-    return f"{version} (git {sha[:12]}{'+' + dirty if dirty else ''})"
-
-
-def _one_code_version(records: list[RunRecord]) -> str:
-    versions = {_code_version(r) for r in records}
-    return _one(versions, "code versions", "rerun the older runs with the current code, or submit them apart")
+    named = ", ".join(revisions[:3]) + (f" and {len(revisions) - 3} more" if len(revisions) > 3 else "")
+    return f"{version} (git {named})"
 
 
 def build_submission(records: list[RunRecord], request: SubmissionRequest, settings: ReportSettings,
@@ -109,7 +116,7 @@ def build_submission(records: list[RunRecord], request: SubmissionRequest, setti
         created_at=datetime.now(UTC).isoformat(timespec="seconds"), model=request.model,
         method=MethodInfo(name=request.method, params=params,
                           description=request.description, url=request.url),
-        code_version=_one_code_version(selected), hardware=_hardware(selected), suite=suite,
+        code_version=_code_version(selected), hardware=_hardware(selected), suite=suite,
         tiers=[t for t in report.tiers if t in {h.tier for h in report.headlines}],
         records_digest=digest_records(selected), report=report,
     )
