@@ -80,6 +80,19 @@ def test_submit_then_validate_on_the_command_line(records, tmp_path: Path) -> No
     assert again.exit_code == 1 and "already exists" in again.output
 
 
+def test_submit_names_the_option_of_a_bad_field(records, tmp_path: Path) -> None:
+    results = write_results(tmp_path / "results", records)
+    base = ["submit", "--results", str(results), "--model", MODEL, "--method", "magnitude", "--n-boot", "200"]
+
+    def message(*options: str) -> str:
+        done = runner.invoke(app, [*base, *options])
+        assert done.exit_code == 2
+        return " ".join(re.sub(r"[│╭╮╰╯─]", " ", done.output).split())  # unwrap the error box
+
+    assert "--title: String should have at most 80 characters" in message("--title", "x" * 81)
+    assert "--url: URL scheme should be" in message("--title", "ok", "--url", "ftp://example.org")
+
+
 def test_submit_says_what_the_records_hold_when_the_method_is_absent(records) -> None:
     with pytest.raises(SelectionError, match=r"minilm-l6/magnitude.*minilm-l6/random|random.*magnitude"):
         select_records(records, SubmissionRequest(model=MODEL, method="wanda", title="x"))

@@ -43,6 +43,18 @@ def _print_problems(problems: list[Problem]) -> None:
         console.print(f"  [red]-[/] {escape(str(problem))}")
 
 
+# Submission fields the submitter types in, by the option that sets them; the rest come from records.
+# (The method's own fields are validated first, on their own, so they may come without "method.")
+_FIELD_OPTIONS = {"title": "--title", "notes": "--notes", "submitter": "--submitter",
+                  "url": "--url", "method.url": "--url",
+                  "description": "--description", "method.description": "--description"}
+
+
+def _field_source(location: tuple[int | str, ...]) -> str:
+    field = ".".join(str(part) for part in location)
+    return _FIELD_OPTIONS.get(field, f"{field} (from the run records)")
+
+
 def submit(
     model: Annotated[
         str, typer.Option("--model", help="Model whose runs to submit, as the records name it.")
@@ -115,7 +127,8 @@ def submit(
     except SelectionError as exc:
         raise typer.BadParameter(str(exc)) from exc
     except ValidationError as exc:
-        raise typer.BadParameter(f"the submission's fields are invalid:\n{exc}") from exc
+        problems = "; ".join(f"{_field_source(err['loc'])}: {err['msg']}" for err in exc.errors())
+        raise typer.BadParameter(f"the submission's fields are invalid: {problems}") from exc
     except SubmissionRejected as exc:
         _print_problems(exc.problems)
         raise typer.Exit(1) from exc
