@@ -61,8 +61,9 @@ def test_magnitude_outranks_random_in_every_tier(built_site: BuiltSite) -> None:
     assert safe[("easy", "magnitude")] > safe[("easy", HOSTILE_NAME)]
 
 
-def _entry(name: str, safe: float | None, area: float | None) -> Entry:
-    return Entry(suite="s", model="m", tier="t", tier_index=0, rank=None, method=name, method_params={},
+def _entry(name: str, safe: float | None, area: float | None, board: str = "s") -> Entry:
+    return Entry(board=board, suite="s", model="m", tier="t", tier_index=0, rank=None, method=name,
+                 method_params={},
                  transfer="sparse", entry=name, submission="f.json", safe_sparsity=safe, max_sparsity=0.6,
                  area=None if area is None else Estimate(value=area), area_significant=False,
                  n_significant_drops=0, n_comparisons=3, monotone=True, variants=1, informative_variants=1,
@@ -74,6 +75,13 @@ def test_ranking_by_safe_sparsity_then_area_with_ties_and_unranked() -> None:
                _entry("e", None, None), _entry("f", 0.0, 0.0)]
     ranked = [(e.method, e.rank) for e in assign_ranks(entries)]
     assert ranked == [("b", 1), ("c", 2), ("d", 2), ("a", 4), ("f", 5), ("e", None)]
+
+
+def test_entries_of_two_protocols_are_ranked_apart() -> None:
+    entries = [_entry("fractions-a", 0.4, -1.0, board="s / fractions"), _entry("plain-b", 0.2, -1.0),
+               _entry("fractions-c", 0.2, -1.0, board="s / fractions")]
+    ranked = {e.method: e.rank for e in assign_ranks(entries)}
+    assert ranked == {"fractions-a": 1, "fractions-c": 2, "plain-b": 1}
 
 
 # --- hostile input -------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from junkdna_bench.cli import app
+from junkdna_bench.leaderboard import summarize_folder
 from junkdna_bench.stats.report_schema import ReportSettings
 from junkdna_bench.submissions.build import (
     SelectionError,
@@ -26,7 +27,7 @@ from junkdna_bench.submissions.paths import slugify, submission_filename
 from junkdna_bench.submissions.problems import SubmissionRejected
 from junkdna_bench.submissions.schema import Submission
 from junkdna_bench.submissions.validate import check_file, validate_path
-from submission_fixtures import MODEL, make_submission, synthetic_records, write_results
+from submission_fixtures import MODEL, SUITE, make_submission, synthetic_records, write_results
 
 runner = CliRunner()
 
@@ -214,6 +215,20 @@ def test_two_entries_for_one_method_are_duplicates(records, magnitude: Submissio
     write_submission(folder, other)
     [problem] = validate_path(folder).problems
     assert problem.location == "method" and "merge the runs" in problem.message
+
+
+def test_one_method_under_two_protocols_gets_two_boards(records, magnitude: Submission,
+                                                        tmp_path: Path) -> None:
+    fewer = [r for r in records if not (r.spec.variant.endswith("0.1") and r.spec.seed == 2)]
+    other = make_submission(fewer, "magnitude").model_copy(update={"protocol": "fractions"})
+    folder = tmp_path / "submissions"
+    write_submission(folder, magnitude)
+    write_submission(folder, other)
+    assert validate_path(folder).ok
+    board = summarize_folder(folder)
+    assert board.boards == {SUITE: SUITE, f"{SUITE} / fractions": SUITE}
+    for tier in board.suites[SUITE]:
+        assert sorted(e.board for e in board.entries if e.tier == tier) == [SUITE, f"{SUITE} / fractions"]
 
 
 # --- bounds: size, nesting, strict JSON ----------------------------------------------------------------

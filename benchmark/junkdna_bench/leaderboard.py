@@ -5,11 +5,13 @@ one table-and-series document, and the renderer only formats it. The output is d
 same folder gives byte-identical JSON): inputs are read in sorted order, every list is sorted by
 an explicit key, and nothing depends on the clock or the machine.
 
-Ranking, per (suite, model, tier): the largest safe sparsity first (a method that can prune more
+Ranking, per (board, model, tier): the largest safe sparsity first (a method that can prune more
 before the tier notices is better); ties broken by the area between the sparse and dense curves
 (closer to zero, or positive, is better). An entry whose tier has no informative variant has no
-safe sparsity and is left unranked: a chance-level dense model cannot rank anything. Suites are
-never mixed in one ranking because the same tier name means different tasks in different suites.
+safe sparsity and is left unranked: a chance-level dense model cannot rank anything. A board is a
+suite under one protocol (``board_name``). Boards are never mixed in one ranking: the same tier
+name means different tasks in different suites, and the same suite run under two protocols (say,
+at training fractions and across task pairs) asks two different questions of a method.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from junkdna_bench.submissions.paths import slugify
 from junkdna_bench.submissions.schema import Submission
 from junkdna_bench.submissions.validate import validate_path
 
-LEADERBOARD_SCHEMA_VERSION = 1
+LEADERBOARD_SCHEMA_VERSION = 2
 
 DECISION_MARKS: dict[str, str] = {
     "drop": "▼",
@@ -44,9 +46,15 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def board_name(suite: str, protocol: str | None) -> str:
+    """The board a submission is ranked on: its suite, or its suite and protocol when it names one."""
+    return f"{suite} / {protocol}" if protocol else suite
+
+
 class Entry(_Strict):
     """One leaderboard line: a method entry (method, parameters, transfer) on one tier of one model."""
 
+    board: str
     suite: str
     model: str
     tier: str
@@ -80,6 +88,7 @@ class CurvePoint(_Strict):
 class Curve(_Strict):
     """A score-change-versus-sparsity series: one variant with its intervals, or a tier's mean."""
 
+    board: str
     suite: str
     model: str
     entry: str
@@ -93,6 +102,7 @@ class Curve(_Strict):
 class Comparison(_Strict):
     """One gap row for the method pages' detail tables."""
 
+    board: str
     suite: str
     model: str
     entry: str
@@ -120,6 +130,7 @@ class MethodEntry(_Strict):
     method_slug: str
     method_params: dict[str, Any]
     transfer: str
+    board: str
     suite: str
     model: str
     model_slug: str
@@ -143,7 +154,9 @@ class SubmissionInfo(_Strict):
     method_url: str | None
     code_version: str
     hardware: str
+    board: str
     suite: str
+    protocol: str | None
     tiers: list[str]
     n_records: int
     records_sha256: str
@@ -154,6 +167,7 @@ class SubmissionInfo(_Strict):
 class Leaderboard(_Strict):
     schema_version: int = LEADERBOARD_SCHEMA_VERSION
     suites: dict[str, list[str]]  # suite -> tiers, easiest first
+    boards: dict[str, str]  # board -> its suite
     models: dict[str, str]  # model -> page slug
     methods: dict[str, str]  # method -> page slug
     tiers: dict[str, str]  # tier -> page slug
@@ -196,10 +210,10 @@ def _rank_key(entry: Entry) -> tuple[float, float]:
 
 
 def assign_ranks(entries: list[Entry]) -> list[Entry]:
-    """Competition ranking (1, 2, 2, 4) within each (suite, model, tier); unranked entries last."""
+    """Competition ranking (1, 2, 2, 4) within each (board, model, tier); unranked entries last."""
     groups: dict[tuple[str, str, str], list[Entry]] = {}
     for entry in entries:
-        groups.setdefault((entry.suite, entry.model, entry.tier), []).append(entry)
+        groups.setdefault((entry.board, entry.model, entry.tier), []).append(entry)
     ranked: list[Entry] = []
     for key in sorted(groups, key=lambda k: (k[0], k[1], groups[k][0].tier_index)):
         group = sorted(groups[key], key=lambda e: (*_rank_key(e), e.entry))
@@ -221,7 +235,8 @@ def _entry(sub: Submission, file: str, headline: TierHeadline, slug: str, tiers:
     significant = bool(area and area.ci_low is not None and area.ci_high is not None
                        and (area.ci_low > 0 or area.ci_high < 0))
     return Entry(
-        suite=sub.suite, model=sub.model, tier=headline.tier, tier_index=tiers.index(headline.tier),
+        board=_board(sub), suite=sub.suite, model=sub.model, tier=headline.tier,
+        tier_index=tiers.index(headline.tier),
         rank=None, method=headline.method, method_params=headline.method_params,
         transfer=headline.transfer, entry=slug, submission=file, safe_sparsity=headline.safe_sparsity,
         max_sparsity=max(headline.sparsities, default=0.0), area=area, area_significant=significant,
@@ -239,8 +254,8 @@ def _row_curves(sub: Submission, slug_of: dict[tuple, str], rows: list[GapRow]) 
                row.variant, row.pattern, row.informative)
         series.setdefault(key, []).append(row)
     return [
-        Curve(suite=sub.suite, model=sub.model, entry=entry, tier=tier, variant=variant, pattern=pattern,
-              informative=informative,
+        Curve(board=_board(sub), suite=sub.suite, model=sub.model, entry=entry, tier=tier, variant=variant,
+              pattern=pattern, informative=informative,
               points=[CurvePoint(sparsity=r.sparsity, value=r.gap_points.value, low=r.gap_points.ci_low,
                                  high=r.gap_points.ci_high, decision=r.decision)
                       for r in sorted(members, key=lambda r: r.sparsity)])
@@ -251,18 +266,22 @@ def _row_curves(sub: Submission, slug_of: dict[tuple, str], rows: list[GapRow]) 
 def _mean_curves(sub: Submission, headline: TierHeadline, slug: str) -> list[Curve]:
     patterns = sorted({p.pattern for p in headline.curve}, key=lambda p: p or "")
     return [
-        Curve(suite=sub.suite, model=sub.model, entry=slug, tier=headline.tier, variant=None, pattern=pattern,
-              informative=True,
+        Curve(board=_board(sub), suite=sub.suite, model=sub.model, entry=slug, tier=headline.tier,
+              variant=None, pattern=pattern, informative=True,
               points=[CurvePoint(sparsity=p.sparsity, value=p.gap_points)
                       for p in sorted(headline.curve, key=lambda p: p.sparsity) if p.pattern == pattern])
         for pattern in patterns
     ]
 
 
+def _board(sub: Submission) -> str:
+    return board_name(sub.suite, sub.protocol)
+
+
 def _comparison(sub: Submission, slug: str, row: GapRow) -> Comparison:
     test = row.t_test
     return Comparison(
-        suite=sub.suite, model=sub.model, entry=slug, tier=row.tier, variant=row.variant,
+        board=_board(sub), suite=sub.suite, model=sub.model, entry=slug, tier=row.tier, variant=row.variant,
         sparsity=row.sparsity, pattern=row.pattern, metric=row.metric, n_seeds=row.n_seeds,
         dense_mean=row.dense_mean, sparse_mean=row.sparse_mean, gap=row.gap_points,
         p_value=test.p_value if test else None, p_holm=test.corrected.get("holm") if test else None,
@@ -277,7 +296,8 @@ def _submission_info(sub: Submission, file: str, method_slug: str) -> Submission
         method_description=sub.method.description, method_url=str(sub.method.url) if sub.method.url else None,
         code_version=sub.code_version,
         hardware=f"{sub.hardware.device}: {sub.hardware.description}".rstrip(": "),
-        suite=sub.suite, tiers=sub.tiers, n_records=sub.records_digest.count,
+        board=_board(sub), suite=sub.suite, protocol=sub.protocol, tiers=sub.tiers,
+        n_records=sub.records_digest.count,
         records_sha256=sub.records_digest.sha256,
         report_settings=sub.report.settings.model_dump(mode="json"),
         report_warnings=sorted(sub.report.warnings),
@@ -309,7 +329,8 @@ def summarize(submissions: dict[str, Submission]) -> Leaderboard:
             verdict = verdicts.get(combo)
             method_entries.append(MethodEntry(
                 entry=slug_of[combo], method=combo[0], method_slug=method_slugs[combo[0]],
-                method_params=json.loads(combo[1]), transfer=combo[2], suite=sub.suite, model=sub.model,
+                method_params=json.loads(combo[1]), transfer=combo[2], board=_board(sub), suite=sub.suite,
+                model=sub.model,
                 model_slug=model_slugs[sub.model], submission=file,
                 verdict=verdict.verdict if verdict else None,
                 verdict_summary=verdict.summary if verdict else "",
@@ -330,13 +351,14 @@ def summarize(submissions: dict[str, Submission]) -> Leaderboard:
     def tier_order(suite: str, tier: str) -> int:
         return suites[suite].index(tier)
 
-    curves.sort(key=lambda c: (c.suite, c.model, c.entry, tier_order(c.suite, c.tier), c.variant is not None,
+    curves.sort(key=lambda c: (c.board, c.model, c.entry, tier_order(c.suite, c.tier), c.variant is not None,
                                c.variant or "", c.pattern or ""))
-    comparisons.sort(key=lambda c: (c.suite, c.model, c.entry, tier_order(c.suite, c.tier), c.variant,
+    comparisons.sort(key=lambda c: (c.board, c.model, c.entry, tier_order(c.suite, c.tier), c.variant,
                                     c.pattern or "", c.sparsity))
-    method_entries.sort(key=lambda m: (m.suite, m.model, m.entry))
+    method_entries.sort(key=lambda m: (m.board, m.model, m.entry))
     return Leaderboard(
-        suites=suites, models=model_slugs, methods=method_slugs, tiers=tier_slugs,
+        suites=suites, boards={_board(s): s.suite for s in subs}, models=model_slugs, methods=method_slugs,
+        tiers=tier_slugs,
         submissions=[_submission_info(s, f, method_slugs[s.method.name])
                      for f, s in zip(files, subs, strict=True)],
         method_entries=method_entries, entries=assign_ranks(entries), curves=curves, comparisons=comparisons,

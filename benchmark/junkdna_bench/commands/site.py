@@ -46,6 +46,7 @@ def _print_problems(problems: list[Problem]) -> None:
 # Submission fields the submitter types in, by the option that sets them; the rest come from records.
 # (The method's own fields are validated first, on their own, so they may come without "method.")
 _FIELD_OPTIONS = {"title": "--title", "notes": "--notes", "submitter": "--submitter",
+                  "protocol": "--protocol",
                   "url": "--url", "method.url": "--url",
                   "description": "--description", "method.description": "--description"}
 
@@ -79,6 +80,11 @@ def submit(
     ] = "",
     submitter: Annotated[
         str | None, typer.Option("--submitter", help="Who submits (name or handle).")
+    ] = None,
+    protocol: Annotated[
+        str | None,
+        typer.Option("--protocol", help="The protocol the runs follow within the suite (e.g. an experiment "
+                     "plan's name); entries of different protocols are ranked apart."),
     ] = None,
     out: Annotated[Path, typer.Option("--out", help="Folder to write the submission into.")] = SUBMISSIONS,
     margin: MarginOption = 1.0,
@@ -120,6 +126,7 @@ def submit(
             url=url,
             notes=notes,
             submitter=submitter,
+            protocol=protocol,
         )
         with console.status(f"building the statistics report from {len(records)} run records"):
             submission = build_submission(records, request, settings, source=source)

@@ -81,8 +81,8 @@ class _Renderer:
     def __init__(self, board: Leaderboard, pages_dir: Path, extras: SiteExtras) -> None:
         self.board, self.pages_dir, self.extras = board, pages_dir, extras
         self.env = environment()
-        self.suite_slugs = unique_slugs(board.suites)
-        self.margins = {s.suite: s.report_settings.get("margin_points") for s in board.submissions}
+        self.board_slugs = unique_slugs(board.boards)
+        self.margins = {s.board: s.report_settings.get("margin_points") for s in board.submissions}
         seen: dict[tuple[str, str], set[str]] = defaultdict(set)
         for e in board.entries:
             seen[(e.method, e.transfer)].add(e.entry)
@@ -93,21 +93,21 @@ class _Renderer:
             model_slugs=board.models,
             method_slugs=board.methods,
             tier_slugs=board.tiers,
-            anchors={(m.suite, m.model, m.entry): self.anchor(m.suite, m.model, m.entry)
+            anchors={(m.board, m.model, m.entry): self.anchor(m.board, m.model, m.entry)
                      for m in board.method_entries},
             submission_anchors={s.file: f"submission-{i}" for i, s in enumerate(board.submissions, start=1)},
         )
 
-    def anchor(self, suite: str, model: str, entry: str) -> str:
-        return f"{self.suite_slugs[suite]}--{self.board.models[model]}--{entry}"
+    def anchor(self, board: str, model: str, entry: str) -> str:
+        return f"{self.board_slugs[board]}--{self.board.models[model]}--{entry}"
 
     def page(self, name: str, template: str, **context: Any) -> None:
         path = self.pages_dir / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(self.env.get_template(template).render(**context), encoding="utf-8")
 
-    def figure(self, name: str, tiers: list[str], series: dict[str, list[Series]], suite: str) -> str:
-        tier_panels(self.pages_dir / "plots" / name, tiers, series, self.margins.get(suite))
+    def figure(self, name: str, tiers: list[str], series: dict[str, list[Series]], board: str) -> str:
+        tier_panels(self.pages_dir / "plots" / name, tiers, series, self.margins.get(board))
         return f"plots/{name}"
 
     def _mean_series(self, curves: list[Curve]) -> dict[str, list[Series]]:
@@ -119,21 +119,23 @@ class _Renderer:
         return by_tier
 
     def _groups(self, entries: list[Entry], prefix: str, tier: str | None = None) -> list[dict[str, Any]]:
-        """One table (and one figure) per (suite, model) among ``entries``."""
-        keys = sorted({(e.suite, e.model) for e in entries})
+        """One table (and one figure) per (board, model) among ``entries``."""
+        keys = sorted({(e.board, e.model) for e in entries})
         groups = []
-        for suite, model in keys:
-            members = [e for e in entries if (e.suite, e.model) == (suite, model)]
+        for board, model in keys:
+            members = [e for e in entries if (e.board, e.model) == (board, model)]
+            suite = self.board.boards[board]
             tiers = [tier] if tier else self.board.suites[suite]
             curves = [c for c in self.board.curves
-                      if (c.suite, c.model) == (suite, model) and c.tier in tiers]
-            stem = f"{self.suite_slugs[suite]}--{self.board.models[model]}"
+                      if (c.board, c.model) == (board, model) and c.tier in tiers]
+            stem = f"{self.board_slugs[board]}--{self.board.models[model]}"
             name = f"{stem}--tier-{self.board.tiers[tier]}.svg" if tier else f"{stem}--overview.svg"
             groups.append({
-                "suite": suite, "model": model, "suite_slug": self.suite_slugs[suite],
-                "heading": f"{self.suite_slugs[suite]} · {self.board.models[model]}",
+                "board": board, "suite": suite, "model": model, "board_slug": self.board_slugs[board],
+                "protocol": board.removeprefix(suite).removeprefix(" / ") or None,
+                "heading": f"{self.board_slugs[board]} · {self.board.models[model]}",
                 "table_id": f"{prefix}-{stem}", "entries": members,
-                "plot": self.figure(name, tiers, self._mean_series(curves), suite),
+                "plot": self.figure(name, tiers, self._mean_series(curves), board),
                 "variants": self._tier_variants(suite, tier) if tier else [],
             })
         return groups
@@ -167,18 +169,18 @@ class _Renderer:
             mine = [m for m in board.method_entries if m.method == method]
             plots, ranked, comparisons = {}, {}, {}
             for m in mine:
-                key = (m.suite, m.model, m.entry)
+                key = (m.board, m.model, m.entry)
                 tiers = board.suites[m.suite]
                 series: dict[str, list[Series]] = defaultdict(list)
                 for c in board.curves:
-                    if (c.suite, c.model, c.entry) == key:
+                    if (c.board, c.model, c.entry) == key:
                         label = "tier mean" if c.variant is None else c.variant
                         label += f" · {c.pattern}" if c.pattern else ""
                         mean = c.variant is None
                         series[c.tier].append(Series(label, c, mean=mean, colour="black" if mean else None))
-                plots[key] = self.figure(f"{self.anchor(*key)}.svg", tiers, series, m.suite)
-                ranked[key] = [e for e in board.entries if (e.suite, e.model, e.entry) == key]
-                comparisons[key] = [c for c in board.comparisons if (c.suite, c.model, c.entry) == key]
+                plots[key] = self.figure(f"{self.anchor(*key)}.svg", tiers, series, m.board)
+                ranked[key] = [e for e in board.entries if (e.board, e.model, e.entry) == key]
+                comparisons[key] = [c for c in board.comparisons if (c.board, c.model, c.entry) == key]
             self.page(
                 f"methods/{slug}.md", "method.md.j2", method=method, slug=slug, entries=mine, plots=plots,
                 ranked=ranked, comparisons=comparisons,
@@ -192,7 +194,7 @@ class _Renderer:
         items = []
         for name, slug in slugs.items():
             entries = [e for e in self.board.entries if getattr(e, attribute) == name]
-            where = sorted({f"{e.suite}/{e.model}" for e in entries})
+            where = sorted({f"{e.board}: {e.model}" for e in entries})
             items.append({"href": f"{slug}.html", "label": name,
                           "note": f"{len(entries)} leaderboard entries ({', '.join(where)})"})
         self.page(f"{folder}/index.md", "section.md.j2", title=title, items=items)

@@ -41,6 +41,7 @@ class SubmissionRequest:
     url: str | None = None
     notes: str = ""
     submitter: str | None = None
+    protocol: str | None = None
 
 
 def _one(values: set[str], what: str, hint: str) -> str:
@@ -117,6 +118,7 @@ def build_submission(records: list[RunRecord], request: SubmissionRequest, setti
         method=MethodInfo(name=request.method, params=params,
                           description=request.description, url=request.url),
         code_version=_code_version(selected), hardware=_hardware(selected), suite=suite,
+        protocol=request.protocol,
         tiers=[t for t in report.tiers if t in {h.tier for h in report.headlines}],
         records_digest=digest_records(selected), report=report,
     )

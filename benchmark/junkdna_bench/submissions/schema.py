@@ -1,5 +1,10 @@
 """The submission: one model and one pruning method (with its parameters), put through a suite.
 
+A suite may be run under more than one protocol (the same tasks at training fractions, or across
+task pairs, or with other transfer modes): the optional ``protocol`` names which, so that the same
+method can have one entry per protocol and the leaderboard never ranks runs of different protocols
+against each other.
+
 A submission carries the statistics report built from its run records (never the records
 themselves: they hold per-example predictions and are large) plus a digest of those records, so a
 reader can check that a report belongs to a given set of runs. The schema is versioned like the
@@ -82,6 +87,8 @@ class Submission(_Strict):
     code_version: Name
     hardware: Hardware
     suite: Name
+    protocol: Name | None = Field(None, description="the protocol the runs follow within the suite, e.g. "
+                                  "an experiment plan's name; omitted for the suite's plain run")
     tiers: list[Name] = Field(min_length=1, description="tiers covered, easiest to hardest")
     records_digest: RecordsDigest
     report: StatsReport

@@ -3,7 +3,7 @@
 Order of checks per file: bounds (size, nesting, strict JSON), schema, internal consistency.
 A file that fails an earlier stage cannot be checked by a later one, but within a stage every
 problem is listed. Across a folder: files that escape it, and duplicates (the same records, or
-two entries for the same model, method, parameters and suite).
+two entries for the same model, method, parameters, suite and protocol).
 """
 
 from __future__ import annotations
@@ -65,7 +65,8 @@ def check_file(path: Path, limits: Limits = DEFAULT_LIMITS) -> tuple[Submission 
 
 
 def _entry_key(sub: Submission) -> str:
-    return json.dumps([sub.suite, sub.model, sub.method.name, sub.method.params], sort_keys=True)
+    return json.dumps([sub.suite, sub.protocol, sub.model, sub.method.name, sub.method.params],
+                      sort_keys=True)
 
 
 def _duplicates(accepted: dict[Path, Submission]) -> list[Problem]:
@@ -84,7 +85,10 @@ def _duplicates(accepted: dict[Path, Submission]) -> list[Problem]:
             problems.append(Problem(
                 name, "method",
                 f"{display_path(earlier)} already covers model {sub.model!r}, method {sub.method.name!r} "
-                f"with these parameters on suite {sub.suite!r}; merge the runs into one submission",
+                f"with these parameters on suite {sub.suite!r}"
+                + (f" under protocol {sub.protocol!r}" if sub.protocol else "")
+                + "; merge the runs into one submission, or name the protocol that sets them apart "
+                "(submit --protocol)",
             ))
     return problems
 
