@@ -64,7 +64,8 @@ def test_submit_then_validate_on_the_command_line(records, tmp_path: Path) -> No
     results = write_results(tmp_path / "results", records)
     out = tmp_path / "submissions"
     done = runner.invoke(app, ["submit", "--results", str(results), "--model", MODEL, "--method", "magnitude",
-                               "--title", "magnitude on starter", "--n-boot", "200", "--out", str(out)])
+                               "--title", "magnitude on starter", "--n-boot", "200",
+                               "--protocol", "fractions", "--out", str(out)])
     assert done.exit_code == 0, done.output
     [written] = list(out.glob("*.json"))
     assert re.fullmatch(r"minilm-l6__magnitude__[0-9a-f]{12}\.json", written.name)
@@ -73,6 +74,7 @@ def test_submit_then_validate_on_the_command_line(records, tmp_path: Path) -> No
     assert submission.records_digest.count == 36
     assert {r.method for r in submission.report.rows} == {"magnitude"}
     assert submission.tiers == ["easy", "medium", "hard"]
+    assert submission.protocol == "fractions"
     done = runner.invoke(app, ["validate", str(out)])
     assert done.exit_code == 0, done.output
     assert "1 submission(s) valid" in done.output
