@@ -83,8 +83,13 @@ def test_submit_then_validate_on_the_command_line(records, tmp_path: Path) -> No
     assert again.exit_code == 1 and "already exists" in again.output
 
 
-def test_submit_names_the_option_of_a_bad_field(records, tmp_path: Path) -> None:
+def test_submit_names_the_option_of_a_bad_field(records, tmp_path: Path, monkeypatch) -> None:
     results = write_results(tmp_path / "results", records)
+
+    def no_report(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("a bad typed field must be refused before the report is built")
+
+    monkeypatch.setattr("junkdna_bench.submissions.build.build_report", no_report)
     base = ["submit", "--results", str(results), "--model", MODEL, "--method", "magnitude", "--n-boot", "200"]
 
     def message(*options: str) -> str:
@@ -94,6 +99,8 @@ def test_submit_names_the_option_of_a_bad_field(records, tmp_path: Path) -> None
 
     assert "--title: String should have at most 80 characters" in message("--title", "x" * 81)
     assert "--url: URL scheme should be" in message("--title", "ok", "--url", "ftp://example.org")
+    both = message("--title", "x" * 81, "--protocol", "a\u202eb")  # every bad field, in one message
+    assert "--title: String should have at most 80" in both and "--protocol: Value error" in both
 
 
 def test_submit_says_what_the_records_hold_when_the_method_is_absent(records) -> None:

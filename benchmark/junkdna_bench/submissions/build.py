@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from junkdna_bench import __version__
 from junkdna_bench.records import DENSE_METHOD, RunRecord
 from junkdna_bench.stats.build import build_report
@@ -106,9 +108,32 @@ def _code_version(records: list[RunRecord]) -> str:
     return f"{version} (git {named})"
 
 
+def check_typed_fields(request: SubmissionRequest) -> None:
+    """Validate what the submitter typed (title, URL, ...) before the minutes-long report is built.
+
+    Raises one pydantic ``ValidationError`` listing every bad field, located by its field name.
+    """
+    errors: list[Any] = []
+    try:
+        MethodInfo(name=request.method, params=request.method_params or {}, description=request.description,
+                   url=request.url)
+    except ValidationError as exc:
+        errors += exc.errors()
+    draft = Submission.model_construct()
+    for name in ("title", "notes", "submitter", "protocol"):
+        try:
+            Submission.__pydantic_validator__.validate_assignment(draft, name, getattr(request, name))
+        except ValidationError as exc:
+            errors += exc.errors()
+    if errors:
+        raise ValidationError.from_exception_data(Submission.__name__, errors)
+
+
 def build_submission(records: list[RunRecord], request: SubmissionRequest, settings: ReportSettings,
                      source: str = "") -> Submission:
-    """Select, report, digest and check; raises ``SelectionError`` or ``SubmissionRejected``."""
+    """Check, select, report, digest and check again; raises ``ValidationError`` (a typed field),
+    ``SelectionError`` or ``SubmissionRejected``."""
+    check_typed_fields(request)
     selected, params = select_records(records, request)
     suite = _one({r.spec.suite for r in selected}, "suites", "submit one suite at a time")
     report = build_report(selected, settings, source=source)
