@@ -1,8 +1,9 @@
 """A site built from test submissions, for the render and browser tests.
 
-Two test-only submissions made by the real statistics code from synthetic records: ``magnitude``
+Test-only submissions made by the real statistics code from synthetic records: ``magnitude``
 and ``random`` pruning, the latter under a hostile display name and description, so every page
-the browser test visits also exercises escaping.
+the browser test visits also exercises escaping; and ``magnitude`` again under a protocol of its
+own (on fewer records), which the site must show on a board of its own.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from junkdna_bench.site.build import SiteLayout, build_site
 from submission_fixtures import make_submission, synthetic_records, write_submissions
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+PROTOCOL = "fractions"
 HOSTILE_NAME = '<script>alert("name")</script>'
 HOSTILE_DESCRIPTION = '<img src=x onerror=alert("description")> [click](javascript:alert("link")) **bold**'
 
@@ -42,6 +44,8 @@ def build_test_site(root: Path, copy_submissions_from: Path | None = None) -> Bu
         write_submissions(submissions, [
             make_submission(records, "magnitude", description="Global magnitude pruning (test data)."),
             make_submission(records, "random", name=HOSTILE_NAME, description=HOSTILE_DESCRIPTION),
+            make_submission([r for r in records if not (r.spec.variant.endswith("0.1") and r.spec.seed == 2)],
+                            "magnitude").model_copy(update={"protocol": PROTOCOL}),
         ])
     layout = SiteLayout.from_root(root)
     return BuiltSite(layout=layout, submissions=submissions, board=build_site(layout, submissions))

@@ -14,7 +14,7 @@ from junkdna_bench.leaderboard import Entry, assign_ranks, leaderboard_json, sum
 from junkdna_bench.site.build import SiteLayout, build_site
 from junkdna_bench.site.render import MARKER, prepare_output
 from junkdna_bench.stats.report_schema import Estimate
-from site_fixtures import HOSTILE_DESCRIPTION, HOSTILE_NAME, REPO_ROOT, BuiltSite, build_test_site
+from site_fixtures import HOSTILE_DESCRIPTION, HOSTILE_NAME, PROTOCOL, REPO_ROOT, BuiltSite, build_test_site
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +59,15 @@ def test_magnitude_outranks_random_in_every_tier(built_site: BuiltSite) -> None:
         assert ranks[(tier, HOSTILE_NAME)] == 2
     safe = {(e.tier, e.method): e.safe_sparsity for e in built_site.board.entries}
     assert safe[("easy", "magnitude")] > safe[("easy", HOSTILE_NAME)]
+
+
+def test_a_protocol_gets_a_board_of_its_own(built_site: BuiltSite) -> None:
+    index = (built_site.layout.pages / "index.md").read_text()
+    assert f"protocol <b>{PROTOCOL}</b>" in index
+    boards = {e.board for e in built_site.board.entries if e.method == "magnitude"}
+    assert boards == {"starter", f"starter / {PROTOCOL}"}
+    plots = (built_site.layout.pages / "plots").iterdir()
+    assert any(p.name.startswith(f"starter-{PROTOCOL}--") for p in plots)
 
 
 def _entry(name: str, safe: float | None, area: float | None, board: str = "s") -> Entry:

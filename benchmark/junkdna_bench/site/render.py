@@ -132,7 +132,7 @@ class _Renderer:
             name = f"{stem}--tier-{self.board.tiers[tier]}.svg" if tier else f"{stem}--overview.svg"
             groups.append({
                 "board": board, "suite": suite, "model": model, "board_slug": self.board_slugs[board],
-                "protocol": board.removeprefix(suite).removeprefix(" / ") or None,
+                "protocol": next(s.protocol for s in self.board.submissions if s.board == board),
                 "heading": f"{self.board_slugs[board]} · {self.board.models[model]}",
                 "table_id": f"{prefix}-{stem}", "entries": members,
                 "plot": self.figure(name, tiers, self._mean_series(curves), board),
