@@ -41,11 +41,16 @@ def build_test_site(root: Path, copy_submissions_from: Path | None = None) -> Bu
         shutil.copytree(copy_submissions_from, submissions)
     else:
         records = synthetic_records()
-        write_submissions(submissions, [
-            make_submission(records, "magnitude", description="Global magnitude pruning (test data)."),
-            make_submission(records, "random", name=HOSTILE_NAME, description=HOSTILE_DESCRIPTION),
-            make_submission([r for r in records if not (r.spec.variant.endswith("0.1") and r.spec.seed == 2)],
-                            "magnitude").model_copy(update={"protocol": PROTOCOL}),
-        ])
+        write_submissions(
+            submissions,
+            [
+                make_submission(records, "magnitude", description="Global magnitude pruning (test data)."),
+                make_submission(records, "random", name=HOSTILE_NAME, description=HOSTILE_DESCRIPTION),
+                make_submission(
+                    [r for r in records if not (r.spec.variant.endswith("0.1") and r.spec.seed == 2)],
+                    "magnitude",
+                ).model_copy(update={"protocol": PROTOCOL}),
+            ],
+        )
     layout = SiteLayout.from_root(root)
     return BuiltSite(layout=layout, submissions=submissions, board=build_site(layout, submissions))

@@ -49,13 +49,22 @@ def _wrong_set(accuracy: float, rng: random.Random, start: set[int] | None = Non
 
 def _record(spec: RunSpec, wrong: set[int]) -> RunRecord:
     labels = [float(i % 2) for i in range(N_EXAMPLES)]
-    predictions = Predictions(example_ids=[f"ex{i}" for i in range(N_EXAMPLES)], labels=labels,
-                              predictions=[1.0 - y if i in wrong else y for i, y in enumerate(labels)])
+    predictions = Predictions(
+        example_ids=[f"ex{i}" for i in range(N_EXAMPLES)],
+        labels=labels,
+        predictions=[1.0 - y if i in wrong else y for i, y in enumerate(labels)],
+    )
     return RunRecord(
-        run_id=spec.run_id(), status="completed", spec=spec, primary_metric="accuracy",
-        metrics={"accuracy": 1 - len(wrong) / N_EXAMPLES}, trivial_metrics={"accuracy": 0.5},
+        run_id=spec.run_id(),
+        status="completed",
+        spec=spec,
+        primary_metric="accuracy",
+        metrics={"accuracy": 1 - len(wrong) / N_EXAMPLES},
+        trivial_metrics={"accuracy": 0.5},
         predictions=predictions,
-        achieved_sparsity=spec.sparsity, train_examples=100, train_steps=10,
+        achieved_sparsity=spec.sparsity,
+        train_examples=100,
+        train_steps=10,
         environment={"device": "cpu (2 threads, float32)", "platform": "test-platform"},
         created_at="2025-01-01T00:00:00+00:00",
     )
@@ -66,17 +75,28 @@ def synthetic_records(methods: tuple[str, ...] = ("magnitude", "random")) -> lis
     records = []
     for variant, (task, tier, base) in VARIANTS.items():
         for seed in SEEDS:
-            dense_spec = RunSpec(model=MODEL, method="dense", sparsity=0.0, transfer="dense", suite=SUITE,
-                                 task=task, variant=variant, tier=tier, seed=seed, hyperparams=HYPERPARAMS,
-                                 code_version="test")
+            dense_spec = RunSpec(
+                model=MODEL,
+                method="dense",
+                sparsity=0.0,
+                transfer="dense",
+                suite=SUITE,
+                task=task,
+                variant=variant,
+                tier=tier,
+                seed=seed,
+                hyperparams=HYPERPARAMS,
+                code_version="test",
+            )
             dense_accuracy = base + rng.uniform(-0.02, 0.02)
             dense_wrong = _wrong_set(dense_accuracy, rng)
             records.append(_record(dense_spec, dense_wrong))
             for method in methods:
                 for sparsity in SPARSITIES:
                     drop = METHOD_FACTOR[method] * TIER_SLOPE[tier] * sparsity**2 / 100
-                    spec = dense_spec.model_copy(update={"method": method, "sparsity": sparsity,
-                                                         "transfer": "sparse"})
+                    spec = dense_spec.model_copy(
+                        update={"method": method, "sparsity": sparsity, "transfer": "sparse"}
+                    )
                     accuracy = dense_accuracy - drop + rng.uniform(-0.003, 0.003)
                     records.append(_record(spec, _wrong_set(accuracy, rng, start=dense_wrong)))
     return records
@@ -88,10 +108,16 @@ def write_results(folder: Path, records: list[RunRecord]) -> Path:
     return folder
 
 
-def make_submission(records: list[RunRecord], method: str, title: str | None = None,
-                    description: str = "", name: str | None = None) -> Submission:
-    request = SubmissionRequest(model=MODEL, method=method, title=title or f"test: {method} on {SUITE}",
-                                description=description)
+def make_submission(
+    records: list[RunRecord],
+    method: str,
+    title: str | None = None,
+    description: str = "",
+    name: str | None = None,
+) -> Submission:
+    request = SubmissionRequest(
+        model=MODEL, method=method, title=title or f"test: {method} on {SUITE}", description=description
+    )
     submission = build_submission(records, request, FAST_SETTINGS, source="synthetic test records")
     if name is not None:  # a display name differing from the run's method name (hostile-input tests)
         submission = rename_method(submission, name)

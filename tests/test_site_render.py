@@ -28,6 +28,7 @@ def _html_files(site: BuiltSite) -> list[Path]:
 
 # --- summarize -----------------------------------------------------------------------------------------
 
+
 def test_summarize_is_byte_identical_for_the_same_folder(built_site: BuiltSite, tmp_path: Path) -> None:
     first = leaderboard_json(summarize_folder(built_site.submissions))
     copy = tmp_path / "copy"
@@ -71,29 +72,56 @@ def test_a_protocol_gets_a_board_of_its_own(built_site: BuiltSite) -> None:
 
 
 def _entry(name: str, safe: float | None, area: float | None, board: str = "s") -> Entry:
-    return Entry(board=board, suite="s", model="m", tier="t", tier_index=0, rank=None, method=name,
-                 method_params={},
-                 transfer="sparse", entry=name, submission="f.json", safe_sparsity=safe, max_sparsity=0.6,
-                 area=None if area is None else Estimate(value=area), area_significant=False,
-                 n_significant_drops=0, n_comparisons=3, monotone=True, variants=1, informative_variants=1,
-                 warnings=[])
+    return Entry(
+        board=board,
+        suite="s",
+        model="m",
+        tier="t",
+        tier_index=0,
+        rank=None,
+        method=name,
+        method_params={},
+        transfer="sparse",
+        entry=name,
+        submission="f.json",
+        safe_sparsity=safe,
+        max_sparsity=0.6,
+        area=None if area is None else Estimate(value=area),
+        area_significant=False,
+        n_significant_drops=0,
+        n_comparisons=3,
+        monotone=True,
+        variants=1,
+        informative_variants=1,
+        warnings=[],
+    )
 
 
 def test_ranking_by_safe_sparsity_then_area_with_ties_and_unranked() -> None:
-    entries = [_entry("a", 0.2, -1.0), _entry("b", 0.4, -3.0), _entry("c", 0.2, -0.5), _entry("d", 0.2, -0.5),
-               _entry("e", None, None), _entry("f", 0.0, 0.0)]
+    entries = [
+        _entry("a", 0.2, -1.0),
+        _entry("b", 0.4, -3.0),
+        _entry("c", 0.2, -0.5),
+        _entry("d", 0.2, -0.5),
+        _entry("e", None, None),
+        _entry("f", 0.0, 0.0),
+    ]
     ranked = [(e.method, e.rank) for e in assign_ranks(entries)]
     assert ranked == [("b", 1), ("c", 2), ("d", 2), ("a", 4), ("f", 5), ("e", None)]
 
 
 def test_entries_of_two_protocols_are_ranked_apart() -> None:
-    entries = [_entry("fractions-a", 0.4, -1.0, board="s / fractions"), _entry("plain-b", 0.2, -1.0),
-               _entry("fractions-c", 0.2, -1.0, board="s / fractions")]
+    entries = [
+        _entry("fractions-a", 0.4, -1.0, board="s / fractions"),
+        _entry("plain-b", 0.2, -1.0),
+        _entry("fractions-c", 0.2, -1.0, board="s / fractions"),
+    ]
     ranked = {e.method: e.rank for e in assign_ranks(entries)}
     assert ranked == {"fractions-a": 1, "fractions-c": 2, "plain-b": 1}
 
 
 # --- hostile input -------------------------------------------------------------------------------------
+
 
 class _Elements(HTMLParser):
     """Every start tag with its attributes, as a browser's parser would see them."""
@@ -149,11 +177,20 @@ def test_every_script_and_style_is_local(built_site: BuiltSite) -> None:
 
 # --- the build itself ----------------------------------------------------------------------------------
 
+
 def test_strict_build_produces_every_page(built_site: BuiltSite) -> None:
     html = built_site.layout.html
-    for name in ("index.html", "methodology.html", "submit.html", "submissions.html",
-                 "methods/magnitude.html", "models/minilm-l6.html", "tiers/hard.html", "assets/tables.js",
-                 "data/leaderboard.json"):
+    for name in (
+        "index.html",
+        "methodology.html",
+        "submit.html",
+        "submissions.html",
+        "methods/magnitude.html",
+        "models/minilm-l6.html",
+        "tiers/hard.html",
+        "assets/tables.js",
+        "data/leaderboard.json",
+    ):
         assert (html / name).is_file(), name
     index = (html / "index.html").read_text(encoding="utf-8")
     assert index.count("<tr>") >= 7  # header + six entries (two methods x three tiers)

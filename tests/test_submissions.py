@@ -60,12 +60,30 @@ def _problems(path: Path) -> list[tuple[str, str]]:
 
 # --- building and the command line -------------------------------------------------------------
 
+
 def test_submit_then_validate_on_the_command_line(records, tmp_path: Path) -> None:
     results = write_results(tmp_path / "results", records)
     out = tmp_path / "submissions"
-    done = runner.invoke(app, ["submit", "--results", str(results), "--model", MODEL, "--method", "magnitude",
-                               "--title", "magnitude on starter", "--n-boot", "200",
-                               "--protocol", "fractions", "--out", str(out)])
+    done = runner.invoke(
+        app,
+        [
+            "submit",
+            "--results",
+            str(results),
+            "--model",
+            MODEL,
+            "--method",
+            "magnitude",
+            "--title",
+            "magnitude on starter",
+            "--n-boot",
+            "200",
+            "--protocol",
+            "fractions",
+            "--out",
+            str(out),
+        ],
+    )
     assert done.exit_code == 0, done.output
     [written] = list(out.glob("*.json"))
     assert re.fullmatch(r"minilm-l6__magnitude__[0-9a-f]{12}\.json", written.name)
@@ -78,8 +96,24 @@ def test_submit_then_validate_on_the_command_line(records, tmp_path: Path) -> No
     done = runner.invoke(app, ["validate", str(out)])
     assert done.exit_code == 0, done.output
     assert "1 submission(s) valid" in done.output
-    again = runner.invoke(app, ["submit", "--results", str(results), "--model", MODEL, "--method",
-                                "magnitude", "--title", "again", "--n-boot", "200", "--out", str(out)])
+    again = runner.invoke(
+        app,
+        [
+            "submit",
+            "--results",
+            str(results),
+            "--model",
+            MODEL,
+            "--method",
+            "magnitude",
+            "--title",
+            "again",
+            "--n-boot",
+            "200",
+            "--out",
+            str(out),
+        ],
+    )
     assert again.exit_code == 1 and "already exists" in again.output
 
 
@@ -112,8 +146,10 @@ def test_submit_says_what_the_records_hold_when_the_method_is_absent(records) ->
 
 def test_runs_resumed_across_commits_form_one_submission_but_not_across_versions(records) -> None:
     revisions = ["aaaaaaaa1111", "bbbbbbbb2222+dirty", "cccccccc3333", "dddddddd4444"]
-    resumed = [r.model_copy(update={"environment": {**r.environment, "git_revision": revisions[i % 4]}})
-               for i, r in enumerate(records)]
+    resumed = [
+        r.model_copy(update={"environment": {**r.environment, "git_revision": revisions[i % 4]}})
+        for i, r in enumerate(records)
+    ]
     request = SubmissionRequest(model=MODEL, method="magnitude", title="resumed")
     submission = build_submission(resumed, request, ReportSettings(n_boot=200, n_permutations=200))
     assert submission.code_version == "test (git aaaaaaaa, bbbbbbbb+dirty, cccccccc and 1 more)"
@@ -136,6 +172,7 @@ def test_built_submission_passes_validation(magnitude: Submission, tmp_path: Pat
 
 
 # --- consistency: numbers recomputed from the per-seed data --------------------------------------
+
 
 def test_tampered_numbers_are_all_found(magnitude: Submission, tmp_path: Path) -> None:
     data = _dump(magnitude)
@@ -170,6 +207,7 @@ def test_a_report_about_another_method_is_rejected(magnitude: Submission, tmp_pa
 
 
 # --- rejected whole, every problem listed ----------------------------------------------------------
+
 
 def test_bad_submission_lists_every_schema_problem(magnitude: Submission, tmp_path: Path) -> None:
     data = _dump(magnitude)
@@ -208,6 +246,7 @@ def test_another_schema_version_is_refused_with_a_fix(magnitude: Submission, tmp
 
 # --- duplicates ----------------------------------------------------------------------------------------
 
+
 def test_the_same_runs_submitted_twice_are_duplicates(magnitude: Submission, tmp_path: Path) -> None:
     folder = tmp_path / "submissions"
     first = write_submission(folder, magnitude)
@@ -226,8 +265,9 @@ def test_two_entries_for_one_method_are_duplicates(records, magnitude: Submissio
     assert problem.location == "method" and "merge the runs" in problem.message
 
 
-def test_one_method_under_two_protocols_gets_two_boards(records, magnitude: Submission,
-                                                        tmp_path: Path) -> None:
+def test_one_method_under_two_protocols_gets_two_boards(
+    records, magnitude: Submission, tmp_path: Path
+) -> None:
     fewer = [r for r in records if not (r.spec.variant.endswith("0.1") and r.spec.seed == 2)]
     other = make_submission(fewer, "magnitude").model_copy(update={"protocol": "fractions"})
     folder = tmp_path / "submissions"
@@ -241,6 +281,7 @@ def test_one_method_under_two_protocols_gets_two_boards(records, magnitude: Subm
 
 
 # --- bounds: size, nesting, strict JSON ----------------------------------------------------------------
+
 
 def _reference_depth(value: Any) -> int:
     if isinstance(value, dict):
@@ -291,12 +332,15 @@ def test_oversized_files_are_rejected_before_reading(tmp_path: Path) -> None:
         parse_bounded_json(json.dumps({"a": "y" * 200}), small)
 
 
-@pytest.mark.parametrize(("text", "reason"), [
-    ('{"a": NaN}', "non-standard JSON constant NaN"),
-    ('{"a": Infinity}', "non-standard JSON constant Infinity"),
-    ('{"a": 1, "a": 2}', "duplicate key 'a'"),
-    ('{"a": 1', "not valid JSON"),
-])
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ('{"a": NaN}', "non-standard JSON constant NaN"),
+        ('{"a": Infinity}', "non-standard JSON constant Infinity"),
+        ('{"a": 1, "a": 2}', "duplicate key 'a'"),
+        ('{"a": 1', "not valid JSON"),
+    ],
+)
 def test_non_strict_json_is_refused(text: str, reason: str) -> None:
     with pytest.raises(JsonLimitError, match=re.escape(reason)):
         parse_bounded_json(text)
@@ -308,6 +352,7 @@ def test_the_depth_scan_stays_linear_on_unterminated_escapes() -> None:
 
 
 # --- paths ---------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("name", ["../../etc/passwd", "/abs", "a/../../b", "..", "", "<script>", "C:\\x"])
 def test_hostile_names_become_plain_slugs(name: str) -> None:

@@ -229,36 +229,73 @@ def assign_ranks(entries: list[Entry]) -> list[Entry]:
     return ranked
 
 
-def _entry(sub: Submission, file: str, headline: TierHeadline, slug: str, tiers: list[str],
-           n_comparisons: int) -> Entry:
+def _entry(
+    sub: Submission, file: str, headline: TierHeadline, slug: str, tiers: list[str], n_comparisons: int
+) -> Entry:
     area = headline.area_between_curves
-    significant = bool(area and area.ci_low is not None and area.ci_high is not None
-                       and (area.ci_low > 0 or area.ci_high < 0))
+    significant = bool(
+        area
+        and area.ci_low is not None
+        and area.ci_high is not None
+        and (area.ci_low > 0 or area.ci_high < 0)
+    )
     return Entry(
-        board=_board(sub), suite=sub.suite, model=sub.model, tier=headline.tier,
+        board=_board(sub),
+        suite=sub.suite,
+        model=sub.model,
+        tier=headline.tier,
         tier_index=tiers.index(headline.tier),
-        rank=None, method=headline.method, method_params=headline.method_params,
-        transfer=headline.transfer, entry=slug, submission=file, safe_sparsity=headline.safe_sparsity,
-        max_sparsity=max(headline.sparsities, default=0.0), area=area, area_significant=significant,
+        rank=None,
+        method=headline.method,
+        method_params=headline.method_params,
+        transfer=headline.transfer,
+        entry=slug,
+        submission=file,
+        safe_sparsity=headline.safe_sparsity,
+        max_sparsity=max(headline.sparsities, default=0.0),
+        area=area,
+        area_significant=significant,
         n_significant_drops=headline.n_significant_drops,
         n_comparisons=n_comparisons,
-        monotone=headline.monotone, variants=len(headline.variants),
-        informative_variants=len(headline.informative_variants), warnings=sorted(headline.warnings),
+        monotone=headline.monotone,
+        variants=len(headline.variants),
+        informative_variants=len(headline.informative_variants),
+        warnings=sorted(headline.warnings),
     )
 
 
 def _row_curves(sub: Submission, slug_of: dict[tuple, str], rows: list[GapRow]) -> list[Curve]:
     series: dict[tuple, list[GapRow]] = {}
     for row in rows:
-        key = (slug_of[(row.method, _params_json(row.method_params), row.transfer)], row.tier,
-               row.variant, row.pattern, row.informative)
+        key = (
+            slug_of[(row.method, _params_json(row.method_params), row.transfer)],
+            row.tier,
+            row.variant,
+            row.pattern,
+            row.informative,
+        )
         series.setdefault(key, []).append(row)
     return [
-        Curve(board=_board(sub), suite=sub.suite, model=sub.model, entry=entry, tier=tier, variant=variant,
-              pattern=pattern, informative=informative,
-              points=[CurvePoint(sparsity=r.sparsity, value=r.gap_points.value, low=r.gap_points.ci_low,
-                                 high=r.gap_points.ci_high, decision=r.decision)
-                      for r in sorted(members, key=lambda r: r.sparsity)])
+        Curve(
+            board=_board(sub),
+            suite=sub.suite,
+            model=sub.model,
+            entry=entry,
+            tier=tier,
+            variant=variant,
+            pattern=pattern,
+            informative=informative,
+            points=[
+                CurvePoint(
+                    sparsity=r.sparsity,
+                    value=r.gap_points.value,
+                    low=r.gap_points.ci_low,
+                    high=r.gap_points.ci_high,
+                    decision=r.decision,
+                )
+                for r in sorted(members, key=lambda r: r.sparsity)
+            ],
+        )
         for (entry, tier, variant, pattern, informative), members in series.items()
     ]
 
@@ -266,10 +303,21 @@ def _row_curves(sub: Submission, slug_of: dict[tuple, str], rows: list[GapRow]) 
 def _mean_curves(sub: Submission, headline: TierHeadline, slug: str) -> list[Curve]:
     patterns = sorted({p.pattern for p in headline.curve}, key=lambda p: p or "")
     return [
-        Curve(board=_board(sub), suite=sub.suite, model=sub.model, entry=slug, tier=headline.tier,
-              variant=None, pattern=pattern, informative=True,
-              points=[CurvePoint(sparsity=p.sparsity, value=p.gap_points)
-                      for p in sorted(headline.curve, key=lambda p: p.sparsity) if p.pattern == pattern])
+        Curve(
+            board=_board(sub),
+            suite=sub.suite,
+            model=sub.model,
+            entry=slug,
+            tier=headline.tier,
+            variant=None,
+            pattern=pattern,
+            informative=True,
+            points=[
+                CurvePoint(sparsity=p.sparsity, value=p.gap_points)
+                for p in sorted(headline.curve, key=lambda p: p.sparsity)
+                if p.pattern == pattern
+            ],
+        )
         for pattern in patterns
     ]
 
@@ -281,22 +329,46 @@ def _board(sub: Submission) -> str:
 def _comparison(sub: Submission, slug: str, row: GapRow) -> Comparison:
     test = row.t_test
     return Comparison(
-        board=_board(sub), suite=sub.suite, model=sub.model, entry=slug, tier=row.tier, variant=row.variant,
-        sparsity=row.sparsity, pattern=row.pattern, metric=row.metric, n_seeds=row.n_seeds,
-        dense_mean=row.dense_mean, sparse_mean=row.sparse_mean, gap=row.gap_points,
-        p_value=test.p_value if test else None, p_holm=test.corrected.get("holm") if test else None,
-        decision=row.decision, mark=DECISION_MARKS[row.decision], warnings=sorted(row.warnings),
+        board=_board(sub),
+        suite=sub.suite,
+        model=sub.model,
+        entry=slug,
+        tier=row.tier,
+        variant=row.variant,
+        sparsity=row.sparsity,
+        pattern=row.pattern,
+        metric=row.metric,
+        n_seeds=row.n_seeds,
+        dense_mean=row.dense_mean,
+        sparse_mean=row.sparse_mean,
+        gap=row.gap_points,
+        p_value=test.p_value if test else None,
+        p_holm=test.corrected.get("holm") if test else None,
+        decision=row.decision,
+        mark=DECISION_MARKS[row.decision],
+        warnings=sorted(row.warnings),
     )
 
 
 def _submission_info(sub: Submission, file: str, method_slug: str) -> SubmissionInfo:
     return SubmissionInfo(
-        file=file, title=sub.title, notes=sub.notes, submitter=sub.submitter, created_at=sub.created_at,
-        model=sub.model, method=sub.method.name, method_slug=method_slug, method_params=sub.method.params,
-        method_description=sub.method.description, method_url=str(sub.method.url) if sub.method.url else None,
+        file=file,
+        title=sub.title,
+        notes=sub.notes,
+        submitter=sub.submitter,
+        created_at=sub.created_at,
+        model=sub.model,
+        method=sub.method.name,
+        method_slug=method_slug,
+        method_params=sub.method.params,
+        method_description=sub.method.description,
+        method_url=str(sub.method.url) if sub.method.url else None,
         code_version=sub.code_version,
         hardware=f"{sub.hardware.device}: {sub.hardware.description}".rstrip(": "),
-        board=_board(sub), suite=sub.suite, protocol=sub.protocol, tiers=sub.tiers,
+        board=_board(sub),
+        suite=sub.suite,
+        protocol=sub.protocol,
+        tiers=sub.tiers,
         n_records=sub.records_digest.count,
         records_sha256=sub.records_digest.sha256,
         report_settings=sub.report.settings.model_dump(mode="json"),
@@ -327,41 +399,84 @@ def summarize(submissions: dict[str, Submission]) -> Leaderboard:
         verdicts = {(v.method, _params_json(v.method_params), v.transfer): v for v in report.verdicts}
         for combo in sorted(combos):
             verdict = verdicts.get(combo)
-            method_entries.append(MethodEntry(
-                entry=slug_of[combo], method=combo[0], method_slug=method_slugs[combo[0]],
-                method_params=json.loads(combo[1]), transfer=combo[2], board=_board(sub), suite=sub.suite,
-                model=sub.model,
-                model_slug=model_slugs[sub.model], submission=file,
-                verdict=verdict.verdict if verdict else None,
-                verdict_summary=verdict.summary if verdict else "",
-                verdict_reasons=list(verdict.reasons) if verdict else [],
-            ))
+            method_entries.append(
+                MethodEntry(
+                    entry=slug_of[combo],
+                    method=combo[0],
+                    method_slug=method_slugs[combo[0]],
+                    method_params=json.loads(combo[1]),
+                    transfer=combo[2],
+                    board=_board(sub),
+                    suite=sub.suite,
+                    model=sub.model,
+                    model_slug=model_slugs[sub.model],
+                    submission=file,
+                    verdict=verdict.verdict if verdict else None,
+                    verdict_summary=verdict.summary if verdict else "",
+                    verdict_reasons=list(verdict.reasons) if verdict else [],
+                )
+            )
         rows_per_headline = Counter(
             (r.method, _params_json(r.method_params), r.transfer, r.tier) for r in report.rows
         )
         for headline in report.headlines:
             combo = (headline.method, _params_json(headline.method_params), headline.transfer)
-            entries.append(_entry(sub, file, headline, slug_of[combo], suites[sub.suite],
-                                  rows_per_headline[(*combo, headline.tier)]))
+            entries.append(
+                _entry(
+                    sub,
+                    file,
+                    headline,
+                    slug_of[combo],
+                    suites[sub.suite],
+                    rows_per_headline[(*combo, headline.tier)],
+                )
+            )
             curves += _mean_curves(sub, headline, slug_of[combo])
         curves += _row_curves(sub, slug_of, list(report.rows))
-        comparisons += [_comparison(sub, slug_of[(r.method, _params_json(r.method_params), r.transfer)], r)
-                        for r in report.rows]
+        comparisons += [
+            _comparison(sub, slug_of[(r.method, _params_json(r.method_params), r.transfer)], r)
+            for r in report.rows
+        ]
 
     def tier_order(suite: str, tier: str) -> int:
         return suites[suite].index(tier)
 
-    curves.sort(key=lambda c: (c.board, c.model, c.entry, tier_order(c.suite, c.tier), c.variant is not None,
-                               c.variant or "", c.pattern or ""))
-    comparisons.sort(key=lambda c: (c.board, c.model, c.entry, tier_order(c.suite, c.tier), c.variant,
-                                    c.pattern or "", c.sparsity))
+    curves.sort(
+        key=lambda c: (
+            c.board,
+            c.model,
+            c.entry,
+            tier_order(c.suite, c.tier),
+            c.variant is not None,
+            c.variant or "",
+            c.pattern or "",
+        )
+    )
+    comparisons.sort(
+        key=lambda c: (
+            c.board,
+            c.model,
+            c.entry,
+            tier_order(c.suite, c.tier),
+            c.variant,
+            c.pattern or "",
+            c.sparsity,
+        )
+    )
     method_entries.sort(key=lambda m: (m.board, m.model, m.entry))
     return Leaderboard(
-        suites=suites, boards={_board(s): s.suite for s in subs}, models=model_slugs, methods=method_slugs,
+        suites=suites,
+        boards={_board(s): s.suite for s in subs},
+        models=model_slugs,
+        methods=method_slugs,
         tiers=tier_slugs,
-        submissions=[_submission_info(s, f, method_slugs[s.method.name])
-                     for f, s in zip(files, subs, strict=True)],
-        method_entries=method_entries, entries=assign_ranks(entries), curves=curves, comparisons=comparisons,
+        submissions=[
+            _submission_info(s, f, method_slugs[s.method.name]) for f, s in zip(files, subs, strict=True)
+        ],
+        method_entries=method_entries,
+        entries=assign_ranks(entries),
+        curves=curves,
+        comparisons=comparisons,
     )
 
 

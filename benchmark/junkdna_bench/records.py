@@ -68,8 +68,13 @@ class RunSpec(BaseModel):
     def dense_baseline(self) -> RunSpec:
         """The spec of the dense run this run is compared with."""
         return self.model_copy(
-            update={"method": DENSE_METHOD, "method_params": {}, "sparsity": 0.0, "pattern": None,
-                    "transfer": "dense"}
+            update={
+                "method": DENSE_METHOD,
+                "method_params": {},
+                "sparsity": 0.0,
+                "pattern": None,
+                "transfer": "dense",
+            }
         )
 
 

@@ -45,10 +45,16 @@ def _print_problems(problems: list[Problem]) -> None:
 
 # Submission fields the submitter types in, by the option that sets them; the rest come from records.
 # (The method's own fields are validated first, on their own, so they may come without "method.")
-_FIELD_OPTIONS = {"title": "--title", "notes": "--notes", "submitter": "--submitter",
-                  "protocol": "--protocol",
-                  "url": "--url", "method.url": "--url",
-                  "description": "--description", "method.description": "--description"}
+_FIELD_OPTIONS = {
+    "title": "--title",
+    "notes": "--notes",
+    "submitter": "--submitter",
+    "protocol": "--protocol",
+    "url": "--url",
+    "method.url": "--url",
+    "description": "--description",
+    "method.description": "--description",
+}
 
 
 def _field_source(location: tuple[int | str, ...]) -> str:
@@ -83,8 +89,11 @@ def submit(
     ] = None,
     protocol: Annotated[
         str | None,
-        typer.Option("--protocol", help="The protocol the runs follow within the suite (e.g. an experiment "
-                     "plan's name); entries of different protocols are ranked apart."),
+        typer.Option(
+            "--protocol",
+            help="The protocol the runs follow within the suite (e.g. an experiment "
+            "plan's name); entries of different protocols are ranked apart.",
+        ),
     ] = None,
     out: Annotated[Path, typer.Option("--out", help="Folder to write the submission into.")] = SUBMISSIONS,
     margin: MarginOption = 1.0,

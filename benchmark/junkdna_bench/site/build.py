@@ -43,13 +43,26 @@ class SiteLayout:
         if not config.is_file():
             raise FileNotFoundError(f"{config} not found; run from the project root or pass --root")
         settings = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
-        return cls(root=root, config=config, pages=root / settings.get("docs_dir", "docs"),
-                   html=root / settings.get("site_dir", "site"))
+        return cls(
+            root=root,
+            config=config,
+            pages=root / settings.get("docs_dir", "docs"),
+            html=root / settings.get("site_dir", "site"),
+        )
 
 
 def run_mkdocs(layout: SiteLayout) -> None:
-    command = [sys.executable, "-m", "mkdocs", "build", "--strict", "--clean", "--quiet",
-               "--config-file", str(layout.config)]
+    command = [
+        sys.executable,
+        "-m",
+        "mkdocs",
+        "build",
+        "--strict",
+        "--clean",
+        "--quiet",
+        "--config-file",
+        str(layout.config),
+    ]
     done = subprocess.run(command, cwd=layout.root, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SiteBuildError(f"mkdocs build --strict failed:\n{done.stdout}{done.stderr}".rstrip())
@@ -59,9 +72,11 @@ def build_site(layout: SiteLayout, submissions: Path) -> Leaderboard:
     """Validate and summarize ``submissions``, render the pages and build the HTML; returns the board."""
     board = summarize_folder(submissions)
     statistics, findings = layout.root / STATISTICS_DOC, layout.root / FINDINGS_DOC
-    extras = SiteExtras(statistics_doc=statistics if statistics.is_file() else None,
-                        findings_doc=findings if findings.is_file() else None,
-                        suites=suite_facts(board))
+    extras = SiteExtras(
+        statistics_doc=statistics if statistics.is_file() else None,
+        findings_doc=findings if findings.is_file() else None,
+        suites=suite_facts(board),
+    )
     render_site(board, layout.pages, extras)
     run_mkdocs(layout)
     return board

@@ -62,13 +62,15 @@ def _xy(curve: Curve) -> tuple[list[float], list[float], list[float | None], lis
 def _draw(ax: Axes, series: Series, colour: str | tuple[float, float, float]) -> None:
     xs, ys, lows, highs = _xy(series.curve)
     if series.mean:
-        ax.plot(xs, ys, color=colour, linewidth=2.4, marker="o", markersize=4, label=plain(series.label),
-                zorder=3)
+        ax.plot(
+            xs, ys, color=colour, linewidth=2.4, marker="o", markersize=4, label=plain(series.label), zorder=3
+        )
         return
     style = "-" if series.curve.informative else ":"
     ax.plot(xs, ys, color=colour, linewidth=1.2, linestyle=style, marker=".", label=plain(series.label))
-    banded = [(x, lo, hi) for x, lo, hi in zip(xs, lows, highs, strict=True)
-              if lo is not None and hi is not None]
+    banded = [
+        (x, lo, hi) for x, lo, hi in zip(xs, lows, highs, strict=True) if lo is not None and hi is not None
+    ]
     if len(banded) >= 2:
         bx, blo, bhi = zip(*banded, strict=True)
         ax.fill_between(bx, blo, bhi, color=colour, alpha=0.15, linewidth=0)

@@ -93,8 +93,10 @@ class _Renderer:
             model_slugs=board.models,
             method_slugs=board.methods,
             tier_slugs=board.tiers,
-            anchors={(m.board, m.model, m.entry): self.anchor(m.board, m.model, m.entry)
-                     for m in board.method_entries},
+            anchors={
+                (m.board, m.model, m.entry): self.anchor(m.board, m.model, m.entry)
+                for m in board.method_entries
+            },
             submission_anchors={s.file: f"submission-{i}" for i, s in enumerate(board.submissions, start=1)},
         )
 
@@ -126,18 +128,25 @@ class _Renderer:
             members = [e for e in entries if (e.board, e.model) == (board, model)]
             suite = self.board.boards[board]
             tiers = [tier] if tier else self.board.suites[suite]
-            curves = [c for c in self.board.curves
-                      if (c.board, c.model) == (board, model) and c.tier in tiers]
+            curves = [
+                c for c in self.board.curves if (c.board, c.model) == (board, model) and c.tier in tiers
+            ]
             stem = f"{self.board_slugs[board]}--{self.board.models[model]}"
             name = f"{stem}--tier-{self.board.tiers[tier]}.svg" if tier else f"{stem}--overview.svg"
-            groups.append({
-                "board": board, "suite": suite, "model": model, "board_slug": self.board_slugs[board],
-                "protocol": next(s.protocol for s in self.board.submissions if s.board == board),
-                "heading": f"{self.board_slugs[board]} · {self.board.models[model]}",
-                "table_id": f"{prefix}-{stem}", "entries": members,
-                "plot": self.figure(name, tiers, self._mean_series(curves), board),
-                "variants": self._tier_variants(suite, tier) if tier else [],
-            })
+            groups.append(
+                {
+                    "board": board,
+                    "suite": suite,
+                    "model": model,
+                    "board_slug": self.board_slugs[board],
+                    "protocol": next(s.protocol for s in self.board.submissions if s.board == board),
+                    "heading": f"{self.board_slugs[board]} · {self.board.models[model]}",
+                    "table_id": f"{prefix}-{stem}",
+                    "entries": members,
+                    "plot": self.figure(name, tiers, self._mean_series(curves), board),
+                    "variants": self._tier_variants(suite, tier) if tier else [],
+                }
+            )
         return groups
 
     def _tier_variants(self, suite: str, tier: str) -> list[dict[str, Any]]:
@@ -152,15 +161,25 @@ class _Renderer:
     def models(self) -> None:
         for model, slug in self.board.models.items():
             entries = [e for e in self.board.entries if e.model == model]
-            self.page(f"models/{slug}.md", "model.md.j2", model=model, slug=slug,
-                      groups=self._groups(entries, "model"))
+            self.page(
+                f"models/{slug}.md",
+                "model.md.j2",
+                model=model,
+                slug=slug,
+                groups=self._groups(entries, "model"),
+            )
         self.section("models", "Models", self.board.models, "model")
 
     def tiers(self) -> None:
         for tier, slug in self.board.tiers.items():
             entries = [e for e in self.board.entries if e.tier == tier]
-            self.page(f"tiers/{slug}.md", "tier.md.j2", tier=tier, slug=slug,
-                      groups=self._groups(entries, "tier", tier=tier))
+            self.page(
+                f"tiers/{slug}.md",
+                "tier.md.j2",
+                tier=tier,
+                slug=slug,
+                groups=self._groups(entries, "tier", tier=tier),
+            )
         self.section("tiers", "Tiers", self.board.tiers, "tier")
 
     def methods(self) -> None:
@@ -182,8 +201,14 @@ class _Renderer:
                 ranked[key] = [e for e in board.entries if (e.board, e.model, e.entry) == key]
                 comparisons[key] = [c for c in board.comparisons if (c.board, c.model, c.entry) == key]
             self.page(
-                f"methods/{slug}.md", "method.md.j2", method=method, slug=slug, entries=mine, plots=plots,
-                ranked=ranked, comparisons=comparisons,
+                f"methods/{slug}.md",
+                "method.md.j2",
+                method=method,
+                slug=slug,
+                entries=mine,
+                plots=plots,
+                ranked=ranked,
+                comparisons=comparisons,
                 submissions=[s for s in board.submissions if s.method == method],
                 tier_index={(s, t): i for s, tiers in board.suites.items() for i, t in enumerate(tiers)},
             )
@@ -195,8 +220,13 @@ class _Renderer:
         for name, slug in slugs.items():
             entries = [e for e in self.board.entries if getattr(e, attribute) == name]
             where = sorted({f"{e.board}: {e.model}" for e in entries})
-            items.append({"href": f"{slug}.html", "label": name,
-                          "note": f"{len(entries)} leaderboard entries ({', '.join(where)})"})
+            items.append(
+                {
+                    "href": f"{slug}.html",
+                    "label": name,
+                    "note": f"{len(entries)} leaderboard entries ({', '.join(where)})",
+                }
+            )
         self.page(f"{folder}/index.md", "section.md.j2", title=title, items=items)
 
     def static_pages(self) -> None:
@@ -210,10 +240,15 @@ class _Renderer:
             shutil.copyfile(self.extras.findings_doc, self.pages_dir / "findings.md")
         else:
             self.page("findings.md", "findings.md.j2")
-        self.page("methodology.md", "methodology.md.j2", statistics_page=statistics is not None,
-                  suites=self.extras.suites)
-        self.page("submit.md", "submit.md.j2", limits=DEFAULT_LIMITS,
-                  schema_version=SUBMISSION_SCHEMA_VERSION)
+        self.page(
+            "methodology.md",
+            "methodology.md.j2",
+            statistics_page=statistics is not None,
+            suites=self.extras.suites,
+        )
+        self.page(
+            "submit.md", "submit.md.j2", limits=DEFAULT_LIMITS, schema_version=SUBMISSION_SCHEMA_VERSION
+        )
         self.page("submissions.md", "submissions.md.j2")
 
     def assets(self) -> None:

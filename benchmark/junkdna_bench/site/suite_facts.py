@@ -39,16 +39,34 @@ def suite_facts(board: Leaderboard) -> list[dict[str, Any]]:
             continue
         references: list[dict[str, str | None]] = []
         variants = [
-            {"id": v.id, "tier": v.tier, "tier_index": suite.tiers.index(v.tier), "difficulty": v.difficulty,
-             "why": v.why}
+            {
+                "id": v.id,
+                "tier": v.tier,
+                "tier_index": suite.tiers.index(v.tier),
+                "difficulty": v.difficulty,
+                "why": v.why,
+            }
             for v in suite.variants()
         ]
         cards = {v.card.id: v.card for v in suite.variants()}
         tasks = [
-            {"id": card.id, "name": card.name, "difficulty": card.difficulty,
-             "human": _cite(card.human_baseline, references), "model": _cite(card.model_baseline, references)}
+            {
+                "id": card.id,
+                "name": card.name,
+                "difficulty": card.difficulty,
+                "human": _cite(card.human_baseline, references),
+                "model": _cite(card.model_baseline, references),
+            }
             for _, card in sorted(cards.items())
         ]
-        facts.append({"name": name, "slug": slugs[name], "tiers": list(suite.tiers), "tasks": tasks,
-                      "variants": variants, "references": references})
+        facts.append(
+            {
+                "name": name,
+                "slug": slugs[name],
+                "tiers": list(suite.tiers),
+                "tasks": tasks,
+                "variants": variants,
+                "references": references,
+            }
+        )
     return facts

@@ -62,8 +62,10 @@ def select_records(
     sparse = [r for r in records if r.spec.model == request.model and r.spec.method == request.method]
     if not sparse:
         pairs = sorted({f"{r.spec.model}/{r.spec.method}" for r in records if not r.spec.is_dense})
-        raise SelectionError(f"no completed runs of method {request.method!r} on model {request.model!r}; "
-                             f"the records hold: {', '.join(pairs) or 'no sparse runs'}")
+        raise SelectionError(
+            f"no completed runs of method {request.method!r} on model {request.model!r}; "
+            f"the records hold: {', '.join(pairs) or 'no sparse runs'}"
+        )
     param_sets = {json.dumps(r.spec.method_params, sort_keys=True) for r in sparse}
     if request.method_params is not None:
         wanted = json.dumps(request.method_params, sort_keys=True)
@@ -75,8 +77,10 @@ def select_records(
     keys = {r.spec.pairing_key() for r in sparse}
     dense = [r for r in records if r.spec.is_dense and r.spec.pairing_key() in keys]
     if not dense:
-        raise SelectionError("none of the selected runs has its dense baseline among the records; "
-                             "run the dense baselines (junkdna-bench run includes them) and submit again")
+        raise SelectionError(
+            "none of the selected runs has its dense baseline among the records; "
+            "run the dense baselines (junkdna-bench run includes them) and submit again"
+        )
     return sorted(dense + sparse, key=lambda r: r.run_id), chosen
 
 
@@ -99,8 +103,11 @@ def _code_version(records: list[RunRecord]) -> str:
     the same code: a sweep resumed after a later commit is one sweep. Runs of two versions are
     refused. The git revisions are listed (at most three named) so a reader can find the code.
     """
-    version = _one({r.spec.code_version or __version__ for r in records}, "package versions",
-                   "rerun the older runs with the current code, or submit them apart")
+    version = _one(
+        {r.spec.code_version or __version__ for r in records},
+        "package versions",
+        "rerun the older runs with the current code, or submit them apart",
+    )
     revisions = sorted({_revision(r) for r in records} - {""})
     if not revisions:
         return version
@@ -115,8 +122,12 @@ def check_typed_fields(request: SubmissionRequest) -> None:
     """
     errors: list[Any] = []
     try:
-        MethodInfo(name=request.method, params=request.method_params or {}, description=request.description,
-                   url=request.url)
+        MethodInfo(
+            name=request.method,
+            params=request.method_params or {},
+            description=request.description,
+            url=request.url,
+        )
     except ValidationError as exc:
         errors += exc.errors()
     draft = Submission.model_construct()
@@ -129,8 +140,9 @@ def check_typed_fields(request: SubmissionRequest) -> None:
         raise ValidationError.from_exception_data(Submission.__name__, errors)
 
 
-def build_submission(records: list[RunRecord], request: SubmissionRequest, settings: ReportSettings,
-                     source: str = "") -> Submission:
+def build_submission(
+    records: list[RunRecord], request: SubmissionRequest, settings: ReportSettings, source: str = ""
+) -> Submission:
     """Check, select, report, digest and check again; raises ``ValidationError`` (a typed field),
     ``SelectionError`` or ``SubmissionRejected``."""
     check_typed_fields(request)
@@ -138,14 +150,21 @@ def build_submission(records: list[RunRecord], request: SubmissionRequest, setti
     suite = _one({r.spec.suite for r in selected}, "suites", "submit one suite at a time")
     report = build_report(selected, settings, source=source)
     submission = Submission(
-        title=request.title, notes=request.notes, submitter=request.submitter,
-        created_at=datetime.now(UTC).isoformat(timespec="seconds"), model=request.model,
-        method=MethodInfo(name=request.method, params=params,
-                          description=request.description, url=request.url),
-        code_version=_code_version(selected), hardware=_hardware(selected), suite=suite,
+        title=request.title,
+        notes=request.notes,
+        submitter=request.submitter,
+        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        model=request.model,
+        method=MethodInfo(
+            name=request.method, params=params, description=request.description, url=request.url
+        ),
+        code_version=_code_version(selected),
+        hardware=_hardware(selected),
+        suite=suite,
         protocol=request.protocol,
         tiers=[t for t in report.tiers if t in {h.tier for h in report.headlines}],
-        records_digest=digest_records(selected), report=report,
+        records_digest=digest_records(selected),
+        report=report,
     )
     findings = check_consistency(submission)
     problems = [Problem("(new submission)", where, message) for where, message in findings]

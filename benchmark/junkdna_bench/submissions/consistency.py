@@ -69,8 +69,10 @@ def _check_test(where: str, given: TestResult | None, expected: TestResult | Non
     if (given is None) != (expected is None):
         yield where, "is missing" if given is None else "should be absent: fewer than two seeds"
     elif given and expected and not _close(given.p_value, expected.p_value, P_TOLERANCE):
-        yield (f"{where}.p_value",
-               f"is {given.p_value} but the per-seed gaps give {expected.p_value} ({expected.name})")
+        yield (
+            f"{where}.p_value",
+            f"is {given.p_value} but the per-seed gaps give {expected.p_value} ({expected.name})",
+        )
 
 
 def _seed_gaps(row: GapRow) -> list[float]:
@@ -92,24 +94,36 @@ def _check_row_numbers(where: str, row: GapRow, settings: ReportSettings) -> Ite
     gaps = _seed_gaps(row)
     for i, (seed, expected) in enumerate(zip(row.seeds, gaps, strict=True)):
         if not _close(seed.gap_points.value, expected):
-            yield (f"{where}.seeds[{i}].gap_points.value",
-                   f"is {seed.gap_points.value} but (sparse - dense) x 100 = {expected:.6g}")
+            yield (
+                f"{where}.seeds[{i}].gap_points.value",
+                f"is {seed.gap_points.value} but (sparse - dense) x 100 = {expected:.6g}",
+            )
         yield from _check_interval(f"{where}.seeds[{i}].gap_points", seed.gap_points)
     if not _close(row.gap_points.value, fmean(gaps)):
-        yield (f"{where}.gap_points.value",
-               f"is {row.gap_points.value} but the per-seed gaps average {fmean(gaps):.6g}")
+        yield (
+            f"{where}.gap_points.value",
+            f"is {row.gap_points.value} but the per-seed gaps average {fmean(gaps):.6g}",
+        )
     for name in ("gap_points", "gap_pct_of_dense", "kept_gain_share"):
         yield from _check_interval(f"{where}.{name}", getattr(row, name))
     yield from _check_test(f"{where}.t_test", row.t_test, one_sample_t(gaps))
-    yield from _check_test(f"{where}.non_inferiority", row.non_inferiority,
-                           one_sample_t(gaps, null=-settings.margin_points, alternative="greater",
-                                        name="non-inferiority-t"))
+    yield from _check_test(
+        f"{where}.non_inferiority",
+        row.non_inferiority,
+        one_sample_t(gaps, null=-settings.margin_points, alternative="greater", name="non-inferiority-t"),
+    )
 
 
 def _family(row: GapRow) -> tuple[str, ...]:
     """One comparison family: a configuration's curve on one variant (see the report schema)."""
-    return (row.model, row.method, _canonical(row.method_params), row.transfer, row.variant,
-            _canonical(row.hyperparams))
+    return (
+        row.model,
+        row.method,
+        _canonical(row.method_params),
+        row.transfer,
+        row.variant,
+        _canonical(row.hyperparams),
+    )
 
 
 def _holm_p(test: TestResult | None) -> float | None:
@@ -128,14 +142,17 @@ def _check_corrections(report: StatsReport) -> Iterator[Finding]:
             expected = holm([t.p_value if t else None for t in tests])
             for i, test, adjusted in zip(members, tests, expected, strict=True):
                 if test is not None and not _close(_holm_p(test), adjusted, P_TOLERANCE):
-                    yield (f"report.rows[{i}].{attribute}.corrected.holm",
-                           f"is {_holm_p(test)} but Holm over the family's p-values gives {adjusted}")
+                    yield (
+                        f"report.rows[{i}].{attribute}.corrected.holm",
+                        f"is {_holm_p(test)} but Holm over the family's p-values gives {adjusted}",
+                    )
 
 
 def _check_decisions(report: StatsReport) -> Iterator[Finding]:
     settings = report.settings
-    informative = {(v.model, v.variant, _canonical(v.hyperparams)): v.informative
-                   for v in report.informativeness}
+    informative = {
+        (v.model, v.variant, _canonical(v.hyperparams)): v.informative for v in report.informativeness
+    }
     for i, row in enumerate(report.rows):
         where = f"report.rows[{i}]"
         flag = informative.get((row.model, row.variant, _canonical(row.hyperparams)))
@@ -145,9 +162,15 @@ def _check_decisions(report: StatsReport) -> Iterator[Finding]:
             yield f"{where}.informative", f"is {row.informative} but the informativeness entry says {flag}"
         gaps = _seed_gaps(row)
         decision = gap_decision(
-            informative=row.informative, n_seeds=len(row.seeds), mean_gap=fmean(gaps) if gaps else 0.0,
-            holm_p=_holm_p(row.t_test), eps_drop=row.aso_eps_min, eps_gain=row.aso_eps_min_reverse,
-            ci_low=row.gap_points.ci_low, ci_high=row.gap_points.ci_high, alpha=settings.alpha,
+            informative=row.informative,
+            n_seeds=len(row.seeds),
+            mean_gap=fmean(gaps) if gaps else 0.0,
+            holm_p=_holm_p(row.t_test),
+            eps_drop=row.aso_eps_min,
+            eps_gain=row.aso_eps_min_reverse,
+            ci_low=row.gap_points.ci_low,
+            ci_high=row.gap_points.ci_high,
+            alpha=settings.alpha,
             aso_threshold=settings.aso_threshold,
         )
         if row.decision != decision:
@@ -163,14 +186,23 @@ def _headline_key(h: TierHeadline) -> tuple[str, ...]:
     return (h.model, h.method, _canonical(h.method_params), h.transfer, h.tier)
 
 
-_HEADLINE_FIELDS = ("variants", "informative_variants", "sparsities", "safe_sparsity",
-                    "safe_sparsity_by_variant", "monotone", "monotonicity_violations", "n_significant_drops")
+_HEADLINE_FIELDS = (
+    "variants",
+    "informative_variants",
+    "sparsities",
+    "safe_sparsity",
+    "safe_sparsity_by_variant",
+    "monotone",
+    "monotonicity_violations",
+    "n_significant_drops",
+)
 
 
 def _same_curve(given: TierHeadline, expected: TierHeadline) -> bool:
     return len(given.curve) == len(expected.curve) and all(
         (a.sparsity, a.pattern, a.n_variants, a.n_drops) == (b.sparsity, b.pattern, b.n_variants, b.n_drops)
-        and _close(a.gap_points, b.gap_points) and _close(a.kept_gain_share, b.kept_gain_share)
+        and _close(a.gap_points, b.gap_points)
+        and _close(a.kept_gain_share, b.kept_gain_share)
         for a, b in zip(given.curve, expected.curve, strict=True)
     )
 
@@ -205,13 +237,16 @@ def _check_headlines(report: StatsReport) -> Iterator[Finding]:
         yield from _check_interval(f"{where}.area_between_curves", headline.area_between_curves)
         if not _same_curve(headline, reference):
             yield f"{where}.curve", "does not match the tier means of its rows"
-    labels = {(v.model, v.method, _canonical(v.method_params), v.transfer): v.verdict
-              for v in expected_verdicts}
+    labels = {
+        (v.model, v.method, _canonical(v.method_params), v.transfer): v.verdict for v in expected_verdicts
+    }
     for i, verdict in enumerate(report.verdicts):
         key = (verdict.model, verdict.method, _canonical(verdict.method_params), verdict.transfer)
         if labels.get(key) != verdict.verdict:
-            yield (f"report.verdicts[{i}].verdict",
-                   f"is {verdict.verdict!r} but the rows give {labels.get(key)!r}")
+            yield (
+                f"report.verdicts[{i}].verdict",
+                f"is {verdict.verdict!r} but the rows give {labels.get(key)!r}",
+            )
 
 
 def _check_identity(sub: Submission) -> Iterator[Finding]:

@@ -87,8 +87,11 @@ class Submission(_Strict):
     code_version: Name
     hardware: Hardware
     suite: Name
-    protocol: Name | None = Field(None, description="the protocol the runs follow within the suite, e.g. "
-                                  "an experiment plan's name; omitted for the suite's plain run")
+    protocol: Name | None = Field(
+        None,
+        description="the protocol the runs follow within the suite, e.g. "
+        "an experiment plan's name; omitted for the suite's plain run",
+    )
     tiers: list[Name] = Field(min_length=1, description="tiers covered, easiest to hardest")
     records_digest: RecordsDigest
     report: StatsReport

@@ -53,9 +53,14 @@ def check_file(path: Path, limits: Limits = DEFAULT_LIMITS) -> tuple[Submission 
         return None, [Problem(name, "-", str(exc))]
     version = data.get("schema_version", SUBMISSION_SCHEMA_VERSION) if isinstance(data, dict) else None
     if version != SUBMISSION_SCHEMA_VERSION and version is not None:
-        return None, [Problem(name, "schema_version",
-                              f"is {version!r}; this tool reads version {SUBMISSION_SCHEMA_VERSION}: "
-                              "rebuild it with `junkdna-bench submit`")]
+        return None, [
+            Problem(
+                name,
+                "schema_version",
+                f"is {version!r}; this tool reads version {SUBMISSION_SCHEMA_VERSION}: "
+                "rebuild it with `junkdna-bench submit`",
+            )
+        ]
     try:
         submission = Submission.model_validate(data)
     except ValidationError as exc:
@@ -65,8 +70,9 @@ def check_file(path: Path, limits: Limits = DEFAULT_LIMITS) -> tuple[Submission 
 
 
 def _entry_key(sub: Submission) -> str:
-    return json.dumps([sub.suite, sub.protocol, sub.model, sub.method.name, sub.method.params],
-                      sort_keys=True)
+    return json.dumps(
+        [sub.suite, sub.protocol, sub.model, sub.method.name, sub.method.params], sort_keys=True
+    )
 
 
 def _duplicates(accepted: dict[Path, Submission]) -> list[Problem]:
@@ -77,19 +83,27 @@ def _duplicates(accepted: dict[Path, Submission]) -> list[Problem]:
         name = display_path(path)
         earlier = first_by_digest.setdefault(sub.records_digest.sha256, path)
         if earlier != path:
-            problems.append(Problem(name, "records_digest.sha256",
-                                    f"same run records as {display_path(earlier)}; remove one of them"))
+            problems.append(
+                Problem(
+                    name,
+                    "records_digest.sha256",
+                    f"same run records as {display_path(earlier)}; remove one of them",
+                )
+            )
             continue
         earlier = first_by_entry.setdefault(_entry_key(sub), path)
         if earlier != path:
-            problems.append(Problem(
-                name, "method",
-                f"{display_path(earlier)} already covers model {sub.model!r}, method {sub.method.name!r} "
-                f"with these parameters on suite {sub.suite!r}"
-                + (f" under protocol {sub.protocol!r}" if sub.protocol else "")
-                + "; merge the runs into one submission, or name the protocol that sets them apart "
-                "(submit --protocol)",
-            ))
+            problems.append(
+                Problem(
+                    name,
+                    "method",
+                    f"{display_path(earlier)} already covers model {sub.model!r}, method {sub.method.name!r} "
+                    f"with these parameters on suite {sub.suite!r}"
+                    + (f" under protocol {sub.protocol!r}" if sub.protocol else "")
+                    + "; merge the runs into one submission, or name the protocol that sets them apart "
+                    "(submit --protocol)",
+                )
+            )
     return problems
 
 
@@ -99,8 +113,14 @@ def validate_path(path: Path, limits: Limits = DEFAULT_LIMITS) -> Validated:
     result = Validated()
     if path.is_dir():
         files, escaping = list_submission_files(path)
-        result.problems += [Problem(display_path(p), "-", f"resolves outside {display_path(path)}; "
-                                    "submissions must be plain files inside the folder") for p in escaping]
+        result.problems += [
+            Problem(
+                display_path(p),
+                "-",
+                f"resolves outside {display_path(path)}; submissions must be plain files inside the folder",
+            )
+            for p in escaping
+        ]
     elif path.is_file():
         files = [path]
     else:
