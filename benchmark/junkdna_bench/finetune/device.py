@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import torch
 
-DEVICE_CHOICES = ("auto", "cpu", "cuda")
+from junkdna_bench.defaults import DEVICE_CHOICES
 
 
 def resolve_device(choice: str = "auto") -> torch.device:

@@ -20,7 +20,7 @@ from typing import Protocol
 
 import torch
 
-TRANSFER_MODES = ("dense", "sparse", "regrow", "frozen")
+from junkdna_bench.defaults import TRANSFER_MODES
 
 
 class TransferViolation(RuntimeError):

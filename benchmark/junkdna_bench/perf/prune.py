@@ -19,6 +19,7 @@ import torch
 from torch import nn
 from torch.nn.utils import prune as torch_prune
 
+from junkdna_bench.defaults import DEFAULT_MODEL
 from junkdna_bench.masks import select_prunable
 from junkdna_bench.methods import compute_masks, needs_calibration
 from junkdna_bench.methods.selection import count_to_prune, kth_smallest_key, magnitude_keys
@@ -26,7 +27,7 @@ from junkdna_bench.models import load_for_sequence_classification, resolve_model
 from junkdna_bench.perf.measure import Cost, measure
 
 RANDOM_ROBERTA_BASE = "roberta-base-random"
-DEFAULT_MODELS = ("minilm-l6", RANDOM_ROBERTA_BASE)
+DEFAULT_MODELS = (DEFAULT_MODEL, RANDOM_ROBERTA_BASE)
 
 THRESHOLD_BASELINE = "torch.cat + kthvalue"
 MASKS_BASELINE = "prune.global_unstructured + remove"

