@@ -27,13 +27,6 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from junkdna_bench.data.specs import Carving, Domain, SourceSet, SourceSpec
-from junkdna_bench.metrics import (
-    CLASSIFICATION_METRICS,
-    EVALUATE_PREFIX,
-    REGRESSION_METRICS,
-    is_known_metric,
-    split_evaluate_name,
-)
 from junkdna_bench.registry import RegistryError
 
 TASKS_DIR_VARIABLE = "JUNKDNA_TASKS_DIR"
@@ -165,6 +158,9 @@ class TaskCard(BaseModel):
                 raise FieldProblem("label_range", "is for regression tasks only")
 
     def _check_metrics(self) -> None:
+        # Imported on use: the metrics bring scikit-learn and SciPy; importing the cards stays light.
+        from junkdna_bench.metrics import CLASSIFICATION_METRICS, REGRESSION_METRICS, is_known_metric
+
         if self.primary_metric not in self.metrics:
             raise FieldProblem(
                 "primary_metric", f"{self.primary_metric!r} must be one of 'metrics' {self.metrics}"
@@ -290,6 +286,7 @@ def card_error_from(path: Path, error: ValidationError, model: type[BaseModel]) 
 
 def _resolve_evaluate_paths(data: dict[str, Any], base: Path) -> None:
     """Relative local ``evaluate:`` metric paths are relative to the card file, like data paths."""
+    from junkdna_bench.metrics import EVALUATE_PREFIX, split_evaluate_name
 
     def resolve(name: Any) -> Any:
         if not isinstance(name, str) or not name.startswith(EVALUATE_PREFIX):
