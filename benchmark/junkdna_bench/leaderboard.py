@@ -26,6 +26,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from junkdna_bench.records import ConfigKey
 from junkdna_bench.stats.report_schema import Estimate, GapDecision, GapRow, TierHeadline
 from junkdna_bench.submissions.paths import slugify
 from junkdna_bench.submissions.schema import Submission
@@ -192,14 +193,11 @@ def unique_slugs(names: Iterable[str]) -> dict[str, str]:
     return slugs
 
 
-def _params_json(params: dict[str, Any]) -> str:
-    return json.dumps(params, sort_keys=True, separators=(",", ":"))
-
-
-def entry_slug(method: str, params: dict[str, Any], transfer: str, method_slugs: dict[str, str]) -> str:
-    slug = f"{method_slugs[method]}-{slugify(transfer)}"
-    if params:
-        slug += "-" + hashlib.sha256(_params_json(params).encode()).hexdigest()[:8]
+def entry_slug(key: ConfigKey, method_slugs: dict[str, str]) -> str:
+    """``<method>-<transfer>``, with a short hash of the parameters when there are any."""
+    slug = f"{method_slugs[key.method]}-{slugify(key.transfer)}"
+    if key.method_params:
+        slug += "-" + hashlib.sha256(key.params.encode()).hexdigest()[:8]
     return slug
 
 
@@ -264,11 +262,11 @@ def _entry(
     )
 
 
-def _row_curves(sub: Submission, slug_of: dict[tuple, str], rows: list[GapRow]) -> list[Curve]:
+def _row_curves(sub: Submission, slug_of: dict[ConfigKey, str], rows: list[GapRow]) -> list[Curve]:
     series: dict[tuple, list[GapRow]] = {}
     for row in rows:
         key = (
-            slug_of[(row.method, _params_json(row.method_params), row.transfer)],
+            slug_of[row.config_key()],
             row.tier,
             row.variant,
             row.pattern,
@@ -394,18 +392,18 @@ def summarize(submissions: dict[str, Submission]) -> Leaderboard:
     method_entries: list[MethodEntry] = []
     for file, sub in zip(files, subs, strict=True):
         report = sub.report
-        combos = {(h.method, _params_json(h.method_params), h.transfer) for h in report.headlines}
-        slug_of = {c: entry_slug(c[0], json.loads(c[1]), c[2], method_slugs) for c in combos}
-        verdicts = {(v.method, _params_json(v.method_params), v.transfer): v for v in report.verdicts}
-        for combo in sorted(combos):
-            verdict = verdicts.get(combo)
+        keys = {h.config_key() for h in report.headlines}
+        slug_of = {key: entry_slug(key, method_slugs) for key in keys}
+        verdicts = {v.config_key(): v for v in report.verdicts}
+        for key in sorted(keys):
+            verdict = verdicts.get(key)
             method_entries.append(
                 MethodEntry(
-                    entry=slug_of[combo],
-                    method=combo[0],
-                    method_slug=method_slugs[combo[0]],
-                    method_params=json.loads(combo[1]),
-                    transfer=combo[2],
+                    entry=slug_of[key],
+                    method=key.method,
+                    method_slug=method_slugs[key.method],
+                    method_params=key.method_params,
+                    transfer=key.transfer,
                     board=_board(sub),
                     suite=sub.suite,
                     model=sub.model,
@@ -416,27 +414,22 @@ def summarize(submissions: dict[str, Submission]) -> Leaderboard:
                     verdict_reasons=list(verdict.reasons) if verdict else [],
                 )
             )
-        rows_per_headline = Counter(
-            (r.method, _params_json(r.method_params), r.transfer, r.tier) for r in report.rows
-        )
+        rows_per_headline = Counter((r.config_key(), r.tier) for r in report.rows)
         for headline in report.headlines:
-            combo = (headline.method, _params_json(headline.method_params), headline.transfer)
+            key = headline.config_key()
             entries.append(
                 _entry(
                     sub,
                     file,
                     headline,
-                    slug_of[combo],
+                    slug_of[key],
                     suites[sub.suite],
-                    rows_per_headline[(*combo, headline.tier)],
+                    rows_per_headline[(key, headline.tier)],
                 )
             )
-            curves += _mean_curves(sub, headline, slug_of[combo])
+            curves += _mean_curves(sub, headline, slug_of[key])
         curves += _row_curves(sub, slug_of, list(report.rows))
-        comparisons += [
-            _comparison(sub, slug_of[(r.method, _params_json(r.method_params), r.transfer)], r)
-            for r in report.rows
-        ]
+        comparisons += [_comparison(sub, slug_of[r.config_key()], r) for r in report.rows]
 
     def tier_order(suite: str, tier: str) -> int:
         return suites[suite].index(tier)
@@ -492,10 +485,3 @@ def summarize_folder(folder: Path) -> Leaderboard:
 def leaderboard_json(board: Leaderboard) -> str:
     """Canonical JSON: sorted keys, fixed indentation, trailing newline."""
     return json.dumps(board.model_dump(mode="json"), sort_keys=True, indent=1, ensure_ascii=False) + "\n"
-
-
-def write_leaderboard(path: Path, board: Leaderboard) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(leaderboard_json(board), encoding="utf-8")
-    return path

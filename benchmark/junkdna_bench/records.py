@@ -12,16 +12,48 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from junkdna_bench.results_dir import RECORD_SUFFIX, TEMP_SUFFIX, ResultsDir
 
 RECORD_SCHEMA_VERSION = 1
 DENSE_METHOD = "dense"
 
 TransferMode = Literal["dense", "sparse", "regrow", "frozen"]
 RunStatus = Literal["completed", "failed"]
+
+
+def canonical_json(value: Any) -> str:
+    """The one text form of parameters in keys and hashes: sorted keys, no whitespace."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+@dataclass(frozen=True, order=True)
+class ConfigKey:
+    """One configuration under test: a method with its parameters, in a transfer mode, on a model.
+
+    It is what a curve, a tier headline, a verdict and a leaderboard entry are about; the sparsity
+    or N:M pattern is the level along that configuration's curve (``RunSpec.level``). Run specs,
+    report rows, headlines and verdicts all build it here, so two spellings of the same parameters
+    can never make two configurations.
+    """
+
+    model: str
+    method: str
+    params: str  # the method parameters as canonical JSON
+    transfer: str
+
+    @classmethod
+    def of(cls, model: str, method: str, method_params: dict[str, Any], transfer: str) -> ConfigKey:
+        return cls(model, method, canonical_json(method_params), transfer)
+
+    @property
+    def method_params(self) -> dict[str, Any]:
+        return json.loads(self.params)
 
 
 class RunSpec(BaseModel):
@@ -57,13 +89,20 @@ class RunSpec(BaseModel):
 
     def run_id(self) -> str:
         """Stable content hash: the same spec always gets the same id (16 hex digits)."""
-        payload = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        payload = canonical_json(self.model_dump(mode="json"))
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
     def pairing_key(self) -> tuple[str, str, int, str]:
         """Runs with the same key share one dense baseline (tier is derived, so it is left out)."""
-        hp = json.dumps(self.hyperparams, sort_keys=True)
-        return (self.model, self.variant, self.seed, hp)
+        return (self.model, self.variant, self.seed, canonical_json(self.hyperparams))
+
+    def config_key(self) -> ConfigKey:
+        return ConfigKey.of(self.model, self.method, self.method_params, self.transfer)
+
+    @property
+    def level(self) -> str:
+        """The pruning level as people write it: the N:M pattern, else the sparsity in percent."""
+        return self.pattern or f"{self.sparsity:.0%}"
 
     def dense_baseline(self) -> RunSpec:
         """The spec of the dense run this run is compared with."""
@@ -130,15 +169,15 @@ class RunRecord(BaseModel):
         return self
 
 
-def record_path(results_dir: Path, run_id: str) -> Path:
-    return Path(results_dir) / "runs" / f"{run_id}.json"
+def record_path(results_dir: Path | ResultsDir, run_id: str) -> Path:
+    return ResultsDir(results_dir).record_path(run_id)
 
 
-def write_record(results_dir: Path, record: RunRecord) -> Path:
+def write_record(results_dir: Path | ResultsDir, record: RunRecord) -> Path:
     """Write atomically (temp file + rename) so an interrupted run never leaves half a record."""
     path = record_path(results_dir, record.run_id)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
+    tmp = path.with_name(path.name.removesuffix(RECORD_SUFFIX) + TEMP_SUFFIX)
     tmp.write_text(record.model_dump_json(indent=1))
     tmp.replace(path)
     return path
@@ -151,8 +190,7 @@ def read_record(path: Path) -> RunRecord:
         raise ValueError(f"{path}: not a valid run record: {exc}") from exc
 
 
-def load_records(results_dir: Path, include_failed: bool = False) -> list[RunRecord]:
+def load_records(results_dir: Path | ResultsDir, include_failed: bool = False) -> list[RunRecord]:
     """All records under ``<results_dir>/runs``, sorted by run id for determinism."""
-    runs = Path(results_dir) / "runs"
-    records = [read_record(p) for p in sorted(runs.glob("*.json"))] if runs.is_dir() else []
+    records = [read_record(p) for p in ResultsDir(results_dir).record_files()]
     return [r for r in records if include_failed or r.status == "completed"]

@@ -13,7 +13,6 @@ record and logging it catches up on its next start without duplicates.
 from __future__ import annotations
 
 import logging
-import os
 import tempfile
 import time
 from collections.abc import Iterable
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from junkdna_bench.records import RunRecord
+from junkdna_bench.results_dir import ResultsDir
 
 if TYPE_CHECKING:
     from junkdna_bench.harness.plan import Plan
@@ -33,7 +33,7 @@ PLAN_TAG = "junkdna.plan_id"
 
 def default_tracking_uri(results_dir: Path) -> str:
     """``MLFLOW_TRACKING_URI`` when set, else a SQLite file in the results directory."""
-    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{Path(results_dir).resolve() / 'mlflow.db'}"
+    return ResultsDir(results_dir).tracking_uri()
 
 
 def record_params(record: RunRecord) -> dict[str, str]:
@@ -73,7 +73,7 @@ class Tracker:
             self.experiment_id = found.experiment_id
         else:
             local = tracking_uri.startswith(("sqlite:", "file:")) or "://" not in tracking_uri
-            location = (Path(results_dir).resolve() / "mlartifacts").as_uri() if local else None
+            location = ResultsDir(results_dir).artifacts.resolve().as_uri() if local else None
             self.experiment_id = self.client.create_experiment(experiment, artifact_location=location)
         self.parent_id: str | None = None
         self._logged: set[tuple[str, str]] = set()

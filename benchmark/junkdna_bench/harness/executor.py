@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Protocol
 from junkdna_bench.harness.plan import Plan
 from junkdna_bench.harness.runner import RunSettings, execute_run
 from junkdna_bench.records import RunRecord, RunSpec, read_record, record_path, write_record
+from junkdna_bench.results_dir import ResultsDir
 
 if TYPE_CHECKING:
     from junkdna_bench.suites import TaskVariant
@@ -55,7 +56,7 @@ class ResultsLocked(RuntimeError):
 def results_lock(results_dir: Path) -> Iterator[None]:
     """Exclusive, process-lifetime lock; the OS releases it even when the process is killed."""
     results_dir.mkdir(parents=True, exist_ok=True)
-    with open(results_dir / ".lock", "w") as handle:
+    with open(ResultsDir(results_dir).lock, "w") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -101,7 +102,7 @@ def run_plan(
     """Run the plan's pending specs; every finished run is written, then tracked, before the next."""
     outcome = PlanOutcome()
     with results_lock(results_dir):
-        for stale in (results_dir / "runs").glob("*.json.tmp"):
+        for stale in ResultsDir(results_dir).temp_files():
             stale.unlink()
         pending = []
         for spec in plan.specs:

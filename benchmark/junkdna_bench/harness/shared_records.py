@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from junkdna_bench.records import RunRecord
+from junkdna_bench.results_dir import RECORD_SUFFIX, RUNS_FOLDER, TEMP_SUFFIX
 
 
 def _filesystem(location: str) -> tuple[Any, str]:
@@ -52,7 +53,7 @@ class SharedRecords:
         """The file system and the ``runs`` folder in its own path syntax (always ``/``-separated)."""
         if self._fs is None:
             self._fs, root = _filesystem(self.location)
-            self._runs = f"{root.rstrip('/')}/runs"
+            self._runs = f"{root.rstrip('/')}/{RUNS_FOLDER}"
         return self._fs, self._runs
 
     def check_writable(self) -> None:
@@ -71,10 +72,10 @@ class SharedRecords:
 
     def write(self, record: RunRecord) -> str:
         fs, runs = self._open()
-        final = f"{runs}/{record.run_id}.json"
+        final = f"{runs}/{record.run_id}{RECORD_SUFFIX}"
         # A unique temporary name: a retried task may find its killed attempt's leftover, which the
         # driver's start-up sweep of ``*.json.tmp`` removes when this location is its results folder.
-        tmp = f"{runs}/{record.run_id}.{os.getpid()}.{uuid.uuid4().hex[:8]}.json.tmp"
+        tmp = f"{runs}/{record.run_id}.{os.getpid()}.{uuid.uuid4().hex[:8]}{TEMP_SUFFIX}"
         fs.makedirs(runs, exist_ok=True)
         fs.pipe_file(tmp, record.model_dump_json(indent=1).encode())
         fs.mv(tmp, final)
@@ -90,8 +91,8 @@ class SharedRecords:
             return {}
         found: dict[str, RunRecord] = {}
         for name in names:
-            run_id = name.rsplit("/", 1)[-1].removesuffix(".json")
-            if run_id not in wanted or not name.endswith(".json"):
+            run_id = name.rsplit("/", 1)[-1].removesuffix(RECORD_SUFFIX)
+            if run_id not in wanted or not name.endswith(RECORD_SUFFIX):
                 continue
             try:
                 record = RunRecord.model_validate_json(fs.cat_file(name))

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from junkdna_bench.records import ConfigKey, canonical_json
 from junkdna_bench.stats.bootstrap import percentile_interval
 from junkdna_bench.stats.decision import VerdictEvidence, monotonicity_violations, safe_sparsity, verdict
 from junkdna_bench.stats.replicates import stable_seed
@@ -25,11 +26,15 @@ from junkdna_bench.stats.report_schema import (
 )
 from junkdna_bench.stats.trend import run_trend_test, table_trend_test
 
-ConfigKey = tuple[str, str, str, str]  # model, method, method params (canonical JSON), transfer
 
+def _trend_seed(key: ConfigKey) -> int:
+    """The permutation seed of a configuration's trend test.
 
-def config_key(row: GapRow) -> ConfigKey:
-    return (row.model, row.method, json.dumps(row.method_params, sort_keys=True), row.transfer)
+    Derived from the parameters as ``json.dumps(sort_keys=True)`` spells them (with spaces), as
+    published reports were made: a different spelling would draw other permutations and change
+    their p-values.
+    """
+    return stable_seed(key.model, key.method, json.dumps(key.method_params, sort_keys=True), key.transfer)
 
 
 def _area(sparsities: list[float], values: np.ndarray) -> np.ndarray:
@@ -153,12 +158,11 @@ def tier_headline(
             )
     if any(r.n_seeds < settings.min_seeds for c in informative for r in c.rows):
         warnings.append(f"under-powered: some comparisons have fewer than {settings.min_seeds} seeds")
-    model, method, params, transfer = key
     return TierHeadline(
-        model=model,
-        method=method,
-        method_params=json.loads(params),
-        transfer=transfer,
+        model=key.model,
+        method=key.method,
+        method_params=key.method_params,
+        transfer=key.transfer,
         tier=tier,
         variants=sorted(c.variant for c in curves),
         informative_variants=sorted(c.variant for c in informative),
@@ -190,7 +194,6 @@ def _trend_table(tiers: list[str], by_tier: dict[str, list[VariantCurve]]) -> tu
 
 
 def _summary(label: str, key: ConfigKey, headlines: list[TierHeadline], reasons: list[str]) -> str:
-    model, method, _, transfer = key
     parts = []
     for h in headlines:
         if not h.curve:
@@ -206,22 +209,24 @@ def _summary(label: str, key: ConfigKey, headlines: list[TierHeadline], reasons:
             f"safe up to {100 * (h.safe_sparsity or 0):.0f}%"
         )
     numbers = "; ".join(parts) if parts else "no informative tier"
-    return f"Junk DNA {label} for {method} ({transfer} transfer, {model}). {numbers}. {reasons[0]}."
+    return (
+        f"Junk DNA {label} for {key.method} ({key.transfer} transfer, {key.model}). {numbers}. {reasons[0]}."
+    )
 
 
 def build_verdicts(
     rows: list[GapRow], replicates: list[np.ndarray | None], tiers: list[str], settings: ReportSettings
 ) -> tuple[list[TierHeadline], list[Verdict]]:
     """Headlines per (configuration, tier) and one verdict per configuration."""
-    families: dict[tuple, list[int]] = defaultdict(list)
+    families: dict[tuple[ConfigKey, str, str], list[int]] = defaultdict(list)
     for i, row in enumerate(rows):
-        families[(*config_key(row), row.variant, json.dumps(row.hyperparams, sort_keys=True))].append(i)
+        families[(row.config_key(), row.variant, canonical_json(row.hyperparams))].append(i)
     by_config: dict[ConfigKey, dict[str, list[VariantCurve]]] = defaultdict(lambda: defaultdict(list))
     for family_key, index in families.items():
         curve = VariantCurve.build(
             [rows[i] for i in index], [replicates[i] for i in index], settings.margin_points
         )
-        by_config[family_key[:4]][curve.tier].append(curve)
+        by_config[family_key[0]][curve.tier].append(curve)
 
     headlines: list[TierHeadline] = []
     verdicts: list[Verdict] = []
@@ -241,7 +246,7 @@ def build_verdicts(
                     [x for c in informative_by_tier[t] for x in c.unit_losses(shared)]
                     for t in informative_tiers
                 ]
-                seed = [settings.seed, stable_seed(*key)]
+                seed = [settings.seed, _trend_seed(key)]
                 trend = run_trend_test(losses, informative_tiers, shared, settings.n_permutations, seed)
                 reverse = run_trend_test(
                     losses, informative_tiers, shared, settings.n_permutations, seed, increasing=False
@@ -271,13 +276,12 @@ def build_verdicts(
                 f"sparsities x {len(table_trend.tiers)} tiers table of tier-mean losses, one-sided "
                 f"p = {table_trend.p_value:.3g} (smallest attainable {table_trend.min_attainable_p:.3g})"
             )
-        model, method, params, transfer = key
         verdicts.append(
             Verdict(
-                model=model,
-                method=method,
-                method_params=json.loads(params),
-                transfer=transfer,
+                model=key.model,
+                method=key.method,
+                method_params=key.method_params,
+                transfer=key.transfer,
                 verdict=label,
                 summary=_summary(
                     label, key, [h for h in config_headlines if h.tier in informative_tiers], reasons

@@ -9,17 +9,10 @@ Holm's correction runs within it.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
 
-from junkdna_bench.records import RunRecord
-
-
-def canonical(value: dict[str, Any]) -> str:
-    """A stable text form of a parameter dict, for keys."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+from junkdna_bench.records import ConfigKey, RunRecord
 
 
 @dataclass(frozen=True)
@@ -31,10 +24,23 @@ class BaselineKey:
 
 @dataclass(frozen=True)
 class FamilyKey:
+    """One configuration's curve on one baseline group."""
+
     baseline: BaselineKey
-    method: str
-    method_params: str  # canonical JSON
-    transfer: str
+    config: ConfigKey
+
+    @property
+    def method(self) -> str:
+        return self.config.method
+
+    @property
+    def method_params(self) -> str:
+        """Canonical JSON (``config.method_params`` is the dict)."""
+        return self.config.params
+
+    @property
+    def transfer(self) -> str:
+        return self.config.transfer
 
 
 @dataclass
@@ -95,9 +101,7 @@ def pair_records(records: list[RunRecord]) -> Pairing:
         if spec.is_dense:
             dense_runs[baseline_key(record)].append(record)
         else:
-            family = FamilyKey(
-                baseline_key(record), spec.method, canonical(spec.method_params), spec.transfer
-            )
+            family = FamilyKey(baseline_key(record), spec.config_key())
             sparse_runs[(family, spec.sparsity, spec.pattern)].append(record)
 
     baselines = {

@@ -23,6 +23,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from junkdna_bench.records import ConfigKey
+
 REPORT_SCHEMA_VERSION = 1
 
 Correction = Literal["holm", "benjamini-hochberg"]
@@ -33,6 +35,18 @@ VerdictLabel = Literal["supported", "not supported", "inconclusive: need more se
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+class _Configured(_Strict):
+    """A result about one configuration (model, method, method params, transfer)."""
+
+    model: str
+    method: str
+    method_params: dict[str, Any] = Field(default_factory=dict)
+    transfer: str
+
+    def config_key(self) -> ConfigKey:
+        return ConfigKey.of(self.model, self.method, self.method_params, self.transfer)
 
 
 class ReportSettings(_Strict):
@@ -98,13 +112,9 @@ class SeedGap(_Strict):
     sparse_final_train_loss: float | None = None
 
 
-class GapRow(_Strict):
+class GapRow(_Configured):
     """One (model, method, transfer, variant, sparsity/pattern) comparison across its seeds."""
 
-    model: str
-    method: str
-    method_params: dict[str, Any] = Field(default_factory=dict)
-    transfer: str
     suite: str
     task: str
     variant: str
@@ -161,13 +171,9 @@ class CurvePoint(_Strict):
     n_drops: int  # variants whose decision here is "drop"
 
 
-class TierHeadline(_Strict):
+class TierHeadline(_Configured):
     """Per (model, method, transfer, tier): how far can one prune before this tier notices?"""
 
-    model: str
-    method: str
-    method_params: dict[str, Any] = Field(default_factory=dict)
-    transfer: str
     tier: str
     variants: list[str]
     informative_variants: list[str]
@@ -201,13 +207,9 @@ class TrendTest(_Strict):
     min_attainable_p: float | None = None  # smallest p this design can produce
 
 
-class Verdict(_Strict):
+class Verdict(_Configured):
     """Plain-language Junk DNA verdict for one (model, method, transfer), with its numbers."""
 
-    model: str
-    method: str
-    method_params: dict[str, Any] = Field(default_factory=dict)
-    transfer: str
     verdict: VerdictLabel
     summary: str
     trend: TrendTest | None = None  # the deciding trend test

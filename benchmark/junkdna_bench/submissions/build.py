@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from junkdna_bench import __version__
-from junkdna_bench.records import DENSE_METHOD, RunRecord
+from junkdna_bench.records import DENSE_METHOD, RunRecord, canonical_json
 from junkdna_bench.stats.build import build_report
 from junkdna_bench.stats.report_schema import ReportSettings
 from junkdna_bench.submissions.consistency import check_consistency
@@ -66,9 +66,9 @@ def select_records(
             f"no completed runs of method {request.method!r} on model {request.model!r}; "
             f"the records hold: {', '.join(pairs) or 'no sparse runs'}"
         )
-    param_sets = {json.dumps(r.spec.method_params, sort_keys=True) for r in sparse}
+    param_sets = {r.spec.config_key().params for r in sparse}
     if request.method_params is not None:
-        wanted = json.dumps(request.method_params, sort_keys=True)
+        wanted = canonical_json(request.method_params)
         if wanted not in param_sets:
             raise SelectionError(f"no runs with method params {wanted}; found {sorted(param_sets)}")
         param_sets = {wanted}

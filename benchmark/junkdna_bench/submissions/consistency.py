@@ -18,13 +18,12 @@ truncated, disagrees with itself somewhere and is rejected.
 
 from __future__ import annotations
 
-import json
 import math
 from collections import defaultdict
 from collections.abc import Iterator
 from statistics import fmean
-from typing import Any
 
+from junkdna_bench.records import ConfigKey, canonical_json
 from junkdna_bench.stats.corrections import holm
 from junkdna_bench.stats.decision import gap_decision, is_non_inferior
 from junkdna_bench.stats.headlines import build_verdicts
@@ -48,10 +47,6 @@ def _close(a: float | None, b: float | None, rel_tol: float = 1e-9) -> bool:
     if a is None or b is None:
         return a is b
     return math.isclose(a, b, rel_tol=rel_tol, abs_tol=1e-12)
-
-
-def _canonical(value: dict[str, Any]) -> str:
-    return json.dumps(value, sort_keys=True)
 
 
 def _check_interval(where: str, estimate: Estimate | None) -> Iterator[Finding]:
@@ -114,16 +109,9 @@ def _check_row_numbers(where: str, row: GapRow, settings: ReportSettings) -> Ite
     )
 
 
-def _family(row: GapRow) -> tuple[str, ...]:
+def _family(row: GapRow) -> tuple[ConfigKey, str, str]:
     """One comparison family: a configuration's curve on one variant (see the report schema)."""
-    return (
-        row.model,
-        row.method,
-        _canonical(row.method_params),
-        row.transfer,
-        row.variant,
-        _canonical(row.hyperparams),
-    )
+    return (row.config_key(), row.variant, canonical_json(row.hyperparams))
 
 
 def _holm_p(test: TestResult | None) -> float | None:
@@ -151,11 +139,11 @@ def _check_corrections(report: StatsReport) -> Iterator[Finding]:
 def _check_decisions(report: StatsReport) -> Iterator[Finding]:
     settings = report.settings
     informative = {
-        (v.model, v.variant, _canonical(v.hyperparams)): v.informative for v in report.informativeness
+        (v.model, v.variant, canonical_json(v.hyperparams)): v.informative for v in report.informativeness
     }
     for i, row in enumerate(report.rows):
         where = f"report.rows[{i}]"
-        flag = informative.get((row.model, row.variant, _canonical(row.hyperparams)))
+        flag = informative.get((row.model, row.variant, canonical_json(row.hyperparams)))
         if flag is None:
             yield f"{where}.variant", f"{row.variant!r} has no informativeness entry"
         elif flag != row.informative:
@@ -182,8 +170,8 @@ def _check_decisions(report: StatsReport) -> Iterator[Finding]:
             yield f"{where}.non_inferior", f"is {row.non_inferior} but the decision rule gives {non_inferior}"
 
 
-def _headline_key(h: TierHeadline) -> tuple[str, ...]:
-    return (h.model, h.method, _canonical(h.method_params), h.transfer, h.tier)
+def _headline_key(h: TierHeadline) -> tuple[ConfigKey, str]:
+    return (h.config_key(), h.tier)
 
 
 _HEADLINE_FIELDS = (
@@ -219,7 +207,11 @@ def _check_headlines(report: StatsReport) -> Iterator[Finding]:
     if len(set(given_keys)) != len(given_keys):
         yield "report.headlines", "lists the same (model, method, transfer, tier) twice"
     for key in sorted(set(expected) - set(given_keys)):
-        yield "report.headlines", f"lacks the headline of {key[1]} / {key[3]} / tier {key[4]} its rows imply"
+        config, tier = key
+        yield (
+            "report.headlines",
+            f"lacks the headline of {config.method} / {config.transfer} / tier {tier} its rows imply",
+        )
     for i, headline in enumerate(report.headlines):
         where = f"report.headlines[{i}]"
         reference = expected.get(_headline_key(headline))
@@ -237,11 +229,9 @@ def _check_headlines(report: StatsReport) -> Iterator[Finding]:
         yield from _check_interval(f"{where}.area_between_curves", headline.area_between_curves)
         if not _same_curve(headline, reference):
             yield f"{where}.curve", "does not match the tier means of its rows"
-    labels = {
-        (v.model, v.method, _canonical(v.method_params), v.transfer): v.verdict for v in expected_verdicts
-    }
+    labels = {v.config_key(): v.verdict for v in expected_verdicts}
     for i, verdict in enumerate(report.verdicts):
-        key = (verdict.model, verdict.method, _canonical(verdict.method_params), verdict.transfer)
+        key = verdict.config_key()
         if labels.get(key) != verdict.verdict:
             yield (
                 f"report.verdicts[{i}].verdict",
@@ -260,7 +250,7 @@ def _check_identity(sub: Submission) -> Iterator[Finding]:
             yield f"{where}.model", f"is {row.model!r}, the submission is for model {sub.model!r}"
         if row.method != sub.method.name:
             yield f"{where}.method", f"is {row.method!r}, the submission is for method {sub.method.name!r}"
-        if _canonical(row.method_params) != _canonical(sub.method.params):
+        if canonical_json(row.method_params) != canonical_json(sub.method.params):
             yield f"{where}.method_params", "differ from method.params"
         if row.suite != sub.suite:
             yield f"{where}.suite", f"is {row.suite!r}, the submission says suite {sub.suite!r}"

@@ -1,0 +1,68 @@
+"""The layout of a results folder, in one place: where records, the lock and the MLflow store live.
+
+A results folder is what a plan writes and everything after it reads::
+
+    <results>/runs/<run_id>.json     one immutable record per run (temp files: *.json.tmp)
+    <results>/.lock                  held by the one process that writes the folder
+    <results>/mlflow.db              the default MLflow store (SQLite)
+    <results>/mlartifacts/           the artifacts of that store (records, predictions)
+
+Every module that needs one of these paths asks a ``ResultsDir`` for it, so the layout can change
+in one place. Light on purpose (standard library only): the command line imports it at start-up.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_RESULTS = Path("results")
+RUNS_FOLDER = "runs"
+RECORD_SUFFIX = ".json"
+TEMP_SUFFIX = ".json.tmp"
+TRACKING_URI_VARIABLE = "MLFLOW_TRACKING_URI"
+
+
+@dataclass(frozen=True)
+class ResultsDir:
+    """A results folder; the paths of its parts."""
+
+    root: Path
+
+    def __init__(self, root: Path | str | ResultsDir) -> None:
+        object.__setattr__(self, "root", root.root if isinstance(root, ResultsDir) else Path(root))
+
+    @property
+    def runs(self) -> Path:
+        return self.root / RUNS_FOLDER
+
+    @property
+    def lock(self) -> Path:
+        return self.root / ".lock"
+
+    @property
+    def mlflow_db(self) -> Path:
+        return self.root / "mlflow.db"
+
+    @property
+    def artifacts(self) -> Path:
+        return self.root / "mlartifacts"
+
+    def record_path(self, run_id: str) -> Path:
+        return self.runs / f"{run_id}{RECORD_SUFFIX}"
+
+    def record_files(self) -> list[Path]:
+        """Every record file, sorted by name (so by run id) for determinism."""
+        return sorted(self.runs.glob(f"*{RECORD_SUFFIX}")) if self.runs.is_dir() else []
+
+    def temp_files(self) -> list[Path]:
+        """Half-written records an interrupted writer left behind."""
+        return sorted(self.runs.glob(f"*{TEMP_SUFFIX}")) if self.runs.is_dir() else []
+
+    def tracking_uri(self) -> str:
+        """``MLFLOW_TRACKING_URI`` when set, else the SQLite store in this folder."""
+        return os.environ.get(TRACKING_URI_VARIABLE) or f"sqlite:///{self.mlflow_db.resolve()}"
+
+    def __str__(self) -> str:
+        return str(self.root)
