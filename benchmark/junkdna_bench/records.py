@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from junkdna_bench.levels import Fraction, PatternText
 from junkdna_bench.results_dir import RECORD_SUFFIX, TEMP_SUFFIX, ResultsDir
 
 RECORD_SCHEMA_VERSION = 1
@@ -64,8 +65,8 @@ class RunSpec(BaseModel):
     model: str
     method: str
     method_params: dict[str, Any] = Field(default_factory=dict)
-    sparsity: float = Field(ge=0.0, le=1.0)
-    pattern: str | None = None  # "N:M" semi-structured pattern, N kept of every M
+    sparsity: Fraction
+    pattern: PatternText | None = None  # "N:M" semi-structured pattern, N kept of every M
     transfer: TransferMode
     suite: str
     task: str

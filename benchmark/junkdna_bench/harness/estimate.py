@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from junkdna_bench.harness.profiles import PROTOCOL_DEFAULTS
 from junkdna_bench.records import RunRecord, RunSpec
 
 # Measured on 2 cores with MiniLM-L6 (fp32, length-grouped dynamic padding, batch 32, tweets):
@@ -39,8 +40,13 @@ def _scale(core_params_m: float, device_type: str) -> float:
     return core_params_m / MINILM_CORE_PARAMS_M / (GPU_SPEEDUP if device_type == "cuda" else 1.0)
 
 
+def _epochs(spec: RunSpec) -> int:
+    """Epochs of a spec; a record written before the setting existed trained the protocol's."""
+    return int(spec.hyperparams.get("epochs", PROTOCOL_DEFAULTS["epochs"]))
+
+
 def estimate_run_seconds(spec: RunSpec, size: DataSize, core_params_m: float, device_type: str) -> float:
-    epochs = int(spec.hyperparams.get("epochs", 3))
+    epochs = _epochs(spec)
     scale = _scale(core_params_m, device_type)
     train = size.train_tokens * epochs * CPU_TRAIN_S_PER_TOKEN * scale
     evaluation = size.eval_tokens * CPU_EVAL_S_PER_TOKEN * scale
@@ -54,9 +60,9 @@ def measured_seconds(
     for record in earlier:
         same = record.spec.variant == spec.variant and record.spec.model == spec.model
         on_device = record.environment.get("device", "").startswith(device_type)
-        work = record.train_examples * int(record.spec.hyperparams.get("epochs", 3))
+        work = record.train_examples * _epochs(record.spec)
         if same and on_device and record.status == "completed" and work and "total" in record.timings_s:
-            factor = size.train_examples * int(spec.hyperparams.get("epochs", 3)) / work
+            factor = size.train_examples * _epochs(spec) / work
             return record.timings_s["total"] * factor
     return None
 

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from junkdna_bench.levels import NMPattern, check_planned_sparsity
 from junkdna_bench.records import DENSE_METHOD, RunSpec
 
 if TYPE_CHECKING:
@@ -57,12 +58,10 @@ def prune_settings(
     completed with their defaults, so a spec's identity does not depend on which were typed.
     """
     from junkdna_bench.methods import get_method
-    from junkdna_bench.methods.base import NMPattern
 
     parsed = [NMPattern.parse(p) for p in patterns]
     for value in sparsities:
-        if not 0.0 < value < 1.0:
-            raise ValueError(f"sparsity {value} must be a fraction strictly between 0 and 1 (e.g. 0.5)")
+        check_planned_sparsity(value)
     settings: list[PruneSetting] = []
     for name in methods:
         method = get_method(name)

@@ -16,24 +16,80 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from junkdna_bench.finetune.loop import FinetuneConfig
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-PROTOCOL_DEFAULTS: dict[str, Any] = {
-    "lr": 2e-5,
-    "epochs": 3,
-    "batch_size": 32,
-    "grad_accum": 1,
-    "warmup_ratio": 0.06,
-    "weight_decay": 0.0,
-    "max_grad_norm": 1.0,
-    "max_length": 128,
-    "max_train_examples": None,
-    "max_eval_examples": None,
-    "calibration_examples": 128,  # training rows fed to calibration-based methods (Wanda, SparseGPT)
-}
-KNOWN_HYPERPARAMS = frozenset(PROTOCOL_DEFAULTS)
+if TYPE_CHECKING:
+    from junkdna_bench.data import DataOptions
+    from junkdna_bench.finetune.loop import FinetuneConfig
+
+
+class Hyperparams(BaseModel):
+    """The typed view of ``RunSpec.hyperparams``: every setting that decides a run besides its spec.
+
+    The field defaults are the protocol's (the paper's, RoBERTa on GLUE). The spec keeps the plain
+    mapping, since its exact JSON is the run's identity; everything that uses a setting reads it
+    through this model, so the loop's settings and the data options are each derived in one place.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    lr: float = Field(2e-5, gt=0.0)
+    epochs: int = Field(3, ge=1)
+    batch_size: int = Field(32, ge=1, description="examples per forward pass")
+    grad_accum: int = Field(1, ge=1, description="forward passes per optimizer step")
+    warmup_ratio: float = Field(0.06, ge=0.0, le=1.0)
+    weight_decay: float = Field(0.0, ge=0.0)
+    max_grad_norm: float | None = Field(1.0, gt=0.0)
+    max_length: int = Field(128, ge=1, description="tokens per example; longer ones are truncated")
+    max_train_examples: int | None = Field(None, ge=1, description="cap on the training pool; None: all")
+    max_eval_examples: int | None = Field(None, ge=1, description="cap on evaluation rows; None: all")
+    calibration_examples: int = Field(
+        128, ge=1, description="training rows fed to calibration-based methods (Wanda, SparseGPT)"
+    )
+
+    @classmethod
+    def of(cls, values: Mapping[str, Any], where: str = "hyper-parameters") -> Hyperparams:
+        """Validate a mapping; a bad value is a ``ValueError`` naming the setting and the rule."""
+        try:
+            return cls.model_validate(dict(values))
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}" for error in exc.errors()
+            )
+            raise ValueError(f"{where}: {problems}") from None
+
+    def finetune_config(self, seed: int) -> FinetuneConfig:
+        """The training loop's settings (the data caps and the length are used elsewhere)."""
+        from junkdna_bench.finetune.loop import FinetuneConfig
+
+        return FinetuneConfig(
+            lr=self.lr,
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            grad_accum=self.grad_accum,
+            warmup_ratio=self.warmup_ratio,
+            weight_decay=self.weight_decay,
+            max_grad_norm=self.max_grad_norm,
+            seed=seed,
+        )
+
+    def data_options(self, glue_dir: Path | None = None) -> DataOptions:
+        """Which examples a run sees; ``glue_dir`` None keeps the environment's GLUE folder."""
+        from junkdna_bench.data import DataOptions
+
+        options = DataOptions(
+            max_train_examples=self.max_train_examples, max_eval_examples=self.max_eval_examples
+        )
+        if glue_dir is not None:
+            options.glue_dir = glue_dir
+        return options
+
+
+PROTOCOL_DEFAULTS: dict[str, Any] = Hyperparams().model_dump()
+KNOWN_HYPERPARAMS = frozenset(Hyperparams.model_fields)
 DATA_CAPS = ("max_train_examples", "max_eval_examples")
 
 
@@ -109,18 +165,5 @@ def resolve_hyperparams(
     for cap in DATA_CAPS:
         if resolved[cap] == 0:  # "0" on the command line lifts a profile's cap
             resolved[cap] = None
+    Hyperparams.of(resolved)  # a bad value fails here, before any run starts
     return resolved
-
-
-def finetune_config(hyperparams: Mapping[str, Any], seed: int) -> FinetuneConfig:
-    """The loop's settings from a spec's hyper-parameters (data caps and length are used elsewhere)."""
-    return FinetuneConfig(
-        lr=float(hyperparams["lr"]),
-        epochs=int(hyperparams["epochs"]),
-        batch_size=int(hyperparams["batch_size"]),
-        grad_accum=int(hyperparams["grad_accum"]),
-        warmup_ratio=float(hyperparams["warmup_ratio"]),
-        weight_decay=float(hyperparams["weight_decay"]),
-        max_grad_norm=hyperparams["max_grad_norm"],
-        seed=seed,
-    )

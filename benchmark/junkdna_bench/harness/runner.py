@@ -23,7 +23,7 @@ from junkdna_bench.finetune import encode, finetune, make_transfer, predict, tot
 from junkdna_bench.finetune.batching import Encoded, collate
 from junkdna_bench.finetune.loop import StepInfo
 from junkdna_bench.harness.environment import collect_environment
-from junkdna_bench.harness.profiles import finetune_config
+from junkdna_bench.harness.profiles import Hyperparams
 from junkdna_bench.records import Predictions, RunRecord, RunSpec
 
 if TYPE_CHECKING:
@@ -115,10 +115,10 @@ def execute_run(spec: RunSpec, variant: TaskVariant, settings: RunSettings) -> R
 
 
 def _run(spec: RunSpec, variant: TaskVariant, settings: RunSettings, progress: _Progress) -> dict[str, Any]:
-    from junkdna_bench.data import DataOptions, load_variant_data
+    from junkdna_bench.data import load_variant_data
     from junkdna_bench.metrics import compute_metrics, trivial_predictions
 
-    card, hp, device = variant.card, spec.hyperparams, settings.device
+    card, hp, device = variant.card, Hyperparams.of(spec.hyperparams), settings.device
     if card.task_type not in SUPPORTED_TASK_TYPES:
         raise NotImplementedError(
             f"task {card.id!r} is {card.task_type}; the harness fine-tunes "
@@ -127,12 +127,7 @@ def _run(spec: RunSpec, variant: TaskVariant, settings: RunSettings, progress: _
     regression = card.task_type == "regression"
 
     t = time.perf_counter()
-    options = DataOptions(
-        max_train_examples=hp["max_train_examples"], max_eval_examples=hp["max_eval_examples"]
-    )
-    if settings.glue_dir is not None:
-        options.glue_dir = settings.glue_dir
-    data = load_variant_data(variant, spec.seed, options)
+    data = load_variant_data(variant, spec.seed, hp.data_options(settings.glue_dir))
     progress.train_examples = len(data.train)
     progress.timed("load_data", t)
 
@@ -140,15 +135,15 @@ def _run(spec: RunSpec, variant: TaskVariant, settings: RunSettings, progress: _
     torch.manual_seed(spec.seed)  # the new task head is part of the seeded run
     model, tokenizer = settings.load_model(spec.model, card.num_labels, card.problem_type)
     model.to(device)
-    train = encode(data.train, tokenizer, int(hp["max_length"]))
-    evaluation = encode(data.eval, tokenizer, int(hp["max_length"]))
+    train = encode(data.train, tokenizer, hp.max_length)
+    evaluation = encode(data.eval, tokenizer, hp.max_length)
     progress.timed("load_model", t)
 
     t = time.perf_counter()
-    masks, sparsity = _prune(model, spec, train, device) if not spec.is_dense else (None, None)
+    masks, sparsity = _prune(model, spec, hp, train, device) if not spec.is_dense else (None, None)
     progress.timed("prune", t)
 
-    config = finetune_config(hp, spec.seed)
+    config = hp.finetune_config(spec.seed)
     if settings.on_start:
         settings.on_start(spec, total_steps(len(train), config))
     t = time.perf_counter()
@@ -188,7 +183,9 @@ def _run(spec: RunSpec, variant: TaskVariant, settings: RunSettings, progress: _
     }
 
 
-def _prune(model: torch.nn.Module, spec: RunSpec, train: Encoded, device: torch.device) -> tuple[Any, Any]:
+def _prune(
+    model: torch.nn.Module, spec: RunSpec, hp: Hyperparams, train: Encoded, device: torch.device
+) -> tuple[Any, Any]:
     """Masks for the spec's method; the model is left as its transfer mode starts from.
 
     sparse/regrow start from the pruned model (pruned weights zero; a method such as SparseGPT
@@ -197,7 +194,9 @@ def _prune(model: torch.nn.Module, spec: RunSpec, train: Encoded, device: torch.
     """
     from junkdna_bench.methods import compute_masks, needs_calibration
 
-    calibration = _calibration_batches(train, spec, device) if needs_calibration(spec.method) else None
+    calibration = (
+        _calibration_batches(train, spec.seed, hp, device) if needs_calibration(spec.method) else None
+    )
     pretrained = {k: v.clone() for k, v in model.state_dict().items()} if spec.transfer == "frozen" else None
     masks = compute_masks(
         model,
@@ -216,12 +215,12 @@ def _prune(model: torch.nn.Module, spec: RunSpec, train: Encoded, device: torch.
 
 
 def _calibration_batches(
-    train: Encoded, spec: RunSpec, device: torch.device
+    train: Encoded, seed: int, hp: Hyperparams, device: torch.device
 ) -> list[dict[str, torch.Tensor]]:
     """A seeded sample of training rows, tokenized as the model sees them in training (no labels)."""
-    n = min(len(train), int(spec.hyperparams["calibration_examples"]))
-    rows = torch.randperm(len(train), generator=torch.Generator().manual_seed(spec.seed))[:n].tolist()
-    size = int(spec.hyperparams["batch_size"])
+    n = min(len(train), hp.calibration_examples)
+    rows = torch.randperm(len(train), generator=torch.Generator().manual_seed(seed))[:n].tolist()
+    size = hp.batch_size
     batches = []
     for start in range(0, n, size):
         batch = collate(train, rows[start : start + size], regression=False)

@@ -19,12 +19,12 @@ from typing import Any
 import torch
 from torch import nn
 
+from junkdna_bench.levels import NMPattern, check_fraction
 from junkdna_bench.masks import MaskSet, select_prunable
 from junkdna_bench.methods.base import (
     CalibrationBatches,
     MethodParam,
     MethodVariant,
-    NMPattern,
     PruneRequest,
     PruningMethod,
     as_pruning_method,
@@ -70,8 +70,8 @@ def _resolve_target(
     method: PruningMethod, sparsity: float | None, pattern: str | None
 ) -> tuple[float, NMPattern | None]:
     """The fraction to prune, and the N:M pattern if one was asked for; clear errors otherwise."""
-    if sparsity is not None and not 0.0 <= sparsity <= 1.0:
-        raise ValueError(f"sparsity must be a fraction in [0, 1], got {sparsity}")
+    if sparsity is not None:
+        check_fraction(sparsity)
     if pattern is None:
         if sparsity is None:
             raise ValueError(f"method {method.name!r} needs a target: sparsity=<fraction> or pattern='N:M'")

@@ -9,7 +9,6 @@ pruning the wrong amount.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,46 +16,11 @@ from typing import Any
 import torch
 from torch import nn
 
+from junkdna_bench.levels import NMPattern
 from junkdna_bench.masks import MaskSet
 
 ParamValue = str | int | float | bool
 CalibrationBatches = list[dict[str, torch.Tensor]]
-
-
-@dataclass(frozen=True)
-class NMPattern:
-    """Semi-structured sparsity: ``n`` weights KEPT in every group of ``m`` consecutive inputs."""
-
-    n: int
-    m: int
-
-    @classmethod
-    def parse(cls, text: str) -> NMPattern:
-        match = re.fullmatch(r"\s*(\d+)\s*:\s*(\d+)\s*", text)
-        if not match:
-            raise ValueError(f"pattern {text!r} must look like 'N:M' (N weights kept in every M), e.g. '2:4'")
-        n, m = int(match[1]), int(match[2])
-        if not 0 < n < m:
-            raise ValueError(
-                f"pattern {text!r}: need 0 < N < M (N is the number KEPT of every M), e.g. '2:4'"
-            )
-        return cls(n, m)
-
-    @property
-    def sparsity(self) -> float:
-        return 1 - self.n / self.m
-
-    def check_fits(self, name: str, weight: torch.Tensor) -> None:
-        """Groups run along the input dimension (columns), which must split into whole groups."""
-        if weight.dim() != 2 or weight.shape[1] % self.m:
-            raise ValueError(
-                f"pattern {self}: {name} has {weight.shape[-1]} input features, "
-                f"not a multiple of M={self.m}; "
-                f"choose an M that divides it or exclude this weight"
-            )
-
-    def __str__(self) -> str:
-        return f"{self.n}:{self.m}"
 
 
 @dataclass(frozen=True)

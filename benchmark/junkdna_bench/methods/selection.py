@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 
 import torch
 
-from junkdna_bench.methods.base import NMPattern
+from junkdna_bench.levels import NMPattern
 from junkdna_bench.methods.threads import single_threaded
 
 ScoreSource = Callable[[str], torch.Tensor]

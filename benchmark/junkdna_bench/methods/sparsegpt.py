@@ -12,7 +12,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from junkdna_bench.methods.base import MethodParam, NMPattern, PruneRequest, PruningMethod
+from junkdna_bench.levels import NMPattern
+from junkdna_bench.methods.base import MethodParam, PruneRequest, PruningMethod
 from junkdna_bench.methods.calibration import InputStatistic, prune_with_calibration
 from junkdna_bench.methods.selection import keep_flat, keep_nm, layer_counts, split_total
 from junkdna_bench.methods.threads import single_threaded
