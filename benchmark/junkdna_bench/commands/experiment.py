@@ -59,7 +59,11 @@ def run_experiment(
     directory: DirOption = EXPERIMENTS_DIR,
     results: Annotated[
         Path | None,
-        typer.Option("--results", help="Records folder; default: <plan folder>/results/<name>."),
+        typer.Option(
+            "--results",
+            help="Records folder; default: <plan folder>/results/<name>, or ./experiments/results/<name> "
+            "for a built-in plan.",
+        ),
     ] = None,
     glue_dir: Annotated[
         Path | None,

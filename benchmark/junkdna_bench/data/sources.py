@@ -149,7 +149,8 @@ def read_hub(spec: HubSource) -> SourceSplits:
 
     if importlib.util.find_spec("datasets") is None:
         raise SourceUnavailable(
-            "Hugging Face hub: the 'datasets' package is not installed; pip install 'junkdna-bench[hub]'"
+            "Hugging Face hub: the 'datasets' package, a dependency of junkdna-bench, is missing; "
+            "pip install datasets"
         )
     import datasets
 

@@ -1,8 +1,9 @@
 """What the methodology and tier pages say about suites: tasks, variants, tiers, difficulty and its sources.
 
 Read from the local task cards (``junkdna_bench.suites``), not from submissions: a submission only
-names its suite. The built-in suites are always described; a suite that a submission names but
-this installation does not know is left out of the description (its entries are still shown).
+names its suite. The suites this installation knows (its tasks directory's and plugins') are always
+described; a suite that a submission names but this installation does not know is left out of the
+description (its entries are still shown).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 from junkdna_bench.cards import Baseline
 from junkdna_bench.leaderboard import Leaderboard, unique_slugs
 from junkdna_bench.registry import RegistryError
-from junkdna_bench.suites import BUILTIN_SUITES, load_suite
+from junkdna_bench.suites import load_suite, suites
 
 
 def _cite(baseline: Baseline | None, references: list[dict[str, str | None]]) -> dict[str, Any] | None:
@@ -28,8 +29,8 @@ def _cite(baseline: Baseline | None, references: list[dict[str, str | None]]) ->
 
 
 def suite_facts(board: Leaderboard) -> list[dict[str, Any]]:
-    """One entry per suite (built-in ones and those on the board that load locally), sorted by name."""
-    names = sorted(set(BUILTIN_SUITES) | set(board.suites))
+    """One entry per suite (those known here and those on the board that load locally), sorted by name."""
+    names = sorted(set(suites.names()) | set(board.suites))
     slugs = unique_slugs(names)
     facts = []
     for name in names:
