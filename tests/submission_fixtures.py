@@ -15,6 +15,7 @@ from junkdna_bench.records import Predictions, RunRecord, RunSpec, write_record
 from junkdna_bench.stats.report_schema import ReportSettings
 from junkdna_bench.submissions.build import SubmissionRequest, build_submission, write_submission
 from junkdna_bench.submissions.schema import Submission
+from junkdna_bench.suite_facts import describe_suites
 
 MODEL = "minilm-l6"
 SUITE = "starter"
@@ -118,7 +119,9 @@ def make_submission(
     request = SubmissionRequest(
         model=MODEL, method=method, title=title or f"test: {method} on {SUITE}", description=description
     )
-    submission = build_submission(records, request, FAST_SETTINGS, source="synthetic test records")
+    submission = build_submission(
+        records, request, FAST_SETTINGS, source="synthetic test records", suites=describe_suites([SUITE])
+    )
     if name is not None:  # a display name differing from the run's method name (hostile-input tests)
         submission = rename_method(submission, name)
     return submission

@@ -194,6 +194,7 @@ def test_strict_build_produces_every_page(built_site: BuiltSite) -> None:
         assert (html / name).is_file(), name
     index = (html / "index.html").read_text(encoding="utf-8")
     assert index.count("<tr>") >= 7  # header + six entries (two methods x three tiers)
+    assert 'id="variants-starter"' in (html / "methodology.html").read_text(encoding="utf-8")
     assert 'src="plots/starter--minilm-l6--overview.svg"' in index
     methodology = (html / "methodology.html").read_text(encoding="utf-8")
     assert "Nangia" in methodology and "(human − best model) / human" in methodology
@@ -229,3 +230,16 @@ def test_render_refuses_to_wipe_a_folder_it_did_not_make(tmp_path: Path) -> None
     with pytest.raises(FileExistsError, match=MARKER):
         prepare_output(keep)
     assert (keep / "notes.md").read_text() == "mine"
+
+
+def test_the_published_site_lists_tiers_easiest_first_and_describes_suites_from_submissions(
+    tmp_path: Path,
+) -> None:
+    site = build_test_site(tmp_path, copy_submissions_from=REPO_ROOT / "submissions")
+    index = (site.layout.html / "index.html").read_text(encoding="utf-8")
+    for table in re.findall(r'<table data-jdb-sortable id="[^"]*glue[^"]*">(.*?)</table>', index, re.S):
+        tiers = re.findall(r'<td data-value="\d+"><a href="tiers/[^"]+">(\w+)</a></td>', table)
+        assert tiers and tiers == sorted(tiers, key=["easy", "medium", "hard"].index), tiers
+    methodology = (site.layout.html / "methodology.html").read_text(encoding="utf-8")
+    assert 'id="variants-glue"' in methodology and 'id="tasks-starter"' in methodology
+    assert "cola@frac=1" in methodology and "66.4 mcc [1]" in methodology

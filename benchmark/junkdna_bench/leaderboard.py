@@ -27,12 +27,12 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from junkdna_bench.records import ConfigKey
-from junkdna_bench.stats.report_schema import Estimate, GapDecision, GapRow, TierHeadline
+from junkdna_bench.stats.report_schema import Estimate, GapDecision, GapRow, SuiteFacts, TierHeadline
 from junkdna_bench.submissions.paths import slugify
 from junkdna_bench.submissions.schema import Submission
 from junkdna_bench.submissions.validate import validate_path
 
-LEADERBOARD_SCHEMA_VERSION = 2
+LEADERBOARD_SCHEMA_VERSION = 3
 
 DECISION_MARKS: dict[str, str] = {
     "drop": "▼",
@@ -168,6 +168,7 @@ class SubmissionInfo(_Strict):
 class Leaderboard(_Strict):
     schema_version: int = LEADERBOARD_SCHEMA_VERSION
     suites: dict[str, list[str]]  # suite -> tiers, easiest first
+    suite_facts: dict[str, SuiteFacts]  # suite -> what its submissions' reports recorded of it
     boards: dict[str, str]  # board -> its suite
     models: dict[str, str]  # model -> page slug
     methods: dict[str, str]  # method -> page slug
@@ -374,14 +375,39 @@ def _submission_info(sub: Submission, file: str, method_slug: str) -> Submission
     )
 
 
+def suite_facts_of(subs: list[Submission]) -> dict[str, SuiteFacts]:
+    """Each board suite as its first described submission (in file order) recorded it."""
+    facts: dict[str, SuiteFacts] = {}
+    for sub in subs:
+        for described in sub.report.suites:
+            if described.name == sub.suite:
+                facts.setdefault(sub.suite, described)
+    return facts
+
+
+def tier_orders(subs: list[Submission], facts: dict[str, SuiteFacts]) -> dict[str, list[str]]:
+    """Each suite's tiers that submissions cover, easiest first: in the order its report recorded,
+    then any other tier used.
+
+    A submission whose report predates suite facts only knows the tiers it covers; those are
+    appended in its report's order, so they never reorder a recorded suite.
+    """
+    used: dict[str, set[str]] = {}
+    for sub in subs:
+        used.setdefault(sub.suite, set()).update(sub.report.tiers)
+    suites = {name: [t for t in f.tiers if t in used.get(name, set())] for name, f in facts.items()}
+    for sub in subs:
+        order = suites.setdefault(sub.suite, [])
+        order += [t for t in sub.report.tiers if t not in order]
+    return suites
+
+
 def summarize(submissions: dict[str, Submission]) -> Leaderboard:
     """Tables and plot data from accepted submissions, keyed by their file name inside the folder."""
     files = sorted(submissions)
     subs = [submissions[f] for f in files]
-    suites: dict[str, list[str]] = {}
-    for sub in subs:
-        order = suites.setdefault(sub.suite, [])
-        order += [t for t in sub.report.tiers if t not in order]
+    facts = suite_facts_of(subs)
+    suites = tier_orders(subs, facts)
     method_slugs = unique_slugs(s.method.name for s in subs)
     model_slugs = unique_slugs(s.model for s in subs)
     tier_slugs = unique_slugs(t for tiers in suites.values() for t in tiers)
@@ -459,6 +485,7 @@ def summarize(submissions: dict[str, Submission]) -> Leaderboard:
     method_entries.sort(key=lambda m: (m.board, m.model, m.entry))
     return Leaderboard(
         suites=suites,
+        suite_facts=facts,
         boards={_board(s): s.suite for s in subs},
         models=model_slugs,
         methods=method_slugs,

@@ -1,22 +1,20 @@
 """What the methodology and tier pages say about suites: tasks, variants, tiers, difficulty and its sources.
 
-Read from the local task cards (``junkdna_bench.suites``), not from submissions: a submission only
-names its suite. The suites this installation knows (its tasks directory's and plugins') are always
-described; a suite that a submission names but this installation does not know is left out of the
-description (its entries are still shown).
+Read from the board, which carries what the submissions' statistics reports recorded of their
+suites when they were built (``StatsReport.suites``); never from this installation's cards, so the
+site describes the suites the published runs were tiered by, on any machine. A suite whose
+submissions predate those records is left out of the description (its entries are still shown).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from junkdna_bench.cards import Baseline
 from junkdna_bench.leaderboard import Leaderboard, unique_slugs
-from junkdna_bench.registry import RegistryError
-from junkdna_bench.suites import load_suite, suites
+from junkdna_bench.stats.report_schema import CitedBaseline
 
 
-def _cite(baseline: Baseline | None, references: list[dict[str, str | None]]) -> dict[str, Any] | None:
+def _cite(baseline: CitedBaseline | None, references: list[dict[str, str | None]]) -> dict[str, Any] | None:
     if baseline is None:
         return None
     reference = {"source": baseline.source, "url": baseline.url}
@@ -29,16 +27,21 @@ def _cite(baseline: Baseline | None, references: list[dict[str, str | None]]) ->
 
 
 def suite_facts(board: Leaderboard) -> list[dict[str, Any]]:
-    """One entry per suite (those known here and those on the board that load locally), sorted by name."""
-    names = sorted(set(suites.names()) | set(board.suites))
-    slugs = unique_slugs(names)
+    """One entry per described suite on the board, sorted by name."""
+    slugs = unique_slugs(board.suite_facts)
     facts = []
-    for name in names:
-        try:
-            suite = load_suite(name)
-        except RegistryError:
-            continue
+    for name, suite in sorted(board.suite_facts.items()):
         references: list[dict[str, str | None]] = []
+        tasks = [
+            {
+                "id": task.id,
+                "name": task.name,
+                "difficulty": task.difficulty,
+                "human": _cite(task.human_baseline, references),
+                "model": _cite(task.model_baseline, references),
+            }
+            for task in suite.tasks
+        ]
         variants = [
             {
                 "id": v.id,
@@ -47,18 +50,7 @@ def suite_facts(board: Leaderboard) -> list[dict[str, Any]]:
                 "difficulty": v.difficulty,
                 "why": v.why,
             }
-            for v in suite.variants()
-        ]
-        cards = {v.card.id: v.card for v in suite.variants()}
-        tasks = [
-            {
-                "id": card.id,
-                "name": card.name,
-                "difficulty": card.difficulty,
-                "human": _cite(card.human_baseline, references),
-                "model": _cite(card.model_baseline, references),
-            }
-            for _, card in sorted(cards.items())
+            for v in suite.variants
         ]
         facts.append(
             {

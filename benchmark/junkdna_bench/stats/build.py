@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from junkdna_bench import __version__
@@ -12,36 +13,31 @@ from junkdna_bench.stats.headlines import build_verdicts
 from junkdna_bench.stats.informativeness import assess_baseline
 from junkdna_bench.stats.pairing import FamilyKey, pair_records
 from junkdna_bench.stats.replicates import ReplicatePool
-from junkdna_bench.stats.report_schema import Correction, ReportSettings, StatsReport, TestResult, Verdict
+from junkdna_bench.stats.report_schema import (
+    Correction,
+    ReportSettings,
+    StatsReport,
+    SuiteFacts,
+    TestResult,
+    Verdict,
+)
 from junkdna_bench.stats.rows import RowDraft, draft_row, finish_row
 
 CONVENTIONAL_TIER_ORDER = ("easy", "medium", "hard")
 
 
-def tier_order(records: list[RunRecord], explicit: list[str] | None = None) -> list[str]:
-    """Tiers easiest first: as given, else as the records' suites define them, else easy/medium/hard."""
+def tier_order(
+    records: list[RunRecord], explicit: list[str] | None = None, suites: Sequence[SuiteFacts] = ()
+) -> list[str]:
+    """The records' tiers easiest first: as given, else as their suites define them, else by convention."""
     present = {r.spec.tier for r in records}
     ordered: list[str] = list(explicit or [])
     if not ordered:
-        ordered = _suite_tiers({r.spec.suite for r in records})
+        for facts in sorted(suites, key=lambda f: f.name):
+            ordered += [t for t in facts.tiers if t not in ordered]
     ordered += [t for t in CONVENTIONAL_TIER_ORDER if t not in ordered]
     ordered = [t for t in ordered if t in present]
     return ordered + sorted(present - set(ordered))
-
-
-def _suite_tiers(suite_names: set[str]) -> list[str]:
-    try:
-        from junkdna_bench.suites import load_suite
-    except ImportError:
-        return []
-    tiers: list[str] = []
-    for name in sorted(suite_names):
-        try:
-            suite_tiers = load_suite(name).tiers
-        except (LookupError, ValueError, OSError):  # a suite only the harness's machine knows
-            continue
-        tiers += [t for t in suite_tiers if t not in tiers]
-    return tiers
 
 
 def _set_corrected(tests: list[TestResult | None], correction: Correction, adjust) -> None:
@@ -69,15 +65,31 @@ def _headline_verdict(verdicts: list[Verdict], reference_method: str) -> Verdict
 
 
 def build_report(
-    records: list[RunRecord], settings: ReportSettings, tiers: list[str] | None = None, source: str = ""
+    records: list[RunRecord],
+    settings: ReportSettings,
+    tiers: list[str] | None = None,
+    source: str = "",
+    suites: Sequence[SuiteFacts] = (),
 ) -> StatsReport:
-    """The whole statistics report of a set of run records."""
+    """The whole statistics report of a set of run records.
+
+    ``suites`` describes the records' suites (``junkdna_bench.suite_facts``); the report keeps the
+    ones its records use, so what reads it later needs no task cards.
+    """
+    used = {r.spec.suite for r in records}
+    described = sorted((f for f in suites if f.name in used), key=lambda f: f.name)
     pairing = pair_records(records)
     pool = ReplicatePool(settings.n_boot, settings.seed)
     informativeness = {
         key: assess_baseline(key, runs, pool, settings) for key, runs in pairing.baselines.items()
     }
     warnings = list(pairing.warnings)
+    undescribed = sorted(used - {f.name for f in described})
+    if undescribed:
+        warnings.append(
+            f"suite(s) {', '.join(undescribed)} not described (their cards were not available when the "
+            "report was built): tiers ordered by convention (easy, medium, hard, then by name)"
+        )
     drafts: list[RowDraft] = []
     for comparison in pairing.comparisons:
         draft = draft_row(comparison, informativeness[comparison.family.baseline].informative, pool, settings)
@@ -90,7 +102,7 @@ def build_report(
             drafts.append(draft)
     correct(drafts)
     rows = [finish_row(d, settings) for d in drafts]
-    ordered_tiers = tier_order(records, tiers)
+    ordered_tiers = tier_order(records, tiers, described)
     headlines, verdicts = build_verdicts(rows, [d.replicates for d in drafts], ordered_tiers, settings)
     uninformative = sorted(i.variant for i in informativeness.values() if not i.informative)
     if uninformative:
@@ -107,6 +119,7 @@ def build_report(
         n_records=len(records),
         settings=settings,
         tiers=ordered_tiers,
+        suites=described,
         rows=rows,
         informativeness=sorted(informativeness.values(), key=lambda i: (i.model, i.variant)),
         headlines=headlines,

@@ -6,7 +6,6 @@ this module only gathers the numbers those rules look at and writes them up.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -15,7 +14,7 @@ import numpy as np
 from junkdna_bench.records import ConfigKey, canonical_json
 from junkdna_bench.stats.bootstrap import percentile_interval
 from junkdna_bench.stats.decision import VerdictEvidence, monotonicity_violations, safe_sparsity, verdict
-from junkdna_bench.stats.replicates import stable_seed
+from junkdna_bench.stats.replicates import seed_text, stable_seed
 from junkdna_bench.stats.report_schema import (
     CurvePoint,
     Estimate,
@@ -28,13 +27,8 @@ from junkdna_bench.stats.trend import run_trend_test, table_trend_test
 
 
 def _trend_seed(key: ConfigKey) -> int:
-    """The permutation seed of a configuration's trend test.
-
-    Derived from the parameters as ``json.dumps(sort_keys=True)`` spells them (with spaces), as
-    published reports were made: a different spelling would draw other permutations and change
-    their p-values.
-    """
-    return stable_seed(key.model, key.method, json.dumps(key.method_params, sort_keys=True), key.transfer)
+    """The permutation seed of a configuration's trend test (see ``seed_text``)."""
+    return stable_seed(key.model, key.method, seed_text(key.params), key.transfer)
 
 
 def _area(sparsities: list[float], values: np.ndarray) -> np.ndarray:

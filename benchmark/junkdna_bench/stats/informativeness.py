@@ -18,7 +18,7 @@ import numpy as np
 from junkdna_bench.records import RunRecord
 from junkdna_bench.stats.bootstrap import hierarchical_means
 from junkdna_bench.stats.pairing import BaselineKey
-from junkdna_bench.stats.replicates import ReplicatePool, stable_seed
+from junkdna_bench.stats.replicates import ReplicatePool, seed_text, stable_seed
 from junkdna_bench.stats.report_schema import ReportSettings, TestResult, VariantInformativeness
 from junkdna_bench.stats.rows import estimate
 from junkdna_bench.stats.seed_tests import one_sample_t
@@ -76,7 +76,9 @@ def assess_baseline(
         ]
     )[:, :, None]
     boot = hierarchical_means(
-        per_seed, settings.n_boot, [settings.seed, stable_seed(key.model, key.variant, key.hyperparams)]
+        per_seed,
+        settings.n_boot,
+        [settings.seed, stable_seed(key.model, key.variant, seed_text(key.hyperparams))],
     )[:, 0]
     if len(runs) >= 2:
         test = one_sample_t(gains, null=0.0, alternative="greater", name="one-sided-t")

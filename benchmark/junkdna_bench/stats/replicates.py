@@ -10,6 +10,7 @@ computed once and reused by every comparison against that dense run.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,6 +24,16 @@ def stable_seed(*parts: object) -> int:
     """A seed that depends on the text of ``parts`` only (Python's hash() is salted per process)."""
     digest = hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()
     return int(digest[:8], 16)
+
+
+def seed_text(canonical: str) -> str:
+    """Parameters (canonical JSON) as resampling seeds spell them: ``json.dumps(sort_keys=True)``.
+
+    Keys compare parameters in their one canonical spelling; the seeds of published intervals and
+    permutation tests were derived from this other one, so it stays fixed here, and only here:
+    another spelling would draw other resamples and move published numbers.
+    """
+    return json.dumps(json.loads(canonical), sort_keys=True)
 
 
 @dataclass
@@ -72,7 +83,7 @@ class ReplicatePool:
         self._dense: dict[tuple[str, str], np.ndarray] = {}
 
     def _seed_for(self, key: BaselineKey, training_seed: int) -> list[int]:
-        return [self.seed, stable_seed(key.model, key.variant, key.hyperparams, training_seed)]
+        return [self.seed, stable_seed(key.model, key.variant, seed_text(key.hyperparams), training_seed)]
 
     def dense(self, record: RunRecord, metric: str) -> np.ndarray | None:
         """Replicates of a dense run's metric on its own evaluation examples (cached)."""

@@ -218,6 +218,47 @@ class Verdict(_Configured):
     reasons: list[str] = Field(default_factory=list)
 
 
+class CitedBaseline(_Strict):
+    """A published score a task's difficulty is computed from, with its source."""
+
+    value: float
+    metric: str
+    system: str | None = None
+    source: str
+    url: str | None = None
+
+
+class TaskFacts(_Strict):
+    id: str
+    name: str
+    difficulty: float | None = None  # (human - model) / human; None without both baselines
+    human_baseline: CitedBaseline | None = None
+    model_baseline: CitedBaseline | None = None
+
+
+class VariantFacts(_Strict):
+    id: str
+    task: str
+    tier: str
+    difficulty: float | None = None
+    why: str = ""  # the tier rule that placed it
+
+
+class SuiteFacts(_Strict):
+    """What a suite was when the report was built: its tiers in order, its tasks and their variants.
+
+    Written into the report so that everything after it (submissions, the leaderboard, the site)
+    can order tiers and describe tasks without loading the cards of whatever installation it runs
+    on.
+    """
+
+    name: str
+    description: str = ""
+    tiers: list[str]  # every tier of the suite, easiest first
+    tasks: list[TaskFacts] = Field(default_factory=list)
+    variants: list[VariantFacts] = Field(default_factory=list)
+
+
 class StatsReport(_Strict):
     """The whole report."""
 
@@ -227,7 +268,8 @@ class StatsReport(_Strict):
     source: str  # results directory or MLflow experiment the records came from
     n_records: int
     settings: ReportSettings
-    tiers: list[str]  # easiest -> hardest
+    tiers: list[str]  # the records' tiers, easiest -> hardest
+    suites: list[SuiteFacts] = Field(default_factory=list)  # the records' suites, as described then
     rows: list[GapRow]
     informativeness: list[VariantInformativeness]
     headlines: list[TierHeadline]

@@ -20,7 +20,7 @@ from junkdna_bench.stats.bootstrap import hierarchical_means, percentile_interva
 from junkdna_bench.stats.decision import gap_decision, is_non_inferior
 from junkdna_bench.stats.paired_tests import within_seed_test
 from junkdna_bench.stats.pairing import Comparison, FamilyKey, SeedPair
-from junkdna_bench.stats.replicates import ReplicatePool, align, stable_seed
+from junkdna_bench.stats.replicates import ReplicatePool, align, seed_text, stable_seed
 from junkdna_bench.stats.report_schema import Estimate, GapRow, ReportSettings, SeedGap, TestResult
 from junkdna_bench.stats.seed_tests import one_sample_t, wilcoxon_signed_rank
 
@@ -56,7 +56,12 @@ def family_seed(settings: ReportSettings, family: FamilyKey) -> list[int]:
     return [
         settings.seed,
         stable_seed(
-            base.model, base.variant, base.hyperparams, family.method, family.method_params, family.transfer
+            base.model,
+            base.variant,
+            seed_text(base.hyperparams),
+            family.method,
+            family.method_params,  # canonical: this seed always spelled them so
+            family.transfer,
         ),
     ]
 

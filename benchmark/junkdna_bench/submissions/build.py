@@ -8,7 +8,7 @@ result is validated before it is written, so ``submit`` never produces a file ``
 
 from __future__ import annotations
 
-import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from junkdna_bench import __version__
 from junkdna_bench.records import DENSE_METHOD, RunRecord, canonical_json
 from junkdna_bench.stats.build import build_report
-from junkdna_bench.stats.report_schema import ReportSettings
+from junkdna_bench.stats.report_schema import ReportSettings, SuiteFacts
 from junkdna_bench.submissions.consistency import check_consistency
 from junkdna_bench.submissions.digest import digest_records
 from junkdna_bench.submissions.paths import inside, submission_filename
@@ -72,8 +72,9 @@ def select_records(
         if wanted not in param_sets:
             raise SelectionError(f"no runs with method params {wanted}; found {sorted(param_sets)}")
         param_sets = {wanted}
-    chosen = json.loads(_one(param_sets, "sets of method params", "pick one with --method-params"))
-    sparse = [r for r in sparse if r.spec.method_params == chosen]
+    chosen_params = _one(param_sets, "sets of method params", "pick one with --method-params")
+    sparse = [r for r in sparse if r.spec.config_key().params == chosen_params]
+    chosen = sparse[0].spec.method_params
     keys = {r.spec.pairing_key() for r in sparse}
     dense = [r for r in records if r.spec.is_dense and r.spec.pairing_key() in keys]
     if not dense:
@@ -141,14 +142,18 @@ def check_typed_fields(request: SubmissionRequest) -> None:
 
 
 def build_submission(
-    records: list[RunRecord], request: SubmissionRequest, settings: ReportSettings, source: str = ""
+    records: list[RunRecord],
+    request: SubmissionRequest,
+    settings: ReportSettings,
+    source: str = "",
+    suites: Sequence[SuiteFacts] = (),
 ) -> Submission:
     """Check, select, report, digest and check again; raises ``ValidationError`` (a typed field),
     ``SelectionError`` or ``SubmissionRejected``."""
     check_typed_fields(request)
     selected, params = select_records(records, request)
     suite = _one({r.spec.suite for r in selected}, "suites", "submit one suite at a time")
-    report = build_report(selected, settings, source=source)
+    report = build_report(selected, settings, source=source, suites=suites)
     submission = Submission(
         title=request.title,
         notes=request.notes,

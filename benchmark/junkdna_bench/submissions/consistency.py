@@ -262,6 +262,28 @@ def _check_identity(sub: Submission) -> Iterator[Finding]:
         yield "tiers", f"lists {sub.tiers} but the report's headlines cover {covered} (easiest first)"
 
 
+def _check_suite_facts(report: StatsReport) -> Iterator[Finding]:
+    """The recorded suites must agree with themselves and with the rows they order and describe."""
+    for i, suite in enumerate(report.suites):
+        where = f"report.suites[{i}]"
+        if len(set(suite.tiers)) != len(suite.tiers):
+            yield f"{where}.tiers", "lists a tier twice"
+        stray = sorted({v.tier for v in suite.variants} - set(suite.tiers))
+        if stray:
+            yield f"{where}.variants", f"place variants in tiers {stray} the suite does not list"
+        position = {tier: k for k, tier in enumerate(suite.tiers)}
+        ranked = [position[t] for t in report.tiers if t in position]
+        if ranked != sorted(ranked):
+            yield "report.tiers", f"are not in the order suite {suite.name!r} records ({suite.tiers})"
+        placed = {v.id: v.tier for v in suite.variants}
+        for k, row in enumerate(report.rows):
+            if row.suite == suite.name and placed.get(row.variant, row.tier) != row.tier:
+                yield (
+                    f"report.rows[{k}].tier",
+                    f"is {row.tier!r}; suite {suite.name!r} places {row.variant} in {placed[row.variant]!r}",
+                )
+
+
 def _check_digest(sub: Submission) -> Iterator[Finding]:
     digest = sub.records_digest
     run_ids = [entry.run_id for entry in digest.records]
@@ -282,7 +304,7 @@ def _check_digest(sub: Submission) -> Iterator[Finding]:
 def check_consistency(sub: Submission) -> list[Finding]:
     """Every inconsistency found, in a stable order."""
     report = sub.report
-    findings = [*_check_identity(sub), *_check_digest(sub)]
+    findings = [*_check_identity(sub), *_check_suite_facts(report), *_check_digest(sub)]
     for i, row in enumerate(report.rows):
         findings += _check_row_numbers(f"report.rows[{i}]", row, report.settings)
     findings += [*_check_corrections(report), *_check_decisions(report)]

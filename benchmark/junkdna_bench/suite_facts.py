@@ -1,0 +1,67 @@
+"""Suites as a report records them: tier order, tasks with their cited baselines, variants and why.
+
+The statistics report is the last stage that may read the task cards; it writes what it read
+into itself (``StatsReport.suites``), and the submissions, the leaderboard and the site read only
+that. So a board built on another machine, or after a card changed, shows the tiers and the
+difficulty facts the runs were reported under.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from junkdna_bench.cards import Baseline, CardError
+from junkdna_bench.registry import RegistryError
+from junkdna_bench.stats.report_schema import CitedBaseline, SuiteFacts, TaskFacts, VariantFacts
+from junkdna_bench.suites import Suite, load_suite
+
+
+def _cited(baseline: Baseline | None) -> CitedBaseline | None:
+    if baseline is None:
+        return None
+    return CitedBaseline(
+        value=baseline.value,
+        metric=baseline.metric,
+        system=baseline.system,
+        source=baseline.source,
+        url=baseline.url,
+    )
+
+
+def describe_suite(suite: Suite) -> SuiteFacts:
+    variants = suite.variants()
+    cards = {v.card.id: v.card for v in variants}
+    return SuiteFacts(
+        name=suite.name,
+        description=suite.description,
+        tiers=list(suite.tiers),
+        tasks=[
+            TaskFacts(
+                id=card.id,
+                name=card.name,
+                difficulty=card.difficulty,
+                human_baseline=_cited(card.human_baseline),
+                model_baseline=_cited(card.model_baseline),
+            )
+            for _, card in sorted(cards.items())
+        ],
+        variants=[
+            VariantFacts(id=v.id, task=v.task, tier=v.tier, difficulty=v.difficulty, why=v.why)
+            for v in variants
+        ],
+    )
+
+
+def describe_suites(names: Iterable[str]) -> list[SuiteFacts]:
+    """The facts of each named suite this installation can load.
+
+    A suite only the machine that ran the plan knows is left out, not an error: the report then
+    orders its tiers by convention and says so.
+    """
+    facts: list[SuiteFacts] = []
+    for name in sorted(set(names)):
+        try:
+            facts.append(describe_suite(load_suite(name)))
+        except (RegistryError, CardError, FileNotFoundError):
+            continue
+    return facts
