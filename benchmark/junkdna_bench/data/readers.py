@@ -17,6 +17,11 @@ from junkdna_bench.data.examples import DataError
 
 RawRow = tuple[str, dict[str, Any]]
 REPLACEMENT = "\ufffd"
+# How quote characters in delimited text are read: "minimal" is CSV quoting (a field in double
+# quotes may hold the delimiter, line breaks and doubled quotes); "none" reads them as text, for
+# tab-separated files whose fields hold stray quotes (several GLUE files do).
+Quoting = Literal["minimal", "none"]
+CSV_QUOTING = {"minimal": csv.QUOTE_MINIMAL, "none": csv.QUOTE_NONE}
 
 
 @dataclass
@@ -47,13 +52,13 @@ def read_delimited(
     text: str,
     *,
     delimiter: str,
-    quoting: int,
+    quoting: Quoting,
     origin: str,
     split: str,
     header: list[str] | None = None,
 ) -> RawSplit:
     """Rows of a delimited file; ``header`` names the columns of a file without a header row."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quoting=quoting)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quoting=CSV_QUOTING[quoting])
     columns = header
     rows: list[RawRow] = []
     skipped: list[str] = []

@@ -8,7 +8,6 @@ alternative works.
 
 from __future__ import annotations
 
-import csv
 import importlib.resources
 import importlib.util
 from dataclasses import dataclass
@@ -17,7 +16,14 @@ from pathlib import Path
 
 from junkdna_bench.data.examples import GLUE_DIR_VARIABLE, DataError
 from junkdna_bench.data.readers import RawSplit, decode, read_delimited, read_jsonl
-from junkdna_bench.data.specs import FilesSource, GlueSource, HubSource, PackageSource, SourceSpec
+from junkdna_bench.data.specs import (
+    FilesSource,
+    GlueSource,
+    HubSource,
+    PackageSource,
+    SourceSpec,
+    file_format,
+)
 
 
 class SourceUnavailable(Exception):
@@ -56,7 +62,7 @@ def _read_glue_file(path: Path, spec: GlueSource, split: str) -> RawSplit | None
     notes: list[str] = []
     text = decode(path.read_bytes(), "replace", str(path), notes)
     raw = read_delimited(
-        text, delimiter="\t", quoting=csv.QUOTE_NONE, origin=str(path), split=split, header=spec.header
+        text, delimiter="\t", quoting="none", origin=str(path), split=split, header=spec.header
     )
     raw.notes[:0] = notes
     return raw
@@ -78,17 +84,17 @@ def read_files(spec: FilesSource, base: Path) -> SourceSplits:
 
 
 def _read_local_file(path: Path, spec: FilesSource, split: str) -> RawSplit:
-    file_format = spec.format or {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl"}.get(path.suffix.lower())
-    if file_format is None:
+    file_type = file_format(spec.format, path.name)
+    if file_type is None:
         raise DataError(f"{path}: cannot tell the format from the suffix; set format: csv, tsv or jsonl")
     notes: list[str] = []
     text = decode(path.read_bytes(), "replace", str(path), notes)
-    if file_format == "jsonl":
+    if file_type == "jsonl":
         raw = read_jsonl(text, origin=str(path), split=split)
     else:
-        delimiter = "," if file_format == "csv" else "\t"
+        delimiter = "," if file_type == "csv" else "\t"
         raw = read_delimited(
-            text, delimiter=delimiter, quoting=csv.QUOTE_MINIMAL, origin=str(path), split=split
+            text, delimiter=delimiter, quoting=spec.quoting, origin=str(path), split=split, header=spec.header
         )
     raw.notes[:0] = notes
     return raw
@@ -112,7 +118,7 @@ def read_package(spec: PackageSource) -> SourceSplits:
             raise SourceUnavailable(f"package data: {origin} is not a file in the installed package")
         notes: list[str] = []
         text = decode(resource.read_bytes(), spec.encoding_fallback, origin, notes)
-        raw = read_delimited(text, delimiter=",", quoting=csv.QUOTE_MINIMAL, origin=origin, split="all")
+        raw = read_delimited(text, delimiter=",", quoting="minimal", origin=origin, split="all")
         raw.notes[:0] = notes
     else:
         if not resource.is_dir():

@@ -9,9 +9,20 @@ because the hub's GLUE uses integer labels and other column names than the GLUE 
 
 from __future__ import annotations
 
-from typing import Literal
+from pathlib import PurePath
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+from junkdna_bench.data.readers import Quoting
+
+FileFormat = Literal["csv", "tsv", "jsonl"]
+SUFFIX_FORMATS: dict[str, FileFormat] = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl"}
+
+
+def file_format(given: FileFormat | None, file_name: str) -> FileFormat | None:
+    """The format a card gives, else the one the file's suffix names (None when neither tells)."""
+    return given or SUFFIX_FORMATS.get(PurePath(file_name).suffix.lower())
 
 
 class _Spec(BaseModel):
@@ -40,6 +51,18 @@ class _Mapping(_Spec):
         return self.columns.get(card_column, card_column)
 
 
+def _column_names(names: list[str] | None) -> list[str] | None:
+    """A ``header`` names each column once; a blank or repeated name would lose a column."""
+    if names is None:
+        return None
+    if not names or any(not name.strip() for name in names):
+        raise ValueError("give one non-empty name per column of the file")
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ValueError(f"repeats the column name(s) {repeated}; give each column its own name")
+    return names
+
+
 class GlueSource(_Mapping):
     """A task folder in the standard GLUE layout: ``<glue_dir>/<task>/<train_file>|<eval_file>``.
 
@@ -56,9 +79,11 @@ class GlueSource(_Mapping):
         default=None, description="column names for a file without a header row (CoLA)"
     )
 
+    _header = field_validator("header")(_column_names)
+
 
 class HubSource(_Mapping):
-    """A Hugging Face hub dataset, loaded with ``datasets`` (the ``hub`` extra) when reachable."""
+    """A Hugging Face hub dataset, loaded with ``datasets`` when the hub answers or holds a cached copy."""
 
     kind: Literal["hub"] = "hub"
     path: str
@@ -69,14 +94,38 @@ class HubSource(_Mapping):
 
 
 class FilesSource(_Mapping):
-    """Local CSV, TSV or JSONL files; relative paths are relative to the card's YAML file."""
+    """Local CSV, TSV or JSONL files; relative paths are relative to the card's YAML file.
+
+    A CSV or TSV file starts with a header row naming its columns, unless ``header`` names them
+    (then every row is data). Quotes are read as CSV quoting; ``quoting: none`` reads them as text,
+    for TSV files whose fields hold stray or unbalanced ``"`` (as several GLUE files do: with CSV
+    quoting, such a quote swallows the tabs and lines up to the next one). Rows with the wrong
+    number of fields are skipped and reported.
+    """
 
     kind: Literal["files"] = "files"
     train: str | None = None
     eval: str | None = None
-    format: Literal["csv", "tsv", "jsonl"] | None = Field(
-        default=None, description="inferred from the file suffix when absent"
+    format: FileFormat | None = Field(default=None, description="inferred from the file suffix when absent")
+    header: list[str] | None = Field(
+        default=None, description="column names of a CSV or TSV file without a header row"
     )
+    quoting: Quoting = Field(
+        default="minimal",
+        description="'minimal': CSV quoting; 'none': quote characters are text (TSV files with stray quotes)",
+    )
+
+    _header = field_validator("header")(_column_names)
+
+    @field_validator("header", "quoting")
+    @classmethod
+    def _delimited_files_only(cls, value: Any, info: ValidationInfo) -> Any:
+        """A header or quoting given for JSON lines would be silently ignored; say so instead."""
+        files = [name for name in (info.data.get("train"), info.data.get("eval")) if name]
+        formats = {file_format(info.data.get("format"), name) for name in files}
+        if value is not None and formats == {"jsonl"}:
+            raise ValueError("applies to CSV and TSV files only, and these files are JSON lines; remove it")
+        return value
 
     @model_validator(mode="after")
     def _one_split_at_least(self) -> FilesSource:
