@@ -13,7 +13,6 @@ from scipy import stats
 from junkdna_bench.metrics import (
     MetricError,
     compute_metrics,
-    compute_metrics_by_domain,
     trivial_predictions,
 )
 
@@ -69,12 +68,6 @@ def test_values_are_fractions_and_floats_holding_classes_are_accepted() -> None:
 def test_bad_inputs_raise_clear_errors(names: list[str], labels: list, preds: list, message: str) -> None:
     with pytest.raises(MetricError, match=message):
         compute_metrics(names, labels, preds)
-
-
-def test_metrics_by_domain_score_each_domain_separately() -> None:
-    domains = ["a", "a", "b", "b"]
-    by_domain = compute_metrics_by_domain(["accuracy"], [1, 0, 1, 0], [1, 0, 0, 0], domains)
-    assert by_domain == {"a": {"accuracy": 1.0}, "b": {"accuracy": 0.5}}
 
 
 def test_trivial_predictions_are_the_majority_class_or_the_mean() -> None:

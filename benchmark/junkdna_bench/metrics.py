@@ -23,7 +23,6 @@ EVALUATE_PREFIX = "evaluate:"
 
 CLASSIFICATION_METRICS = frozenset({"accuracy", "f1", "f1_macro", "mcc"})
 REGRESSION_METRICS = frozenset({"pearson", "spearman"})
-BUILTIN_METRICS = CLASSIFICATION_METRICS | REGRESSION_METRICS
 
 
 class MetricError(ValueError):
@@ -142,19 +141,6 @@ def compute_metrics(
                 f"unknown metric {name!r}; known: {', '.join(sorted(_BUILTINS))} or 'evaluate:<module>'"
             )
     return scores
-
-
-def compute_metrics_by_domain(
-    names: list[str], labels: Sequence[float], predictions: Sequence[float], domains: Sequence[str]
-) -> dict[str, dict[str, float]]:
-    """Metrics per domain of a multi-domain task (domains in first-seen order)."""
-    if len(domains) != len(labels):
-        raise MetricError(f"{len(labels)} labels but {len(domains)} domain names")
-    by_domain: dict[str, dict[str, float]] = {}
-    for domain in dict.fromkeys(domains):
-        rows = [i for i, d in enumerate(domains) if d == domain]
-        by_domain[domain] = compute_metrics(names, [labels[i] for i in rows], [predictions[i] for i in rows])
-    return by_domain
 
 
 def trivial_predictions(task_type: str, train_labels: Sequence[float], n_eval: int) -> list[float]:
