@@ -160,7 +160,7 @@ class SourceSet(_Spec):
     """Alternative places to find the same data; the first one available on this machine wins.
 
     Order of preference: a configured local GLUE directory, package resources, local files, then
-    the hub (only when ``datasets`` is installed and the hub answers).
+    the hub (when it answers, or from a cached copy; an unreachable hub fails at once).
     """
 
     glue: GlueSource | None = None
