@@ -11,7 +11,7 @@ import yaml
 from typer.testing import CliRunner
 
 from junkdna_bench.cards import CardError, load_all_cards, load_card, load_card_file, tasks_dir
-from junkdna_bench.commands.catalog import tasks_app
+from junkdna_bench.commands.tasks import app as tasks_app
 
 GLUE_TASKS = {"sst2", "qnli", "qqp", "mnli", "rte", "stsb", "mrpc", "cola"}
 

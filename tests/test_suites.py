@@ -13,7 +13,7 @@ import yaml
 from typer.testing import CliRunner
 
 from junkdna_bench.cards import CardError, tasks_dir
-from junkdna_bench.commands.catalog import suites_app
+from junkdna_bench.commands.suites import app as suites_app
 from junkdna_bench.data import DataOptions, load_variant_data
 from junkdna_bench.data.sampling import fraction_size
 from junkdna_bench.registry import RegistryError

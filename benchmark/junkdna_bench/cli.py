@@ -1,11 +1,30 @@
-"""The ``junkdna-bench`` command line: composes the command groups under ``commands/``."""
+"""The ``junkdna-bench`` command line: composes the command modules under ``commands/``.
+
+Every module there exposes one ``app``: a named group (``tasks``, ``site``, ...) or a nameless
+Typer holding a single command (``run``, ``report``, ...), whose command typer merges into the
+root; both are mounted the same way. At start-up the modules import only typer, rich and light
+modules; each command imports what it needs (torch, scikit-learn, transformers, MLflow) when it
+runs, so ``--help`` and ``--version`` answer at once.
+"""
 
 from __future__ import annotations
 
 import typer
 
 from junkdna_bench import __version__
-from junkdna_bench.commands import catalog, experiment, methods, models, perf, report, run, site
+from junkdna_bench.commands import (
+    experiment,
+    methods,
+    models,
+    perf,
+    report,
+    run,
+    site,
+    submit,
+    suites,
+    tasks,
+    validate,
+)
 
 app = typer.Typer(
     name="junkdna-bench",
@@ -13,15 +32,8 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
-app.add_typer(catalog.tasks_app, name="tasks")
-app.add_typer(catalog.suites_app, name="suites")
-app.add_typer(models.app, name="models")
-app.add_typer(methods.app, name="methods")
-app.command("run")(run.run)
-app.add_typer(experiment.app, name="experiment")
-app.command("report")(report.report)
-site.mount(app)  # submit, validate, site build|serve
-app.add_typer(perf.app, name="perf")
+for command in (tasks, suites, models, methods, run, experiment, report, submit, validate, site, perf):
+    app.add_typer(command.app)
 
 
 def _print_version(value: bool) -> None:

@@ -10,24 +10,17 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
+from rich.markup import escape
 
 from junkdna_bench import __version__
-from junkdna_bench.experiments import (
-    EXPERIMENTS_DIR,
-    ExperimentError,
-    default_results,
-    find_plan,
-    load_experiment,
-    plan_files,
-    plan_requests,
-)
+from junkdna_bench.console import make_console, make_table, print_rule
+from junkdna_bench.defaults import EXPERIMENTS_DIR
 
 app = typer.Typer(
-    help="Experiments: committed plan files of runs, fixed before any result.", no_args_is_help=True
+    name="experiment",
+    help="Experiments: committed plan files of runs, fixed before any result.",
+    no_args_is_help=True,
 )
-console = Console()
 
 DirOption = Annotated[
     Path, typer.Option("--dir", help="Folder of plan files (<name>.yaml).", file_okay=False)
@@ -37,20 +30,20 @@ DirOption = Annotated[
 @app.command("list")
 def list_experiments(directory: DirOption = EXPERIMENTS_DIR) -> None:
     """The plan files in the folder, with their question and size."""
-    table = Table(title=f"experiments in {directory}/")
-    for column in ("name", "suite", "seeds", "blocks", "question"):
-        table.add_column(column)
+    from junkdna_bench.experiments import ExperimentError, load_experiment, plan_files
+
+    table = make_table(f"experiments in {directory}/", ("name", "suite", "seeds", "blocks", "question"))
     for path in plan_files(directory):
         try:
             experiment = load_experiment(path)
         except ExperimentError as exc:
-            table.add_row(path.stem, "", "", "", f"[red]invalid:[/] {exc}")
+            table.add_row(path.stem, "", "", "", f"[red]invalid:[/] {escape(str(exc))}")
             continue
         seeds = ",".join(str(s) for s in experiment.seeds)
         table.add_row(
-            experiment.name, experiment.suite, seeds, str(len(experiment.blocks)), experiment.question
+            experiment.name, experiment.suite, seeds, str(len(experiment.blocks)), escape(experiment.question)
         )
-    console.print(table)
+    make_console().print(table)
 
 
 @app.command("run")
@@ -97,8 +90,16 @@ def run_experiment(
     ] = True,
 ) -> None:
     """Run every block of an experiment; finished runs are skipped, so it resumes where it stopped."""
-    from junkdna_bench.harness.session import execute_request
+    from junkdna_bench.console.plan import execute_request
+    from junkdna_bench.experiments import (
+        ExperimentError,
+        default_results,
+        find_plan,
+        load_experiment,
+        plan_requests,
+    )
 
+    console = make_console()
     try:
         path = find_plan(name, directory)
         experiment = load_experiment(path)
@@ -123,7 +124,7 @@ def run_experiment(
     console.print("deviations from the paper:\n" + "\n".join(f"  - {d}" for d in experiment.deviations))
     failed = False
     for index, (label, request) in enumerate(requests, start=1):
-        console.rule(f"block {index}/{len(requests)}: {label}")
+        print_rule(console, f"block {index}/{len(requests)}: {label}")
         try:
             outcome = execute_request(request, console, dry_run=dry_run, fail_fast=fail_fast)
         except (ValueError, KeyError, FileNotFoundError, RuntimeError) as exc:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
-from rich.console import Console
-from rich.table import Table
+from rich.markup import escape
 
-from junkdna_bench.methods import MethodVariant, PruningMethod, get_method, methods
+from junkdna_bench.console import make_console, make_table
 
-app = typer.Typer(help="Pruning methods (built-in and plugins).", no_args_is_help=True)
+if TYPE_CHECKING:
+    from junkdna_bench.methods import PruningMethod
+
+app = typer.Typer(name="methods", help="Pruning methods (built-in and plugins).", no_args_is_help=True)
 
 
 def _targets(method: PruningMethod) -> str:
@@ -21,6 +25,8 @@ def _targets(method: PruningMethod) -> str:
 def listing_rows() -> list[tuple[str, str, str, str, str]]:
     """One row per method, or per named variant (magnitude layer-wise and global are two methods
     to the benchmark, reported apart, though one implementation with a ``scope`` parameter)."""
+    from junkdna_bench.methods import MethodVariant, get_method, methods
+
     rows = []
     for entry in methods:
         try:
@@ -41,9 +47,8 @@ def listing_rows() -> list[tuple[str, str, str, str, str]]:
 @app.command("list")
 def list_methods() -> None:
     """List the registered pruning methods with their one-line descriptions and parameters."""
-    table = Table(title="pruning methods", show_lines=True)
-    for column in ("method", "description", "target", "calibration", "parameters (name=default)"):
-        table.add_column(column)
+    columns = ("method", "description", "target", "calibration", "parameters (name=default)")
+    table = make_table("pruning methods", columns, show_lines=True)
     for row in listing_rows():
-        table.add_row(*row)
-    Console().print(table)
+        table.add_row(*(escape(cell) for cell in row))
+    make_console().print(table)

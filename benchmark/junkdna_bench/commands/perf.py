@@ -1,10 +1,11 @@
 """``junkdna-bench perf ...``: cost benchmarks, each printing ratios against a baseline measured
-in the same run. The measuring code lives in ``junkdna_bench.perf``; a new benchmark is one more
-``@app.command`` here (or one ``app.command(name)(function)`` line)."""
+in the same run. The measuring code lives in ``junkdna_bench.perf`` (a developer tool: nothing
+outside these commands imports it); a new benchmark is one more ``@app.command`` here (or one
+``app.command(name)(function)`` line for a command in its own module)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -13,37 +14,31 @@ from rich.table import Table
 
 from junkdna_bench.commands.perf_executors import executors
 from junkdna_bench.commands.perf_train import train
-from junkdna_bench.perf.measure import Cost
-from junkdna_bench.perf.prune import (
-    DEFAULT_MODELS,
-    MASKS_BASELINE,
-    METHOD_CASES,
-    THRESHOLD_BASELINE,
-    ThresholdResult,
-    compare_thresholds,
-    load_bench_model,
-    random_calibration,
-    time_methods,
-)
+from junkdna_bench.console import make_console, make_table
+
+if TYPE_CHECKING:
+    from junkdna_bench.perf.measure import Cost
+    from junkdna_bench.perf.prune import ThresholdResult
 
 app = typer.Typer(
-    help="Cost benchmarks (ratios against baselines measured in the same run).", no_args_is_help=True
+    name="perf",
+    help="Cost benchmarks (ratios against baselines measured in the same run).",
+    no_args_is_help=True,
 )
 
 MB = 1024 * 1024
 
 
 def _cost_table(title: str, costs: dict[str, Cost], baseline: str, largest_layer_bytes: int) -> Table:
-    table = Table(title=title)
-    for column in (
+    columns = (
         "",
         "seconds",
         f"time / {baseline}",
         "peak extra MiB",
         "memory / baseline",
         "memory / largest layer",
-    ):
-        table.add_column(column, justify="right" if column else "left")
+    )
+    table = make_table(title, columns, right=columns[1:])
     base = costs[baseline]
     for label, cost in costs.items():
         table.add_row(
@@ -58,6 +53,8 @@ def _cost_table(title: str, costs: dict[str, Cost], baseline: str, largest_layer
 
 
 def _print_thresholds(console: Console, result: ThresholdResult) -> None:
+    from junkdna_bench.perf.prune import MASKS_BASELINE, THRESHOLD_BASELINE
+
     console.print(
         f"\n[bold]{result.model}[/]: {result.weights / 1e6:.2f} M selected weights, largest layer "
         f"{result.largest_layer_bytes / MB:.1f} MiB; radix and kthvalue thresholds agree: "
@@ -79,12 +76,14 @@ def _print_thresholds(console: Console, result: ThresholdResult) -> None:
 
 
 def _methods_table(per_million: dict[str, dict[str, float]], calibration_tokens: str) -> Table:
+    from junkdna_bench.perf.prune import METHOD_CASES
+
     reference = METHOD_CASES[1][0]  # magnitude with one global threshold
-    table = Table(title=f"seconds per million selected weights (wanda, sparsegpt: {calibration_tokens})")
-    table.add_column("method")
+    columns = ["method"]
     for name in per_million:
-        table.add_column(f"{name}\ns / M weights", justify="right")
-        table.add_column(f"{name}\n/ {reference}", justify="right")
+        columns += [f"{name}\ns / M weights", f"{name}\n/ {reference}"]
+    title = f"seconds per million selected weights (wanda, sparsegpt: {calibration_tokens})"
+    table = make_table(title, columns, right=columns[1:])
     for label, *_ in METHOD_CASES:
         cells = []
         for timings in per_million.values():
@@ -112,7 +111,16 @@ def prune(
     prune.global_unstructured, then each method's seconds per million weights.
 
     Default models: minilm-l6 and roberta-base-random (roberta-base's shape, random weights)."""
-    console = Console()
+    from junkdna_bench.perf.prune import (
+        DEFAULT_MODELS,
+        METHOD_CASES,
+        compare_thresholds,
+        load_bench_model,
+        random_calibration,
+        time_methods,
+    )
+
+    console = make_console()
     per_million: dict[str, dict[str, float]] = {}
     with Progress(console=console, transient=True) as progress:
         for name in models or DEFAULT_MODELS:

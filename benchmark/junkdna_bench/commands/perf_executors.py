@@ -3,26 +3,24 @@
 from __future__ import annotations
 
 import os
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from junkdna_bench.perf.executors import (
-    BENCH_SEEDS,
-    BENCH_VARIANTS,
-    ExecutorComparison,
-    bench_plan,
-    compare_executors,
-)
+from junkdna_bench.console import make_console, make_table
+from junkdna_bench.defaults import DEFAULT_MODEL
+
+if TYPE_CHECKING:
+    from junkdna_bench.perf.executors import ExecutorComparison
 
 
 def _table(result: ExecutorComparison) -> Table:
-    table = Table(title=f"{result.sequential.runs}-run CPU plan: wall time by executor")
-    for column in ("executor", "cluster start s", "wall s", "sum of run s", "runs (failed)", "speed-up"):
-        table.add_column(column, justify="left" if column == "executor" else "right")
+    columns = ("executor", "cluster start s", "wall s", "sum of run s", "runs (failed)", "speed-up")
+    table = make_table(
+        f"{result.sequential.runs}-run CPU plan: wall time by executor", columns, right=columns[1:]
+    )
     for timing in result.timings:
         table.add_row(
             timing.label,
@@ -39,11 +37,13 @@ def executors(
     workers: Annotated[int, typer.Option("--workers", min=1, help="CPUs of the local Ray cluster.")] = 2,
     model: Annotated[
         str, typer.Option("--model", help="Model each run prunes and fine-tunes.")
-    ] = "minilm-l6",
+    ] = DEFAULT_MODEL,
 ) -> None:
     """Wall time of one 24-run CPU plan (2 variants x 3 seeds x dense + 3 pruned, toy-sized runs):
     in-process (torch's threads, then 1 thread) vs Ray with one 1-thread worker per CPU; prints ratios."""
-    console = Console()
+    from junkdna_bench.perf.executors import BENCH_SEEDS, BENCH_VARIANTS, bench_plan, compare_executors
+
+    console = make_console()
     plan, variants = bench_plan(model)
     console.print(
         f"plan: {', '.join(BENCH_VARIANTS)} x seeds {list(BENCH_SEEDS)} x (dense, magnitude 30 %/60 %, "

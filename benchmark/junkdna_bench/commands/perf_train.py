@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from junkdna_bench.finetune.device import DEVICE_CHOICES
+from junkdna_bench.defaults import DEVICE_CHOICES
 
 
 def train(

@@ -1,20 +1,34 @@
 """Options and record loading shared by the commands that read run records (``report``, ``submit``).
 
-One definition each, so ``report`` and ``submit`` cannot drift apart in what ``--margin`` means
-or where ``--mlflow-experiment`` reads from.
+One definition each, so ``report`` and ``submit`` cannot drift apart in what ``--margin`` means,
+which statistics settings they take or where ``--mlflow-experiment`` reads from. The settings'
+defaults are ``ReportSettings``'s own (pydantic is the one non-standard import at start-up).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+from junkdna_bench.stats.report_schema import ReportSettings
 
 if TYPE_CHECKING:
     from junkdna_bench.records import RunRecord
 
-DEFAULT_RESULTS = Path("results")
+
+def _default(field: str) -> Any:
+    return ReportSettings.model_fields[field].default
+
+
+MARGIN = _default("margin_points")
+ALPHA = _default("alpha")
+N_BOOT = _default("n_boot")
+N_PERMUTATIONS = _default("n_permutations")
+RESAMPLING_SEED = _default("seed")
+MIN_SEEDS = _default("min_seeds")
+REFERENCE_METHOD = _default("reference_method")
 
 ResultsOption = Annotated[Path, typer.Option("--results", help="Results folder holding runs/*.json.")]
 MlflowExperimentOption = Annotated[
@@ -36,9 +50,40 @@ AlphaOption = Annotated[
     float, typer.Option("--alpha", min=0.0001, max=0.5, help="Significance level of every test.")
 ]
 NBootOption = Annotated[int, typer.Option("--n-boot", min=100, help="Bootstrap resamples per interval.")]
+NPermutationsOption = Annotated[
+    int, typer.Option("--n-permutations", min=100, help="Draws per permutation test.")
+]
 ResamplingSeedOption = Annotated[
     int, typer.Option("--seed", help="Seed of every resampling (reproducible statistics).")
 ]
+MinSeedsOption = Annotated[
+    int, typer.Option("--min-seeds", min=1, help="Fewer seeds than this is flagged under-powered.")
+]
+ReferenceMethodOption = Annotated[
+    str, typer.Option("--reference-method", help="Method whose verdict is the report's headline.")
+]
+
+
+def report_settings(
+    *,
+    margin: float,
+    alpha: float,
+    n_boot: int,
+    n_permutations: int,
+    seed: int,
+    min_seeds: int,
+    reference_method: str,
+) -> ReportSettings:
+    """The settings from the options above, all of them (keyword-only: none can be left behind)."""
+    return ReportSettings(
+        alpha=alpha,
+        margin_points=margin,
+        n_boot=n_boot,
+        n_permutations=n_permutations,
+        seed=seed,
+        min_seeds=min_seeds,
+        reference_method=reference_method,
+    )
 
 
 def load_command_records(

@@ -6,49 +6,54 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from junkdna_bench.commands.record_options import (
-    DEFAULT_RESULTS,
+    ALPHA,
+    MARGIN,
+    MIN_SEEDS,
+    N_BOOT,
+    N_PERMUTATIONS,
+    REFERENCE_METHOD,
+    RESAMPLING_SEED,
     AlphaOption,
     MarginOption,
+    MinSeedsOption,
     MlflowExperimentOption,
     NBootOption,
+    NPermutationsOption,
+    ReferenceMethodOption,
     ResamplingSeedOption,
     ResultsOption,
     TrackingUriOption,
     load_command_records,
+    report_settings,
 )
-from junkdna_bench.stats.build import build_report
-from junkdna_bench.stats.render import print_report
-from junkdna_bench.stats.report_schema import ReportSettings, write_report
+from junkdna_bench.console import make_console
+from junkdna_bench.results_dir import DEFAULT_RESULTS
+
+app = typer.Typer()
 
 
+@app.command("report")
 def report(
     results: ResultsOption = DEFAULT_RESULTS,
     out: Annotated[
         Path | None,
         typer.Option("--out", help="Where to write the JSON report (default: RESULTS/report.json)."),
     ] = None,
-    margin: MarginOption = 1.0,
-    alpha: AlphaOption = 0.05,
-    n_boot: NBootOption = 2000,
-    n_permutations: Annotated[
-        int, typer.Option("--n-permutations", min=100, help="Draws per permutation test.")
-    ] = 2000,
-    seed: ResamplingSeedOption = 0,
-    min_seeds: Annotated[
-        int, typer.Option("--min-seeds", min=1, help="Fewer seeds than this is flagged under-powered.")
-    ] = 3,
+    margin: MarginOption = MARGIN,
+    alpha: AlphaOption = ALPHA,
+    n_boot: NBootOption = N_BOOT,
+    n_permutations: NPermutationsOption = N_PERMUTATIONS,
+    seed: ResamplingSeedOption = RESAMPLING_SEED,
+    min_seeds: MinSeedsOption = MIN_SEEDS,
     tiers: Annotated[
         str | None,
         typer.Option(
             "--tiers", help="Tier order, easiest first, e.g. 'easy,medium,hard' (default: the suite's)."
         ),
     ] = None,
-    reference_method: Annotated[
-        str, typer.Option("--reference-method", help="Method whose verdict is the report's headline.")
-    ] = "magnitude",
+    reference_method: ReferenceMethodOption = REFERENCE_METHOD,
     mlflow_experiment: MlflowExperimentOption = None,
     tracking_uri: TrackingUriOption = None,
     quiet: Annotated[
@@ -56,11 +61,15 @@ def report(
     ] = False,
 ) -> None:
     """Gaps with CIs, paired tests, corrected p-values, safe sparsity and the Junk DNA verdict."""
-    console = Console()
+    from junkdna_bench.stats.build import build_report
+    from junkdna_bench.stats.render import print_report
+    from junkdna_bench.stats.report_schema import write_report
+
+    console = make_console()
     records, source = load_command_records(results, mlflow_experiment, tracking_uri)
-    settings = ReportSettings(
+    settings = report_settings(
+        margin=margin,
         alpha=alpha,
-        margin_points=margin,
         n_boot=n_boot,
         n_permutations=n_permutations,
         seed=seed,

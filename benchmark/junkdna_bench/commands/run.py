@@ -6,15 +6,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
+from rich.markup import escape
 
 from junkdna_bench import __version__
 from junkdna_bench.commands import ray_options as ray_cli
-from junkdna_bench.finetune.device import DEVICE_CHOICES
-from junkdna_bench.finetune.transfer import TRANSFER_MODES
+from junkdna_bench.console import make_console
+from junkdna_bench.defaults import DEFAULT_MODEL, DEVICE_CHOICES, TRANSFER_MODES
+from junkdna_bench.results_dir import DEFAULT_RESULTS
 
-console = Console()
-DEFAULT_RESULTS = Path("results")
+app = typer.Typer()
 TRANSFER_HELP = f"Transfer mode(s): {', '.join(m for m in TRANSFER_MODES if m != 'dense')}; default sparse."
 
 FULL_PROTOCOL = (
@@ -40,6 +40,7 @@ def _method_params(values: list[str] | None) -> dict[str, str]:
     return params
 
 
+@app.command("run")
 def run(
     method: Annotated[
         list[str], typer.Option("--method", "-m", help="Pruning method(s): repeat or comma list.")
@@ -55,7 +56,7 @@ def run(
     ] = None,
     model: Annotated[
         str, typer.Option("--model", help="Registered model name, local directory or hub id.")
-    ] = "minilm-l6",
+    ] = DEFAULT_MODEL,
     sparsity: Annotated[
         list[str] | None, typer.Option("--sparsity", "-s", help="Fraction(s) to prune; default: profile's.")
     ] = None,
@@ -129,8 +130,10 @@ def run(
     Every (task variant, seed) gets one dense baseline shared by all pruned runs. Runs whose
     records already exist are skipped, so an interrupted plan resumes where it stopped.
     """
-    from junkdna_bench.harness.session import PlanRequest, execute_request
+    from junkdna_bench.console.plan import execute_request
+    from junkdna_bench.harness.session import PlanRequest
 
+    console = make_console()
     if threads is not None:
         import torch
 
@@ -178,7 +181,7 @@ def run(
             request, console, dry_run=dry_run, fail_fast=fail_fast, make_executor=make_executor
         )
     except (ValueError, KeyError, FileNotFoundError, RuntimeError) as exc:
-        console.print(f"[red]error:[/] {exc}")
+        console.print(f"[red]error:[/] {escape(str(exc))}")
         raise typer.Exit(2) from None
     if outcome is None:
         return

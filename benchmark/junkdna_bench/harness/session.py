@@ -1,6 +1,9 @@
-"""From a command-line request to a finished plan: resolve, show the plan and its cost, run, summarise.
+"""From a request to a finished plan: resolve it, preview the plan and its cost, run it.
 
-Kept apart from the CLI so the same path serves other front ends (a notebook, a scheduler).
+Draws nothing: ``prepare_plan`` returns a ``PlanPreview`` (plain data) and ``run_prepared``
+reports progress as events (``harness.progress``) and returns the outcome, so the same path
+serves the command line (``junkdna_bench.console.plan`` renders it) and other front ends (a
+notebook, a scheduler).
 """
 
 from __future__ import annotations
@@ -11,9 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.table import Table
-
+from junkdna_bench.defaults import DEFAULT_MODEL
 from junkdna_bench.harness.estimate import DataSize, core_params_millions, estimate_plan_seconds
 from junkdna_bench.harness.executor import Executor, LocalExecutor, PlanOutcome, run_plan
 from junkdna_bench.harness.plan import Plan, expand_plan, prune_settings
@@ -23,12 +24,14 @@ from junkdna_bench.harness.profiles import (
     get_profile,
     resolve_hyperparams,
 )
-from junkdna_bench.harness.progress import PlanProgress
+from junkdna_bench.harness.progress import PlanListener, RunDone, RunsSkipped, RunStarted
 from junkdna_bench.harness.runner import RunSettings, load_pretrained
-from junkdna_bench.harness.summary import summary_table
-from junkdna_bench.records import load_records
+from junkdna_bench.records import RunSpec, load_records
+from junkdna_bench.results_dir import DEFAULT_RESULTS
 
 if TYPE_CHECKING:
+    import torch
+
     from junkdna_bench.suites import Suite, TaskVariant
 
 # Builds the executor from the plan's variants and the run settings: LocalExecutor, or another
@@ -42,14 +45,14 @@ class PlanRequest:
     suite: str = "starter"
     tiers: list[str] = field(default_factory=list)
     tasks: list[str] = field(default_factory=list)
-    model: str = "minilm-l6"
+    model: str = DEFAULT_MODEL
     sparsities: list[float] = field(default_factory=list)
     patterns: list[str] = field(default_factory=list)
     method_params: dict[str, Any] = field(default_factory=dict)
     transfers: list[str] = field(default_factory=list)
     seeds: list[int] = field(default_factory=list)
     profile: str | None = None
-    results: Path = Path("results")
+    results: Path = DEFAULT_RESULTS
     glue_dir: Path | None = None
     device: str = "auto"
     tracking: bool = True
@@ -76,40 +79,78 @@ def select_variants(suite: Suite, tiers: list[str], tasks: list[str]) -> list[Ta
 
 def data_sizes(variants: list[TaskVariant], plan: Plan, request: PlanRequest) -> dict[str, DataSize]:
     """Rows and tokens per variant, as the runs will see them (first seed); fails early on missing data."""
-    from junkdna_bench.data import DataOptions, load_variant_data
+    from junkdna_bench.data import load_variant_data
+    from junkdna_bench.harness.profiles import Hyperparams
     from junkdna_bench.harness.runner import tokenizer_for
 
-    hp = plan.specs[0].hyperparams
+    hp = Hyperparams.of(plan.specs[0].hyperparams)
     tokenizer = tokenizer_for(request.model)
     sizes = {}
     for variant in variants:
-        options = DataOptions(
-            max_train_examples=hp["max_train_examples"], max_eval_examples=hp["max_eval_examples"]
-        )
-        if request.glue_dir is not None:
-            options.glue_dir = request.glue_dir
-        data = load_variant_data(variant, plan.specs[0].seed, options)
+        data = load_variant_data(variant, plan.specs[0].seed, hp.data_options(request.glue_dir))
 
         def tokens(examples: list) -> int:
             columns = list(zip(*(ex.texts for ex in examples), strict=True))
-            encoded = tokenizer(*columns, truncation=True, max_length=int(hp["max_length"]))["input_ids"]
+            encoded = tokenizer(*columns, truncation=True, max_length=hp.max_length)["input_ids"]
             return sum(len(ids) for ids in encoded)
 
         sizes[variant.id] = DataSize(len(data.train), tokens(data.train), tokens(data.eval))
     return sizes
 
 
-def _plan_table(plan: Plan, sizes: dict[str, DataSize]) -> Table:
-    table = Table(title=f"plan: {len(plan)} runs ({plan.count(dense=True)} dense baselines)")
-    for column in ("variant", "tier", "train rows", "method", "level", "transfer", "seeds"):
-        table.add_column(column)
+@dataclass(frozen=True)
+class PlanRow:
+    """Runs of the plan that differ only in their seed."""
+
+    variant: str
+    tier: str
+    train_rows: int
+    method: str
+    level: str  # empty for the dense baselines
+    transfer: str
+    seeds: int
+
+
+def plan_rows(plan: Plan, sizes: Mapping[str, DataSize]) -> list[PlanRow]:
+    """The plan grouped over seeds, in plan order."""
     groups = Counter(
-        (s.variant, s.tier, s.method, "" if s.is_dense else (s.pattern or f"{s.sparsity:.0%}"), s.transfer)
-        for s in plan.specs
+        (s.variant, s.tier, s.method, "" if s.is_dense else s.level, s.transfer) for s in plan.specs
     )
-    for (variant, tier, method, level, transfer), count in groups.items():
-        table.add_row(variant, tier, str(sizes[variant].train_examples), method, level, transfer, str(count))
-    return table
+    return [
+        PlanRow(variant, tier, sizes[variant].train_examples, method, level, transfer, count)
+        for (variant, tier, method, level, transfer), count in groups.items()
+    ]
+
+
+@dataclass(frozen=True)
+class PlanPreview:
+    """What a plan will run and what it will cost, before anything runs."""
+
+    profile: str
+    profile_note: str  # the profile's description, or why it does not apply
+    hyperparams: dict[str, Any]
+    model: str
+    suite: str
+    device: str  # e.g. "cpu (2 threads, float32)"
+    runs: int
+    dense_runs: int
+    rows: list[PlanRow]
+    pending: int
+    done: int
+    estimated_seconds: float  # of the pending runs
+    measured: int  # pending runs estimated from earlier runs of their variant, not per-token costs
+    tracking_uri: str | None  # where records are mirrored; None without tracking
+
+
+@dataclass
+class PreparedPlan:
+    """A resolved request, ready to run: its preview and what running it needs."""
+
+    request: PlanRequest
+    preview: PlanPreview
+    plan: Plan
+    variants: list[TaskVariant]
+    device: torch.device
 
 
 def _profile_note(description: str, request: PlanRequest) -> str:
@@ -124,15 +165,12 @@ def _profile_note(description: str, request: PlanRequest) -> str:
     return description
 
 
-def execute_request(
-    request: PlanRequest,
-    console: Console,
-    *,
-    dry_run: bool,
-    fail_fast: bool,
-    make_executor: ExecutorFactory = LocalExecutor,
-) -> PlanOutcome | None:
-    """Show the plan and its estimated duration; unless ``dry_run``, run it and print the table."""
+def prepare_plan(request: PlanRequest) -> PreparedPlan:
+    """Resolve the request into a plan and preview it: runs, data sizes, estimated duration.
+
+    Reads every variant's data (so missing data fails here, before any run) and the records
+    already in the results folder (done runs are not estimated again).
+    """
     from junkdna_bench.finetune.device import describe, resolve_device
     from junkdna_bench.models import resolve_model
     from junkdna_bench.suites import load_suite
@@ -155,52 +193,71 @@ def execute_request(
         hyperparams=hyperparams,
         code_version=request.code_version,
     )
-    console.print(f"[bold]profile {profile.name}[/]: {_profile_note(profile.description, request)}")
-    console.print("hyper-parameters: " + ", ".join(f"{k}={v}" for k, v in hyperparams.items()))
-    console.print(f"model {request.model}, suite {suite.name}, device {describe(device)}")
     sizes = data_sizes(variants, plan, request)
-    console.print(_plan_table(plan, sizes))
     earlier = load_records(request.results)
     done = {r.run_id for r in earlier}
     pending = [s for s in plan.specs if s.run_id() not in done]
     seconds, measured = estimate_plan_seconds(
         pending, sizes, core_params_millions(request.model), device.type, earlier
     )
-    basis = f"{measured} from earlier runs of the same variant, " if measured else ""
-    console.print(
-        f"estimated duration: {seconds / 60:.1f} min for {len(pending)} pending run(s) "
-        f"({basis}the rest from measured per-token costs); {len(plan) - len(pending)} already done"
+    preview = PlanPreview(
+        profile=profile.name,
+        profile_note=_profile_note(profile.description, request),
+        hyperparams=dict(hyperparams),
+        model=request.model,
+        suite=suite.name,
+        device=describe(device),
+        runs=len(plan),
+        dense_runs=plan.count(dense=True),
+        rows=plan_rows(plan, sizes),
+        pending=len(pending),
+        done=len(plan) - len(pending),
+        estimated_seconds=seconds,
+        measured=measured,
+        tracking_uri=_tracking_uri(request),
     )
-    if dry_run:
-        return None
-    tracker = None
-    if request.tracking:
-        from junkdna_bench.tracking import Tracker, default_tracking_uri
+    return PreparedPlan(request, preview, plan, variants, device)
 
-        uri = request.tracking_uri or default_tracking_uri(request.results)
-        tracker = Tracker(uri, request.results)
-        console.print(f"MLflow tracking: {uri}")
-    with PlanProgress(console, len(plan)) as progress:
-        settings = RunSettings(
-            device=device,
-            glue_dir=request.glue_dir,
-            load_model=load_pretrained,
-            on_start=progress.run_started,
-            on_step=progress.step,
-        )
-        executor = make_executor({v.id: v for v in variants}, settings)
-        outcome = run_plan(
-            plan,
-            executor,
-            request.results,
-            tracker=tracker,
-            fail_fast=fail_fast,
-            on_record=progress.run_done,
-            on_skip=progress.skipped,
-        )
-    console.print(summary_table(outcome.records))
-    console.print(
-        f"{outcome.ran} run(s) done now ({outcome.failed} failed), {outcome.skipped} skipped as done before; "
-        f"records in {request.results / 'runs'}; statistics: junkdna-bench report --results {request.results}"
+
+def _tracking_uri(request: PlanRequest) -> str | None:
+    if not request.tracking:
+        return None
+    from junkdna_bench.tracking import default_tracking_uri
+
+    return request.tracking_uri or default_tracking_uri(request.results)
+
+
+def run_prepared(
+    prepared: PreparedPlan,
+    *,
+    on_event: PlanListener | None = None,
+    fail_fast: bool = False,
+    make_executor: ExecutorFactory = LocalExecutor,
+) -> PlanOutcome:
+    """Run the plan's pending runs, telling ``on_event`` what happens; the outcome holds every record."""
+    request, emit = prepared.request, on_event or (lambda _: None)
+    tracker = None
+    if prepared.preview.tracking_uri is not None:
+        from junkdna_bench.tracking import Tracker
+
+        tracker = Tracker(prepared.preview.tracking_uri, request.results)
+
+    def started(spec: RunSpec, steps: int) -> None:
+        emit(RunStarted(spec, steps))
+
+    settings = RunSettings(
+        device=prepared.device,
+        glue_dir=request.glue_dir,
+        load_model=load_pretrained,
+        on_start=started,
+        on_step=emit,
     )
-    return outcome
+    return run_plan(
+        prepared.plan,
+        make_executor({v.id: v for v in prepared.variants}, settings),
+        request.results,
+        tracker=tracker,
+        fail_fast=fail_fast,
+        on_record=lambda record: emit(RunDone(record)),
+        on_skip=lambda count: emit(RunsSkipped(count)),
+    )

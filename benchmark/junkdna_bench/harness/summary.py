@@ -1,100 +1,72 @@
-"""The table a plan ends with: each sparse setting next to its dense baseline, per task variant.
+"""The rows a plan ends with: each sparse setting next to its dense baseline, per task variant.
 
-Scores are the primary metric in points (x100), averaged over the seeds that have both a sparse
-run and its dense baseline. "% dense" flatters tasks whose chance level is high, so the trivial
-baseline's score stands beside it, and a dense model that does no better than trivial is flagged:
-a zero gap between two chance-level models is no evidence of anything ("dense ≈ chance").
+A row is one comparison of ``stats.pairing.pair_records`` (the pairing the statistics report
+uses): one method with one parameter set, at one level, in one transfer mode, on one baseline
+group, so two parameter sets of a method are never pooled. Scores are the primary metric in
+points (x100), averaged over the paired seeds. "% dense" flatters tasks whose chance level is
+high, so the trivial baseline's score stands beside it, and a dense model that does no better
+than trivial is flagged: a zero gap between two chance-level models is no evidence of anything.
+
+The rows are data; ``junkdna_bench.console.summary`` draws them as a table.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from statistics import fmean
-
-from rich.table import Table
+from typing import Any, TypedDict
 
 from junkdna_bench.records import RunRecord
+from junkdna_bench.stats.pairing import Comparison, pair_records
 
 # A dense score within this many points of the trivial baseline counts as "did not learn".
 FLOOR_MARGIN_POINTS = 2.0
+
+
+class SummaryRow(TypedDict):
+    variant: str
+    tier: str
+    method: str
+    method_params: dict[str, Any]
+    level: str  # the N:M pattern, else the sparsity in percent
+    transfer: str
+    metric: str
+    seeds: int
+    dense: float
+    sparse: float
+    percent_of_dense: float | None
+    trivial: float
+    at_floor: bool  # the dense model scored within FLOOR_MARGIN_POINTS of the trivial baseline
 
 
 def _score(record: RunRecord) -> float:
     return 100.0 * record.metrics[record.primary_metric]
 
 
-def summary_rows(records: Iterable[RunRecord]) -> list[dict[str, object]]:
-    """One row per (variant, method, sparsity or pattern, transfer), seeds pooled."""
-    records = [r for r in records if r.status == "completed"]
-    dense = {r.spec.pairing_key(): r for r in records if r.spec.is_dense}
-    grouped: dict[tuple, list[tuple[RunRecord, RunRecord]]] = defaultdict(list)
-    for record in records:
-        baseline = dense.get(record.spec.pairing_key())
-        if record.spec.is_dense or baseline is None:
-            continue
-        s = record.spec
-        grouped[(s.variant, s.tier, s.method, s.pattern or f"{s.sparsity:.0%}", s.transfer)].append(
-            (record, baseline)
-        )
-    rows = []
-    for (variant, tier, method, level, transfer), pairs in sorted(grouped.items()):
-        sparse_score = fmean(_score(r) for r, _ in pairs)
-        dense_score = fmean(_score(d) for _, d in pairs)
-        trivial = fmean(100.0 * d.trivial_metrics.get(d.primary_metric, float("nan")) for _, d in pairs)
-        rows.append(
-            {
-                "variant": variant,
-                "tier": tier,
-                "method": method,
-                "sparsity": level,
-                "transfer": transfer,
-                "metric": pairs[0][0].primary_metric,
-                "seeds": len(pairs),
-                "dense": dense_score,
-                "sparse": sparse_score,
-                "percent_of_dense": 100.0 * sparse_score / dense_score if dense_score else None,
-                "trivial": trivial,
-                "at_floor": dense_score - trivial < FLOOR_MARGIN_POINTS,
-            }
-        )
-    return rows
+def _row(comparison: Comparison) -> SummaryRow:
+    pairs = comparison.pairs
+    spec = comparison.reference.spec
+    dense = fmean(_score(p.dense) for p in pairs)
+    sparse = fmean(_score(p.sparse) for p in pairs)
+    trivial = fmean(100.0 * p.dense.trivial_metrics.get(p.dense.primary_metric, float("nan")) for p in pairs)
+    return SummaryRow(
+        variant=comparison.family.baseline.variant,
+        tier=spec.tier,
+        method=comparison.family.method,
+        method_params=comparison.family.config.method_params,
+        level=spec.level,
+        transfer=comparison.family.transfer,
+        metric=comparison.reference.primary_metric,
+        seeds=len(pairs),
+        dense=dense,
+        sparse=sparse,
+        percent_of_dense=100.0 * sparse / dense if dense else None,
+        trivial=trivial,
+        at_floor=dense - trivial < FLOOR_MARGIN_POINTS,
+    )
 
 
-def summary_table(records: Iterable[RunRecord], title: str = "dense vs sparse") -> Table:
-    table = Table(title=title)
-    for column in (
-        "variant",
-        "tier",
-        "method",
-        "sparsity",
-        "transfer",
-        "metric",
-        "seeds",
-        "dense",
-        "sparse",
-        "% dense",
-        "trivial",
-        "note",
-    ):
-        table.add_column(
-            column,
-            justify="right" if column in {"seeds", "dense", "sparse", "% dense", "trivial"} else "left",
-        )
-    for row in summary_rows(records):
-        percent = row["percent_of_dense"]
-        table.add_row(
-            str(row["variant"]),
-            str(row["tier"]),
-            str(row["method"]),
-            str(row["sparsity"]),
-            str(row["transfer"]),
-            str(row["metric"]),
-            str(row["seeds"]),
-            f"{row['dense']:.1f}",
-            f"{row['sparse']:.1f}",
-            f"{percent:.1f}" if percent is not None else "-",
-            f"{row['trivial']:.1f}",
-            "[yellow]dense ≈ chance[/]" if row["at_floor"] else "",
-        )
-    return table
+def summary_rows(records: Iterable[RunRecord]) -> list[SummaryRow]:
+    """One row per comparison, seeds pooled, sorted by variant, then as the pairing orders them."""
+    comparisons = pair_records(list(records)).comparisons
+    return sorted((_row(c) for c in comparisons), key=lambda row: row["variant"])

@@ -177,6 +177,7 @@ def print_report(report: StatsReport, console: Console | None = None) -> None:
                 body,
                 title=f"[{style}]{verdict.verdict}[/]: {verdict.method} ({verdict.transfer})",
                 title_align="left",
+                expand=False,  # as wide as its text, not the console (unbounded outside a terminal)
             )
         )
     for warning in report.warnings:

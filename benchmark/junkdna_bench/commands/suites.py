@@ -1,0 +1,134 @@
+"""``junkdna-bench suites list|show``: task variants sorted into difficulty tiers.
+
+``suites show`` reads the data of every variant, so the example counts it prints are the ones a
+run would train and evaluate on (after de-duplication, carving and the data fraction).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import track
+from rich.table import Table
+
+from junkdna_bench.commands.tasks import clear_errors, difficulty_text
+from junkdna_bench.console import make_console, make_table
+
+if TYPE_CHECKING:
+    from junkdna_bench.data import DataOptions
+    from junkdna_bench.suites import Suite, TaskVariant
+
+app = typer.Typer(
+    name="suites", help="Suites: task variants sorted into difficulty tiers.", no_args_is_help=True
+)
+
+GLUE_DIR_VARIABLE = "JUNKDNA_GLUE_DIR"
+GlueDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--glue-dir",
+        envvar=GLUE_DIR_VARIABLE,
+        help=f"Local GLUE data (<DIR>/<TASK>/train.tsv, dev.tsv); also read from {GLUE_DIR_VARIABLE}.",
+        file_okay=False,
+    ),
+]
+
+
+@app.command("list")
+def list_suites() -> None:
+    """List the suites of the tasks directory (<tasks dir>/suites/*.yaml) and of plugins."""
+    from junkdna_bench.cards import CardError
+    from junkdna_bench.suites import load_suite, suites
+
+    table = make_table("suites", ("name", "tiers", "tasks", "variants", "description"))
+    for entry in suites:
+        try:
+            suite = load_suite(entry.name)
+        except (CardError, FileNotFoundError) as exc:
+            table.add_row(entry.name, "", "", "", f"[red]cannot load:[/red] {escape(str(exc))}")
+            continue
+        table.add_row(
+            suite.name,
+            " < ".join(suite.tiers),
+            str(len(suite.cards)),
+            str(len(suite.variants())),
+            escape(suite.description or entry.description),
+        )
+    make_console().print(table)
+
+
+def _counts(
+    suite: Suite, options: DataOptions, seed: int, console: Console
+) -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
+    """Real train/eval counts per variant; cards whose data is missing get one message each."""
+    from junkdna_bench.data import DataError, load_variant_data
+
+    counts: dict[str, tuple[str, str]] = {}
+    problems: dict[str, str] = {}
+    for variant in track(suite.variants(), description="reading task data", console=console, transient=True):
+        if variant.task in problems:
+            counts[variant.id] = ("—", "—")
+            continue
+        try:
+            data = load_variant_data(variant, seed, options)
+        except DataError as exc:
+            problems[variant.task] = str(exc)
+            counts[variant.id] = ("—", "—")
+            continue
+        counts[variant.id] = (f"{len(data.train):,}", f"{len(data.eval):,}")
+    return counts, problems
+
+
+def _tier_table(
+    suite: Suite, tier: str, variants: list[TaskVariant], counts: dict[str, tuple[str, str]]
+) -> Table:
+    description = next(t.description for t in suite.spec.tiers if t.name == tier)
+    title = f"tier {tier}: {len(variants)} variant{'' if len(variants) == 1 else 's'}" + (
+        f" — {description}" if description else ""
+    )
+    table = make_table(
+        title, ("variant", "difficulty", "data", "train", "eval", "why"), right=("data", "train", "eval")
+    )
+    for variant in variants:
+        train, evaluation = counts.get(variant.id, ("", ""))
+        table.add_row(
+            variant.id,
+            difficulty_text(variant.difficulty),
+            f"{variant.data_fraction:.0%}",
+            train,
+            evaluation,
+            escape(variant.why),
+        )
+    return table
+
+
+@app.command("show")
+def show_suite(
+    name: Annotated[str, typer.Argument(help="A suite name (see `suites list`) or a suite YAML path.")],
+    glue_dir: GlueDirOption = None,
+    counts: Annotated[
+        bool, typer.Option("--counts/--no-counts", help="Read the data to count examples.")
+    ] = True,
+    seed: Annotated[int, typer.Option(help="Seed of the training subsample whose size is shown.")] = 0,
+) -> None:
+    """Show every variant of a suite: its tier, computed difficulty, why, and real example counts."""
+    from junkdna_bench.data import DataOptions
+    from junkdna_bench.suites import load_suite
+
+    console = make_console()
+    with clear_errors():
+        suite = load_suite(name)
+    console.print(f"[bold]{suite.name}[/bold]: {escape(suite.description)}")
+    console.print(f"tiers, easiest first: {' < '.join(suite.tiers)}")
+    found: dict[str, tuple[str, str]] = {}
+    problems: dict[str, str] = {}
+    if counts:
+        found, problems = _counts(suite, DataOptions(glue_dir=glue_dir), seed, console)
+    for tier in suite.tiers:
+        console.print(_tier_table(suite, tier, suite.variants_in(tier), found))
+    for task, message in problems.items():
+        console.print(f"[yellow]no example counts for {task}:[/yellow] {escape(message)}")

@@ -1,0 +1,80 @@
+"""A plan on the console: its preview, its progress, its end-of-run table.
+
+``execute_request`` is the one path ``junkdna-bench run`` and ``experiment run`` both take:
+the harness prepares and runs the plan, and this module draws what it returns.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from junkdna_bench.console import make_table
+from junkdna_bench.console.progress import PlanProgress
+from junkdna_bench.console.summary import summary_table
+from junkdna_bench.harness.executor import LocalExecutor, PlanOutcome
+from junkdna_bench.harness.session import (
+    ExecutorFactory,
+    PlanPreview,
+    PlanRequest,
+    prepare_plan,
+    run_prepared,
+)
+from junkdna_bench.harness.summary import summary_rows
+
+PLAN_COLUMNS = ("variant", "tier", "train rows", "method", "level", "transfer", "seeds")
+
+
+def plan_table(preview: PlanPreview) -> Table:
+    title = f"plan: {preview.runs} runs ({preview.dense_runs} dense baselines)"
+    table = make_table(title, PLAN_COLUMNS, right=("train rows", "seeds"))
+    for row in preview.rows:
+        table.add_row(
+            row.variant, row.tier, str(row.train_rows), row.method, row.level, row.transfer, str(row.seeds)
+        )
+    return table
+
+
+def print_preview(console: Console, preview: PlanPreview) -> None:
+    console.print(f"[bold]profile {preview.profile}[/]: {escape(preview.profile_note)}")
+    console.print("hyper-parameters: " + ", ".join(f"{k}={v}" for k, v in preview.hyperparams.items()))
+    console.print(f"model {escape(preview.model)}, suite {escape(preview.suite)}, device {preview.device}")
+    console.print(plan_table(preview))
+    basis = f"{preview.measured} from earlier runs of the same variant, " if preview.measured else ""
+    console.print(
+        f"estimated duration: {preview.estimated_seconds / 60:.1f} min for {preview.pending} pending "
+        f"run(s) ({basis}the rest from measured per-token costs); {preview.done} already done"
+    )
+
+
+def print_outcome(console: Console, outcome: PlanOutcome, results: Path) -> None:
+    console.print(summary_table(summary_rows(outcome.records)))
+    console.print(
+        f"{outcome.ran} run(s) done now ({outcome.failed} failed), {outcome.skipped} skipped as done "
+        f"before; records in {results / 'runs'}; statistics: junkdna-bench report --results {results}"
+    )
+
+
+def execute_request(
+    request: PlanRequest,
+    console: Console,
+    *,
+    dry_run: bool,
+    fail_fast: bool,
+    make_executor: ExecutorFactory = LocalExecutor,
+) -> PlanOutcome | None:
+    """Print the plan and its estimated duration; unless ``dry_run``, run it with progress bars and
+    print the end-of-run table. ``None`` when nothing ran."""
+    prepared = prepare_plan(request)
+    print_preview(console, prepared.preview)
+    if dry_run:
+        return None
+    if prepared.preview.tracking_uri is not None:
+        console.print(f"MLflow tracking: {escape(prepared.preview.tracking_uri)}")
+    with PlanProgress(console, prepared.preview.runs) as progress:
+        outcome = run_prepared(prepared, on_event=progress, fail_fast=fail_fast, make_executor=make_executor)
+    print_outcome(console, outcome, request.results)
+    return outcome
