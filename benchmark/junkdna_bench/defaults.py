@@ -1,7 +1,7 @@
 """What an option means when it is left out, and the closed sets of choices ``--help`` lists.
 
 Standard library only: the command line reads these at start-up, before torch, transformers or
-pydantic are imported. The modules that act on them (``models``, ``finetune.device``,
+pydantic are imported. The modules that act on them (``models``, ``data``, ``finetune.device``,
 ``finetune.transfer``, ``experiments``, the harness) import them from here, so each has one home.
 The results folder's default lives with its layout, in ``junkdna_bench.results_dir``.
 """
@@ -18,6 +18,9 @@ DEFAULT_MODEL = "minilm-l6"
 EXPERIMENTS_DIR = builtin_folder("experiments")
 # Where submissions are written and read.
 DEFAULT_SUBMISSIONS = Path("submissions")
+
+# The environment variable naming a local GLUE folder (<DIR>/<TASK>/train.tsv, dev.tsv).
+GLUE_DIR_VARIABLE = "JUNKDNA_GLUE_DIR"
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda")
 # How the pruned model is fine-tuned; "dense" is the baseline's own mode.

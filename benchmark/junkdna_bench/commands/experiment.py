@@ -14,7 +14,7 @@ from rich.markup import escape
 
 from junkdna_bench import __version__
 from junkdna_bench.console import make_console, make_table, print_rule
-from junkdna_bench.defaults import EXPERIMENTS_DIR
+from junkdna_bench.defaults import EXPERIMENTS_DIR, GLUE_DIR_VARIABLE
 
 app = typer.Typer(
     name="experiment",
@@ -61,7 +61,7 @@ def run_experiment(
     glue_dir: Annotated[
         Path | None,
         typer.Option(
-            "--glue-dir", envvar="JUNKDNA_GLUE_DIR", help="Local GLUE data (<DIR>/<TASK>/train.tsv)."
+            "--glue-dir", envvar=GLUE_DIR_VARIABLE, help="Local GLUE data (<DIR>/<TASK>/train.tsv)."
         ),
     ] = None,
     threads: Annotated[

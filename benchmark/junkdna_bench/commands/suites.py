@@ -17,6 +17,7 @@ from rich.table import Table
 
 from junkdna_bench.commands.tasks import clear_errors, difficulty_text
 from junkdna_bench.console import make_console, make_table
+from junkdna_bench.defaults import GLUE_DIR_VARIABLE
 
 if TYPE_CHECKING:
     from junkdna_bench.data import DataOptions
@@ -26,7 +27,6 @@ app = typer.Typer(
     name="suites", help="Suites: task variants sorted into difficulty tiers.", no_args_is_help=True
 )
 
-GLUE_DIR_VARIABLE = "JUNKDNA_GLUE_DIR"
 GlueDirOption = Annotated[
     Path | None,
     typer.Option(

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-GLUE_DIR_VARIABLE = "JUNKDNA_GLUE_DIR"
+from junkdna_bench.defaults import GLUE_DIR_VARIABLE
 
 
 class DataError(ValueError):
