@@ -101,3 +101,26 @@ def test_the_leaderboard_and_site_load_no_task_cards() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_report_and_submit_write_the_suites_of_their_records(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from junkdna_bench.cli import app
+    from junkdna_bench.stats.report_schema import read_report
+    from junkdna_bench.submissions.schema import Submission
+    from submission_fixtures import write_results
+
+    results = write_results(tmp_path / "results", synthetic_records(("magnitude",)))
+    fast = ["--n-boot", "100", "--n-permutations", "100"]
+    runner = CliRunner()
+    done = runner.invoke(app, ["report", "--results", str(results), "--quiet", *fast])
+    assert done.exit_code == 0, done.output
+    assert [s.name for s in read_report(results / "report.json").suites] == [SUITE]
+    out = tmp_path / "submissions"
+    args = ["submit", "--results", str(results), "--model", "minilm-l6", "--method", "magnitude"]
+    done = runner.invoke(app, [*args, "--title", "t", "--out", str(out), *fast])
+    assert done.exit_code == 0, done.output
+    (written,) = out.glob("*.json")
+    submission = Submission.model_validate_json(written.read_text())
+    assert submission.report.suites[0].tiers == ["easy", "medium", "hard"]

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from junkdna_bench.stats.report_schema import ReportSettings
+from junkdna_bench.results_dir import ResultsDir
+from junkdna_bench.stats.report_schema import ReportSettings, SuiteFacts
 
 if TYPE_CHECKING:
     from junkdna_bench.records import RunRecord
@@ -107,8 +108,15 @@ def load_command_records(
         raise typer.BadParameter(str(exc), param_hint="--results") from exc
     if not records:
         raise typer.BadParameter(
-            f"no completed run records under {results / 'runs'}; run "
+            f"no completed run records under {ResultsDir(results).runs}; run "
             "`junkdna-bench run` first or point --results at a results folder",
             param_hint="--results",
         )
     return records, str(results)
+
+
+def describe_record_suites(records: list[RunRecord]) -> list[SuiteFacts]:
+    """The records' suites as this installation's cards describe them, for the report to keep."""
+    from junkdna_bench.suite_facts import describe_suites
+
+    return describe_suites({r.spec.suite for r in records})

@@ -25,6 +25,7 @@ from junkdna_bench.commands.record_options import (
     ResamplingSeedOption,
     ResultsOption,
     TrackingUriOption,
+    describe_record_suites,
     load_command_records,
     report_settings,
 )
@@ -78,7 +79,11 @@ def report(
     )
     with console.status(f"testing {len(records)} run records"):
         stats_report = build_report(
-            records, settings, tiers=tiers.split(",") if tiers else None, source=source
+            records,
+            settings,
+            tiers=tiers.split(",") if tiers else None,
+            source=source,
+            suites=describe_record_suites(records),
         )
     if not quiet:
         print_report(stats_report, console)

@@ -27,6 +27,7 @@ from junkdna_bench.commands.record_options import (
     ResamplingSeedOption,
     ResultsOption,
     TrackingUriOption,
+    describe_record_suites,
     load_command_records,
     report_settings,
 )
@@ -152,7 +153,9 @@ def submit(
             protocol=protocol,
         )
         with console.status(f"building the statistics report from {len(records)} run records"):
-            submission = build_submission(records, request, settings, source=source)
+            submission = build_submission(
+                records, request, settings, source=source, suites=describe_record_suites(records)
+            )
         path = write_submission(out, submission)
     except SelectionError as exc:
         raise typer.BadParameter(str(exc)) from exc
