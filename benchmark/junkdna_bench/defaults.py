@@ -9,6 +9,7 @@ The results folder's default lives with its layout, in ``junkdna_bench.results_d
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal, get_args
 
 from junkdna_bench.builtin import builtin_folder
 
@@ -24,4 +25,5 @@ GLUE_DIR_VARIABLE = "JUNKDNA_GLUE_DIR"
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda")
 # How the pruned model is fine-tuned; "dense" is the baseline's own mode.
-TRANSFER_MODES = ("dense", "sparse", "regrow", "frozen")
+TransferMode = Literal["dense", "sparse", "regrow", "frozen"]
+TRANSFER_MODES: tuple[str, ...] = get_args(TransferMode)

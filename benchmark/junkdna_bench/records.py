@@ -18,13 +18,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from junkdna_bench.defaults import TransferMode
 from junkdna_bench.levels import Fraction, PatternText
 from junkdna_bench.results_dir import RECORD_SUFFIX, TEMP_SUFFIX, ResultsDir
 
 RECORD_SCHEMA_VERSION = 1
 DENSE_METHOD = "dense"
 
-TransferMode = Literal["dense", "sparse", "regrow", "frozen"]
 RunStatus = Literal["completed", "failed"]
 
 

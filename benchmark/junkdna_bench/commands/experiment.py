@@ -15,6 +15,7 @@ from rich.markup import escape
 from junkdna_bench import __version__
 from junkdna_bench.console import make_console, make_table, print_rule
 from junkdna_bench.defaults import EXPERIMENTS_DIR, GLUE_DIR_VARIABLE
+from junkdna_bench.results_dir import ResultsDir
 
 app = typer.Typer(
     name="experiment",
@@ -135,6 +136,8 @@ def run_experiment(
             if fail_fast:
                 break
     if not dry_run:
-        console.print(f"records in {folder / 'runs'}; statistics: junkdna-bench report --results {folder}")
+        console.print(
+            f"records in {ResultsDir(folder).runs}; statistics: junkdna-bench report --results {folder}"
+        )
     if failed:
         raise typer.Exit(1)

@@ -24,6 +24,7 @@ from junkdna_bench.harness.session import (
     run_prepared,
 )
 from junkdna_bench.harness.summary import summary_rows
+from junkdna_bench.results_dir import ResultsDir
 
 PLAN_COLUMNS = ("variant", "tier", "train rows", "method", "level", "transfer", "seeds")
 
@@ -54,7 +55,7 @@ def print_outcome(console: Console, outcome: PlanOutcome, results: Path) -> None
     console.print(summary_table(summary_rows(outcome.records)))
     console.print(
         f"{outcome.ran} run(s) done now ({outcome.failed} failed), {outcome.skipped} skipped as done "
-        f"before; records in {results / 'runs'}; statistics: junkdna-bench report --results {results}"
+        f"before; records in {ResultsDir(results).runs}; statistics: junkdna-bench report --results {results}"
     )
 
 
