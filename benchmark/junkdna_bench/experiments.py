@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from junkdna_bench.defaults import DEFAULT_MODEL, EXPERIMENTS_DIR
 from junkdna_bench.harness.profiles import KNOWN_HYPERPARAMS, PROFILES
 from junkdna_bench.harness.session import PlanRequest
+from junkdna_bench.levels import PlannedSparsity
 
 PLAN_SUFFIX = ".yaml"
 NAME_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
@@ -58,19 +59,11 @@ class RunBlock(BaseModel):
     why: str = Field(min_length=1, description="what this block contributes to the experiment's question")
     tasks: list[str] = Field(min_length=1, description="variant ids of the suite, e.g. cola@frac=1")
     methods: list[str] = Field(default_factory=list, description="empty: the dense baselines only")
-    sparsities: list[float] = Field(default_factory=list)
+    sparsities: list[PlannedSparsity] = Field(default_factory=list)
     patterns: list[str] = Field(default_factory=list)
     method_params: dict[str, Any] = Field(default_factory=dict)
     # "dense" is the baseline's own mode: every plan already includes one per (variant, seed).
     transfers: list[Literal["sparse", "regrow", "frozen"]] = Field(default_factory=lambda: ["sparse"])
-
-    @field_validator("sparsities")
-    @classmethod
-    def _fractions(cls, values: list[float]) -> list[float]:
-        bad = [v for v in values if not 0.0 < v < 1.0]
-        if bad:
-            raise ValueError(f"sparsities {bad} must be fractions strictly between 0 and 1 (0.4 = 40 %)")
-        return values
 
     @model_validator(mode="after")
     def _levels_for_methods(self) -> RunBlock:

@@ -7,6 +7,10 @@ defaults are ``ReportSettings``'s own (pydantic is the one non-standard import a
 
 from __future__ import annotations
 
+import functools
+import inspect
+import typing
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -18,18 +22,6 @@ from junkdna_bench.stats.report_schema import ReportSettings, SuiteFacts
 if TYPE_CHECKING:
     from junkdna_bench.records import RunRecord
 
-
-def _default(field: str) -> Any:
-    return ReportSettings.model_fields[field].default
-
-
-MARGIN = _default("margin_points")
-ALPHA = _default("alpha")
-N_BOOT = _default("n_boot")
-N_PERMUTATIONS = _default("n_permutations")
-RESAMPLING_SEED = _default("seed")
-MIN_SEEDS = _default("min_seeds")
-REFERENCE_METHOD = _default("reference_method")
 
 ResultsOption = Annotated[Path, typer.Option("--results", help="Results folder holding runs/*.json.")]
 MlflowExperimentOption = Annotated[
@@ -44,47 +36,77 @@ TrackingUriOption = Annotated[
         "--tracking-uri", help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI or RESULTS/mlflow.db)."
     ),
 ]
-MarginOption = Annotated[
-    float, typer.Option("--margin", min=0.0, help="Non-inferiority margin, in metric points.")
-]
-AlphaOption = Annotated[
-    float, typer.Option("--alpha", min=0.0001, max=0.5, help="Significance level of every test.")
-]
-NBootOption = Annotated[int, typer.Option("--n-boot", min=100, help="Bootstrap resamples per interval.")]
-NPermutationsOption = Annotated[
-    int, typer.Option("--n-permutations", min=100, help="Draws per permutation test.")
-]
-ResamplingSeedOption = Annotated[
-    int, typer.Option("--seed", help="Seed of every resampling (reproducible statistics).")
-]
-MinSeedsOption = Annotated[
-    int, typer.Option("--min-seeds", min=1, help="Fewer seeds than this is flagged under-powered.")
-]
-ReferenceMethodOption = Annotated[
-    str, typer.Option("--reference-method", help="Method whose verdict is the report's headline.")
-]
+# The statistics settings of every record-reading command: parameter -> (ReportSettings field, option).
+SETTING_OPTIONS: dict[str, tuple[str, Any]] = {
+    "margin": (
+        "margin_points",
+        Annotated[float, typer.Option("--margin", min=0.0, help="Non-inferiority margin, in metric points.")],
+    ),
+    "alpha": (
+        "alpha",
+        Annotated[
+            float, typer.Option("--alpha", min=0.0001, max=0.5, help="Significance level of every test.")
+        ],
+    ),
+    "n_boot": (
+        "n_boot",
+        Annotated[int, typer.Option("--n-boot", min=100, help="Bootstrap resamples per interval.")],
+    ),
+    "n_permutations": (
+        "n_permutations",
+        Annotated[int, typer.Option("--n-permutations", min=100, help="Draws per permutation test.")],
+    ),
+    "seed": (
+        "seed",
+        Annotated[int, typer.Option("--seed", help="Seed of every resampling (reproducible statistics).")],
+    ),
+    "min_seeds": (
+        "min_seeds",
+        Annotated[
+            int, typer.Option("--min-seeds", min=1, help="Fewer seeds than this is flagged under-powered.")
+        ],
+    ),
+    "reference_method": (
+        "reference_method",
+        Annotated[
+            str, typer.Option("--reference-method", help="Method whose verdict is the report's headline.")
+        ],
+    ),
+}
 
 
-def report_settings(
-    *,
-    margin: float,
-    alpha: float,
-    n_boot: int,
-    n_permutations: int,
-    seed: int,
-    min_seeds: int,
-    reference_method: str,
-) -> ReportSettings:
-    """The settings from the options above, all of them (keyword-only: none can be left behind)."""
-    return ReportSettings(
-        alpha=alpha,
-        margin_points=margin,
-        n_boot=n_boot,
-        n_permutations=n_permutations,
-        seed=seed,
-        min_seeds=min_seeds,
-        reference_method=reference_method,
-    )
+def with_report_settings(command: Callable[..., None]) -> Callable[..., None]:
+    """Give ``command`` every statistics option, with ``ReportSettings``'s defaults.
+
+    The command declares a ``settings: ReportSettings`` parameter instead of the options and
+    receives them built into one object, so no command can take an option and drop it on the way.
+    """
+    signature = inspect.signature(command)
+    hints = typing.get_type_hints(command, include_extras=True)  # typer reads the resolved types
+    kept = [
+        p.replace(annotation=hints.get(p.name, p.annotation))
+        for p in signature.parameters.values()
+        if p.name != "settings"
+    ]
+    added = [
+        inspect.Parameter(
+            name,
+            inspect.Parameter.KEYWORD_ONLY,
+            annotation=option,
+            default=ReportSettings.model_fields[field].default,
+        )
+        for name, (field, option) in SETTING_OPTIONS.items()
+    ]
+
+    @functools.wraps(command)
+    def with_settings(**values: Any) -> None:
+        chosen = {field: values.pop(name) for name, (field, _) in SETTING_OPTIONS.items()}
+        command(settings=ReportSettings(**chosen), **values)
+
+    parameters = [*kept, *added]
+    with_settings.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+    with_settings.__annotations__ = {p.name: p.annotation for p in parameters} | {"return": None}
+    return with_settings
 
 
 def load_command_records(

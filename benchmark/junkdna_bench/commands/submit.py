@@ -10,30 +10,17 @@ import typer
 from rich.markup import escape
 
 from junkdna_bench.commands.record_options import (
-    ALPHA,
-    MARGIN,
-    MIN_SEEDS,
-    N_BOOT,
-    N_PERMUTATIONS,
-    REFERENCE_METHOD,
-    RESAMPLING_SEED,
-    AlphaOption,
-    MarginOption,
-    MinSeedsOption,
     MlflowExperimentOption,
-    NBootOption,
-    NPermutationsOption,
-    ReferenceMethodOption,
-    ResamplingSeedOption,
     ResultsOption,
     TrackingUriOption,
     describe_record_suites,
     load_command_records,
-    report_settings,
+    with_report_settings,
 )
 from junkdna_bench.console import make_console
 from junkdna_bench.defaults import DEFAULT_SUBMISSIONS
 from junkdna_bench.results_dir import DEFAULT_RESULTS
+from junkdna_bench.stats.report_schema import ReportSettings
 
 app = typer.Typer()
 
@@ -70,6 +57,7 @@ def _method_params(text: str | None) -> dict[str, Any] | None:
 
 
 @app.command("submit")
+@with_report_settings
 def submit(
     model: Annotated[
         str, typer.Option("--model", help="Model whose runs to submit, as the records name it.")
@@ -106,13 +94,8 @@ def submit(
     out: Annotated[
         Path, typer.Option("--out", help="Folder to write the submission into.")
     ] = DEFAULT_SUBMISSIONS,
-    margin: MarginOption = MARGIN,
-    alpha: AlphaOption = ALPHA,
-    n_boot: NBootOption = N_BOOT,
-    n_permutations: NPermutationsOption = N_PERMUTATIONS,
-    seed: ResamplingSeedOption = RESAMPLING_SEED,
-    min_seeds: MinSeedsOption = MIN_SEEDS,
-    reference_method: ReferenceMethodOption = REFERENCE_METHOD,
+    *,
+    settings: ReportSettings,
     mlflow_experiment: MlflowExperimentOption = None,
     tracking_uri: TrackingUriOption = None,
 ) -> None:
@@ -131,15 +114,6 @@ def submit(
     console = make_console()
     params = _method_params(method_params)
     records, source = load_command_records(results, mlflow_experiment, tracking_uri)
-    settings = report_settings(
-        margin=margin,
-        alpha=alpha,
-        n_boot=n_boot,
-        n_permutations=n_permutations,
-        seed=seed,
-        min_seeds=min_seeds,
-        reference_method=reference_method,
-    )
     try:
         request = SubmissionRequest(
             model=model,

@@ -62,19 +62,13 @@ class Hyperparams(BaseModel):
             raise ValueError(f"{where}: {problems}") from None
 
     def finetune_config(self, seed: int) -> FinetuneConfig:
-        """The training loop's settings (the data caps and the length are used elsewhere)."""
+        """The training loop's settings: every field the loop shares with this model, and the seed."""
+        import dataclasses
+
         from junkdna_bench.finetune.loop import FinetuneConfig
 
-        return FinetuneConfig(
-            lr=self.lr,
-            epochs=self.epochs,
-            batch_size=self.batch_size,
-            grad_accum=self.grad_accum,
-            warmup_ratio=self.warmup_ratio,
-            weight_decay=self.weight_decay,
-            max_grad_norm=self.max_grad_norm,
-            seed=seed,
-        )
+        shared = {f.name for f in dataclasses.fields(FinetuneConfig)} & set(type(self).model_fields)
+        return FinetuneConfig(**self.model_dump(include=shared), seed=seed)
 
     def data_options(self, glue_dir: Path | None = None) -> DataOptions:
         """Which examples a run sees; ``glue_dir`` None keeps the environment's GLUE folder."""
