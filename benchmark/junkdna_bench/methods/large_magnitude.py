@@ -6,21 +6,12 @@ is the hypothesis' own effect size.
 
 from __future__ import annotations
 
-import torch
-
-from junkdna_bench.methods.base import PruneRequest, PruningMethod
-from junkdna_bench.methods.scored import SCOPE_PARAM, masks_from_scores
+from junkdna_bench.methods.scored import scored_method
 from junkdna_bench.methods.selection import reversed_magnitude_keys
 
-
-def prune_large_magnitude(request: PruneRequest) -> dict[str, torch.Tensor]:
-    return masks_from_scores(request, lambda name: request.weights[name].detach(), reversed_magnitude_keys)
-
-
-METHOD = PruningMethod(
-    name="large-magnitude",
-    description="Control: prune the LARGEST |w|, per layer or globally (also N:M).",
-    prune=prune_large_magnitude,
-    params=(SCOPE_PARAM,),
-    accepts_pattern=True,
+METHOD = scored_method(
+    "large-magnitude",
+    "Control: prune the LARGEST |w|, per layer or globally (also N:M).",
+    lambda request, name: request.weights[name].detach(),
+    reversed_magnitude_keys,
 )

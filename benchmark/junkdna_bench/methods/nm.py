@@ -7,13 +7,13 @@ pattern and no sparsity (``compute_masks`` enforces that before it runs).
 
 from __future__ import annotations
 
+from junkdna_bench.methods import magnitude
 from junkdna_bench.methods.base import PruningMethod
-from junkdna_bench.methods.magnitude import prune_magnitude
 
 METHOD = PruningMethod(
     name="nm",
     description="N:M semi-structured: keep the N largest |w| of every M consecutive inputs (2:4 keeps half).",
-    prune=prune_magnitude,
+    prune=magnitude.METHOD.prune,
     accepts_sparsity=False,
     accepts_pattern=True,
 )

@@ -6,8 +6,7 @@ import zlib
 
 import torch
 
-from junkdna_bench.methods.base import PruneRequest, PruningMethod
-from junkdna_bench.methods.scored import SCOPE_PARAM, masks_from_scores
+from junkdna_bench.methods.scored import scored_method
 from junkdna_bench.methods.selection import float_keys
 
 
@@ -18,16 +17,9 @@ def layer_scores(seed: int, name: str, shape: torch.Size) -> torch.Tensor:
     return torch.rand(shape, generator=generator)
 
 
-def prune_random(request: PruneRequest) -> dict[str, torch.Tensor]:
-    return masks_from_scores(
-        request, lambda name: layer_scores(request.seed, name, request.weights[name].shape), float_keys
-    )
-
-
-METHOD = PruningMethod(
-    name="random",
-    description="Control: prune a seeded random subset, per layer or globally (also N:M).",
-    prune=prune_random,
-    params=(SCOPE_PARAM,),
-    accepts_pattern=True,
+METHOD = scored_method(
+    "random",
+    "Control: prune a seeded random subset, per layer or globally (also N:M).",
+    lambda request, name: layer_scores(request.seed, name, request.weights[name].shape),
+    float_keys,
 )

@@ -6,9 +6,11 @@ threshold per layer, one global threshold over all selected weights, or an N:M p
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 
-from junkdna_bench.methods.base import MethodParam, PruneRequest
+from junkdna_bench.methods.base import MethodParam, MethodVariant, PruneRequest, PruningMethod
 from junkdna_bench.methods.selection import (
     ChunkKeys,
     ScoreSource,
@@ -40,3 +42,29 @@ def masks_from_scores(request: PruneRequest, source: ScoreSource, keys: ChunkKey
         name: select_smallest({name: shape}, source, counts[name], keys)[name]
         for name, shape in shapes.items()
     }
+
+
+# How a scored method scores one selected weight: (request, parameter name) -> a tensor of its shape.
+WeightScore = Callable[[PruneRequest, str], torch.Tensor]
+
+
+def scored_method(
+    name: str,
+    description: str,
+    score: WeightScore,
+    keys: ChunkKeys,
+    variants: tuple[MethodVariant, ...] = (),
+) -> PruningMethod:
+    """A method that scores each weight on its own and prunes the lowest: per layer, globally or N:M."""
+
+    def prune(request: PruneRequest) -> dict[str, torch.Tensor]:
+        return masks_from_scores(request, lambda weight: score(request, weight), keys)
+
+    return PruningMethod(
+        name=name,
+        description=description,
+        prune=prune,
+        params=(SCOPE_PARAM,),
+        accepts_pattern=True,
+        variants=variants,
+    )
