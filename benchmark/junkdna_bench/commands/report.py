@@ -7,14 +7,7 @@ from typing import Annotated
 
 import typer
 
-from junkdna_bench.commands.record_options import (
-    MlflowExperimentOption,
-    ResultsOption,
-    TrackingUriOption,
-    describe_record_suites,
-    load_command_records,
-    with_report_settings,
-)
+from junkdna_bench.commands import record_options as inputs
 from junkdna_bench.console import make_console
 from junkdna_bench.results_dir import DEFAULT_RESULTS
 from junkdna_bench.stats.report_schema import ReportSettings
@@ -23,9 +16,9 @@ app = typer.Typer()
 
 
 @app.command("report")
-@with_report_settings
+@inputs.with_report_settings
 def report(
-    results: ResultsOption = DEFAULT_RESULTS,
+    results: inputs.ResultsOption = DEFAULT_RESULTS,
     out: Annotated[
         Path | None,
         typer.Option("--out", help="Where to write the JSON report (default: RESULTS/report.json)."),
@@ -38,8 +31,8 @@ def report(
     ] = None,
     *,
     settings: ReportSettings,
-    mlflow_experiment: MlflowExperimentOption = None,
-    tracking_uri: TrackingUriOption = None,
+    mlflow_experiment: inputs.MlflowExperimentOption = None,
+    tracking_uri: inputs.TrackingUriOption = None,
     quiet: Annotated[
         bool, typer.Option("--quiet", help="Write the JSON report without printing tables.")
     ] = False,
@@ -50,14 +43,14 @@ def report(
     from junkdna_bench.stats.report_schema import write_report
 
     console = make_console()
-    records, source = load_command_records(results, mlflow_experiment, tracking_uri)
+    records, source = inputs.load_command_records(results, mlflow_experiment, tracking_uri)
     with console.status(f"testing {len(records)} run records"):
         stats_report = build_report(
             records,
             settings,
             tiers=tiers.split(",") if tiers else None,
             source=source,
-            suites=describe_record_suites(records),
+            suites=inputs.describe_record_suites(records),
         )
     if not quiet:
         print_report(stats_report, console)

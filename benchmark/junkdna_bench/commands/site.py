@@ -34,18 +34,17 @@ def _layout(root: Path) -> SiteLayout:
 
 
 def _build(root: Path, submissions: Path | None, console: Console) -> Path:
-    from junkdna_bench.console.problems import print_problems
+    from junkdna_bench.console.problems import rejections_end_the_command
     from junkdna_bench.site.build import SiteBuildError, build_site
-    from junkdna_bench.submissions.problems import SubmissionRejected
 
     layout = _layout(root)
     folder = submissions or layout.root / DEFAULT_SUBMISSIONS
     try:
-        with console.status("summarizing submissions, rendering pages, running mkdocs build --strict"):
+        with (
+            rejections_end_the_command(console),
+            console.status("summarizing submissions, rendering pages, running mkdocs build --strict"),
+        ):
             board = build_site(layout, folder)
-    except SubmissionRejected as exc:
-        print_problems(console, exc.problems)
-        raise typer.Exit(1) from exc
     except SiteBuildError as exc:
         console.print(f"[bold red]{escape(str(exc))}[/]")
         raise typer.Exit(1) from exc

@@ -9,14 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from junkdna_bench.commands.record_options import (
-    MlflowExperimentOption,
-    ResultsOption,
-    TrackingUriOption,
-    describe_record_suites,
-    load_command_records,
-    with_report_settings,
-)
+from junkdna_bench.commands import record_options as inputs
 from junkdna_bench.console import make_console
 from junkdna_bench.defaults import DEFAULT_SUBMISSIONS
 from junkdna_bench.results_dir import DEFAULT_RESULTS
@@ -57,14 +50,14 @@ def _method_params(text: str | None) -> dict[str, Any] | None:
 
 
 @app.command("submit")
-@with_report_settings
+@inputs.with_report_settings
 def submit(
     model: Annotated[
         str, typer.Option("--model", help="Model whose runs to submit, as the records name it.")
     ],
     method: Annotated[str, typer.Option("--method", help="Pruning method whose runs to submit.")],
     title: Annotated[str, typer.Option("--title", help="One line saying what this is; shown on the site.")],
-    results: ResultsOption = DEFAULT_RESULTS,
+    results: inputs.ResultsOption = DEFAULT_RESULTS,
     method_params: Annotated[
         str | None,
         typer.Option(
@@ -96,24 +89,23 @@ def submit(
     ] = DEFAULT_SUBMISSIONS,
     *,
     settings: ReportSettings,
-    mlflow_experiment: MlflowExperimentOption = None,
-    tracking_uri: TrackingUriOption = None,
+    mlflow_experiment: inputs.MlflowExperimentOption = None,
+    tracking_uri: inputs.TrackingUriOption = None,
 ) -> None:
     """Build a leaderboard submission from run records: statistics report + records digest, validated."""
     from pydantic import ValidationError
 
-    from junkdna_bench.console.problems import print_problems
+    from junkdna_bench.console.problems import rejections_end_the_command
     from junkdna_bench.submissions.build import (
         SelectionError,
         SubmissionRequest,
         build_submission,
         write_submission,
     )
-    from junkdna_bench.submissions.problems import SubmissionRejected
 
     console = make_console()
     params = _method_params(method_params)
-    records, source = load_command_records(results, mlflow_experiment, tracking_uri)
+    records, source = inputs.load_command_records(results, mlflow_experiment, tracking_uri)
     try:
         request = SubmissionRequest(
             model=model,
@@ -126,9 +118,12 @@ def submit(
             submitter=submitter,
             protocol=protocol,
         )
-        with console.status(f"building the statistics report from {len(records)} run records"):
+        with (
+            rejections_end_the_command(console),
+            console.status(f"building the statistics report from {len(records)} run records"),
+        ):
             submission = build_submission(
-                records, request, settings, source=source, suites=describe_record_suites(records)
+                records, request, settings, source=source, suites=inputs.describe_record_suites(records)
             )
         path = write_submission(out, submission)
     except SelectionError as exc:
@@ -136,9 +131,6 @@ def submit(
     except ValidationError as exc:
         problems = "; ".join(f"{_field_source(err['loc'])}: {err['msg']}" for err in exc.errors())
         raise typer.BadParameter(f"the submission's fields are invalid: {problems}") from exc
-    except SubmissionRejected as exc:
-        print_problems(console, exc.problems)
-        raise typer.Exit(1) from exc
     except FileExistsError as exc:
         console.print(f"[yellow]{escape(str(exc))}[/]")
         raise typer.Exit(1) from exc
