@@ -47,17 +47,22 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class _OnBoard(_Strict):
+    """Where a row of the leaderboard belongs: its board, the board's suite, and the model."""
+
+    board: str
+    suite: str
+    model: str
+
+
 def board_name(suite: str, protocol: str | None) -> str:
     """The board a submission is ranked on: its suite, or its suite and protocol when it names one."""
     return f"{suite} / {protocol}" if protocol else suite
 
 
-class Entry(_Strict):
+class Entry(_OnBoard):
     """One leaderboard line: a method entry (method, parameters, transfer) on one tier of one model."""
 
-    board: str
-    suite: str
-    model: str
     tier: str
     tier_index: int  # position in the suite's tier order, easiest first
     rank: int | None
@@ -86,12 +91,9 @@ class CurvePoint(_Strict):
     decision: GapDecision | None = None
 
 
-class Curve(_Strict):
+class Curve(_OnBoard):
     """A score-change-versus-sparsity series: one variant with its intervals, or a tier's mean."""
 
-    board: str
-    suite: str
-    model: str
     entry: str
     tier: str
     variant: str | None  # None: the tier's mean over informative variants
@@ -100,12 +102,9 @@ class Curve(_Strict):
     points: list[CurvePoint]
 
 
-class Comparison(_Strict):
+class Comparison(_OnBoard):
     """One gap row for the method pages' detail tables."""
 
-    board: str
-    suite: str
-    model: str
     entry: str
     tier: str
     variant: str
@@ -239,9 +238,7 @@ def _entry(
         and (area.ci_low > 0 or area.ci_high < 0)
     )
     return Entry(
-        board=_board(sub),
-        suite=sub.suite,
-        model=sub.model,
+        **_on_board(sub),
         tier=headline.tier,
         tier_index=tiers.index(headline.tier),
         rank=None,
@@ -276,9 +273,7 @@ def _row_curves(sub: Submission, slug_of: dict[ConfigKey, str], rows: list[GapRo
         series.setdefault(key, []).append(row)
     return [
         Curve(
-            board=_board(sub),
-            suite=sub.suite,
-            model=sub.model,
+            **_on_board(sub),
             entry=entry,
             tier=tier,
             variant=variant,
@@ -303,9 +298,7 @@ def _mean_curves(sub: Submission, headline: TierHeadline, slug: str) -> list[Cur
     patterns = sorted({p.pattern for p in headline.curve}, key=lambda p: p or "")
     return [
         Curve(
-            board=_board(sub),
-            suite=sub.suite,
-            model=sub.model,
+            **_on_board(sub),
             entry=slug,
             tier=headline.tier,
             variant=None,
@@ -325,12 +318,14 @@ def _board(sub: Submission) -> str:
     return board_name(sub.suite, sub.protocol)
 
 
+def _on_board(sub: Submission) -> dict[str, str]:
+    return {"board": _board(sub), "suite": sub.suite, "model": sub.model}
+
+
 def _comparison(sub: Submission, slug: str, row: GapRow) -> Comparison:
     test = row.t_test
     return Comparison(
-        board=_board(sub),
-        suite=sub.suite,
-        model=sub.model,
+        **_on_board(sub),
         entry=slug,
         tier=row.tier,
         variant=row.variant,
@@ -430,9 +425,7 @@ def summarize(submissions: dict[str, Submission]) -> Leaderboard:
                     method_slug=method_slugs[key.method],
                     method_params=key.method_params,
                     transfer=key.transfer,
-                    board=_board(sub),
-                    suite=sub.suite,
-                    model=sub.model,
+                    **_on_board(sub),
                     model_slug=model_slugs[sub.model],
                     submission=file,
                     verdict=verdict.verdict if verdict else None,
