@@ -91,6 +91,9 @@ def run_experiment(
     ] = True,
 ) -> None:
     """Run every block of an experiment; finished runs are skipped, so it resumes where it stopped."""
+    from junkdna_bench.threads import configure_threads
+
+    threads_line = configure_threads(threads)  # before anything imports torch
     from junkdna_bench.console.plan import execute_request
     from junkdna_bench.experiments import (
         ExperimentError,
@@ -117,11 +120,8 @@ def run_experiment(
     except ExperimentError as exc:
         console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from None
-    if threads is not None:
-        import torch
-
-        torch.set_num_threads(threads)
     console.print(f"[bold]experiment {experiment.name}[/]: {experiment.question}")
+    console.print(threads_line)
     console.print("deviations from the paper:\n" + "\n".join(f"  - {d}" for d in experiment.deviations))
     failed = False
     for index, (label, request) in enumerate(requests, start=1):

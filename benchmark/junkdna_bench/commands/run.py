@@ -130,14 +130,14 @@ def run(
     Every (task variant, seed) gets one dense baseline shared by all pruned runs. Runs whose
     records already exist are skipped, so an interrupted plan resumes where it stopped.
     """
+    from junkdna_bench.threads import configure_threads
+
+    threads_line = configure_threads(threads)  # before anything imports torch
     from junkdna_bench.console.plan import execute_request
     from junkdna_bench.harness.session import PlanRequest
 
     console = make_console()
-    if threads is not None:
-        import torch
-
-        torch.set_num_threads(threads)
+    console.print(threads_line)
     request = PlanRequest(
         methods=_split(method),
         tiers=_split(tier),
