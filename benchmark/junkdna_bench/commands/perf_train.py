@@ -1,15 +1,20 @@
 """``junkdna-bench perf train``: fine-tuning examples/s of the harness loop vs the Hugging Face Trainer,
-and the cost of sparse transfer (masked gradients and re-masking) vs dense, measured in one run."""
+and the cost of sparse transfer (masked gradients and re-masking) vs dense, measured in one run,
+each against the physical ceiling: its matmul FLOP/s over a large matmul's on the same threads."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import os
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from junkdna_bench.console import make_console, make_table
 from junkdna_bench.defaults import DEVICE_CHOICES
+
+if TYPE_CHECKING:
+    from junkdna_bench.perf.train import TrainComparison
 
 
 def train(
@@ -26,6 +31,9 @@ def train(
     device: Annotated[str, typer.Option(help=" | ".join(DEVICE_CHOICES))] = "auto",
 ) -> None:
     """One epoch over the same tokenized tweets, same weights and hyper-parameters, for each contender."""
+    from junkdna_bench.threads import configure_threads
+
+    threads_line = configure_threads(None)  # as a run would: before anything imports torch
     from junkdna_bench.data import DataOptions, load_variant_data
     from junkdna_bench.finetune import FinetuneConfig, encode, resolve_device
     from junkdna_bench.finetune.device import describe
@@ -34,7 +42,8 @@ def train(
     from junkdna_bench.perf.train import compare
     from junkdna_bench.suites import load_suite
 
-    console = Console()
+    console = make_console()
+    console.print(threads_line)
     target = resolve_device(device)
     variant = load_suite("starter").variant("tweets-sentiment@frac=1")
     data = load_variant_data(variant, 0, DataOptions(max_train_examples=examples, max_eval_examples=1))
@@ -49,23 +58,44 @@ def train(
     )
     try:
         with console.status("measuring"):
-            results = compare(torch_model, tokenizer, encoded, config, target, masks, repeats=repeats)
+            comparison = compare(torch_model, tokenizer, encoded, config, target, masks, repeats=repeats)
     except RuntimeError as exc:
         console.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from None
-    baseline = results[0]
-    table = Table(title="fine-tuning throughput (ratios against the dense harness loop, same run)")
-    for column in ("contender", "examples/s", "tokens/s", "time / dense loop", "final loss"):
-        table.add_column(column, justify="left" if column == "contender" else "right")
-    for result in results:
+    console.print(_table(comparison, tokens))
+    console.print(
+        f"matmul ceiling (a large matmul on the same threads, same rounds): "
+        f"{comparison.ceiling_flops_per_s / 1e9:.1f} GFLOP/s; 1-minute load average "
+        f"{comparison.load_before:.1f} before, {comparison.load_after:.1f} after on {os.cpu_count()} CPUs"
+    )
+
+
+def _table(comparison: TrainComparison, tokens: int) -> Table:
+    baseline = comparison.results[0]
+    columns = (
+        "contender",
+        "examples/s",
+        "tokens/s",
+        "padded / real tokens",
+        "GFLOP/s",
+        "of matmul ceiling",
+        "time / dense loop",
+        "final loss",
+    )
+    title = "fine-tuning throughput (ratios against the dense harness loop, same run)"
+    table = make_table(title, columns, right=columns[1:])
+    for result in comparison.results:
         table.add_row(
             result.label,
             f"{result.examples_per_s:.1f}",
             f"{tokens / result.seconds:.0f}",
-            f"{result.seconds / baseline.seconds:.2f}x",
+            f"{result.padded_tokens / tokens:.2f}",
+            f"{comparison.flops_per_s(result) / 1e9:.1f}",
+            f"{comparison.flops_per_s(result) / comparison.ceiling_flops_per_s:.0%}",
+            f"{result.seconds / baseline.seconds:.3f}x",
             f"{result.final_loss:.3f}" if result.final_loss is not None else "-",
         )
-    console.print(table)
+    return table
 
 
 if __name__ == "__main__":  # ``python -m junkdna_bench.commands.perf_train``

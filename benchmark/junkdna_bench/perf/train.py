@@ -5,21 +5,30 @@ examples with the same hyper-parameters (AdamW, linear schedule with warm-up, cl
 grouped batches with dynamic padding), one after another in one process, so their ratios are
 comparable even on a busy machine. The contenders take turns, round after round, and each
 keeps its best time, so a change in the machine's load hits all of them alike.
+
+The physical ceiling is measured in the same rounds: a large matmul's FLOP/s on the same
+threads (``perf.flops.matmul_ceiling``). Each contender's achieved FLOP/s is the matmul FLOPs of
+the batches it padded (``perf.flops``: forward and backward) over its time. The batches differ:
+the Trainer sorts by length inside windows of at most 50 batches but of only a quarter of a
+small data set, the harness loop inside windows of 50 batches, so the Trainer pads more.
 """
 
 from __future__ import annotations
 
 import copy
+import os
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 from junkdna_bench.finetune import Encoded, FinetuneConfig, finetune, make_transfer
 from junkdna_bench.finetune.device import configure_backends
+from junkdna_bench.finetune.loop import epoch_batches
+from junkdna_bench.perf.flops import MatmulShapes, matmul_ceiling, matmul_shapes
 
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase
@@ -29,19 +38,51 @@ TRAINER_HINT = (
 )
 
 
+BatchShape = tuple[int, int]  # one forward pass: (rows, padded width)
+
+
 @dataclass(frozen=True)
 class Throughput:
     label: str
     examples: int
     seconds: float
     final_loss: float | None
+    batches: tuple[BatchShape, ...]  # what the contender computed, for its FLOPs and padding
 
     @property
     def examples_per_s(self) -> float:
         return self.examples / self.seconds
 
+    @property
+    def padded_tokens(self) -> int:
+        return sum(rows * width for rows, width in self.batches)
 
-Once = Callable[[], tuple[int, float, float | None]]  # one timed run: (examples, seconds, final loss)
+
+@dataclass(frozen=True)
+class TrainComparison:
+    """The contenders (the dense harness loop first), their matmul FLOPs and the matmul ceiling."""
+
+    results: list[Throughput]
+    shapes: MatmulShapes
+    ceiling_flops_per_s: float
+    load_before: float
+    load_after: float
+
+    def flops_per_s(self, result: Throughput) -> float:
+        return self.shapes.train_flops(result.batches) / result.seconds
+
+
+Once = Callable[[], Throughput]  # one timed run, labelled later
+
+
+def loop_batches(data: Encoded, config: FinetuneConfig) -> tuple[BatchShape, ...]:
+    """The harness loop's micro-batches over all epochs (``max_steps`` unset), as it pads them."""
+    lengths = data.lengths()
+    return tuple(
+        (len(batch), max(lengths[i] for i in batch))
+        for epoch in epoch_batches(data, config)
+        for batch in epoch
+    )
 
 
 def our_loop(
@@ -52,12 +93,13 @@ def our_loop(
     masks: dict[str, torch.Tensor] | None = None,
 ) -> Once:
     """The harness loop, dense, or in sparse transfer mode when ``masks`` are given."""
+    batches = loop_batches(data, config)
 
-    def once() -> tuple[int, float, float | None]:
+    def once() -> Throughput:
         fresh = copy.deepcopy(model)
         transfer = make_transfer("sparse" if masks else "dense", fresh, masks)
         result = finetune(fresh, data, config, regression=False, device=device, transfer=transfer)
-        return result.examples_seen, result.seconds, result.final_loss
+        return Throughput("", result.examples_seen, result.seconds, result.final_loss, batches)
 
     return once
 
@@ -82,8 +124,16 @@ def hf_trainer(
         {**features, "labels": int(label)} for features, label in zip(data.features, data.labels, strict=True)
     ]
 
-    def once() -> tuple[int, float, float | None]:
+    def once() -> Throughput:
         fresh = copy.deepcopy(model)
+        batches: list[BatchShape] = []
+        pad = DataCollatorWithPadding(tokenizer)
+
+        def collate(features: list[dict[str, Any]]) -> Any:
+            batch = pad(features)
+            batches.append(tuple(batch["input_ids"].shape))
+            return batch
+
         with tempfile.TemporaryDirectory() as out:
             args = TrainingArguments(
                 output_dir=out,
@@ -110,7 +160,7 @@ def hf_trainer(
                 model=fresh,
                 args=args,
                 train_dataset=rows,
-                data_collator=DataCollatorWithPadding(tokenizer),
+                data_collator=collate,
             )
             trainer.remove_callback(PrinterCallback)  # it prints the metrics dict at the end
             if device.type == "cuda":
@@ -119,7 +169,9 @@ def hf_trainer(
             output = trainer.train()
             if device.type == "cuda":
                 torch.cuda.synchronize(device)
-            return len(rows) * config.epochs, time.perf_counter() - start, output.training_loss
+            seconds = time.perf_counter() - start
+        examples = len(rows) * config.epochs
+        return Throughput("", examples, seconds, output.training_loss, tuple(batches))
 
     return once
 
@@ -132,18 +184,28 @@ def compare(
     device: torch.device,
     masks: dict[str, torch.Tensor],
     repeats: int = 3,
-) -> list[Throughput]:
-    """Dense harness loop (the baseline), Trainer, sparse harness loop, in turns; best time of each."""
+) -> TrainComparison:
+    """Dense harness loop (the baseline), Trainer, sparse harness loop and the matmul ceiling, in
+    turns; best time of each."""
     configure_backends(device)
     contenders = {
         "harness loop, dense": our_loop(model, data, config, device),
         "Hugging Face Trainer": hf_trainer(model, tokenizer, data, config, device),
         "harness loop, sparse": our_loop(model, data, config, device, masks=masks),
     }
+    load_before = os.getloadavg()[0]
     best: dict[str, Throughput] = {}
+    ceiling = 0.0
     for _ in range(repeats):
         for label, once in contenders.items():
-            examples, seconds, loss = once()
-            if label not in best or seconds < best[label].seconds:
-                best[label] = Throughput(label, examples, seconds, loss)
-    return list(best.values())
+            result = once()
+            if label not in best or result.seconds < best[label].seconds:
+                best[label] = replace(result, label=label)
+        ceiling = max(ceiling, matmul_ceiling(device))
+    return TrainComparison(
+        results=list(best.values()),
+        shapes=matmul_shapes(model),
+        ceiling_flops_per_s=ceiling,
+        load_before=load_before,
+        load_after=os.getloadavg()[0],
+    )
