@@ -4,16 +4,20 @@ By default OpenMP (torch's intra-op pool) lets a thread that runs out of work sp
 before it sleeps. On a machine whose cores are all busy, a spinning thread takes the core from
 the very thread it waits for, and every one of the thousands of operations of a training step
 waits a scheduler slice. ``OMP_WAIT_POLICY=PASSIVE`` makes idle threads sleep at once.
-``junkdna-bench perf threads`` on 2 shared cores (MiniLM-L6, 128 tweets: one epoch, then
-predictions) measured, against torch's default in the same run:
+``junkdna-bench perf threads`` on 2 cores (MiniLM-L6, 128 tweets: one epoch, then predictions;
+two runs of two rounds each) measured, against torch's default in the same run:
 
-- beside one busy process: PASSIVE 0.64x the default's time (2 threads), 1 thread about the same;
-- idle: PASSIVE 1.05x, 1 thread about 1.5x; inter-op threads (1 or 2) change nothing.
+- beside one process busy on one core: PASSIVE 0.60-0.65x the default's time with 2 threads;
+  1 thread 0.56-0.66x (with or without PASSIVE);
+- idle: PASSIVE 0.98-1.13x; 1 thread 1.46-1.62x;
+- inter-op threads, 1 or 2: no difference beyond the noise; a run never starts that pool (a
+  process that fine-tunes and predicts has as many threads with 1 inter-op thread as with 4).
 
-So the default is PASSIVE with torch's thread count (one per core): it loses 5 % when the
-machine is idle and saves a third when it is shared. The policy is read once, when torch loads
-the OpenMP runtime, so it must be set before torch is imported; worker processes started later
-(Ray) inherit it through the environment.
+So the default is PASSIVE with torch's thread count (one per core): of all settings, its worse
+case is the closest to the fastest (up to 13 % lost on an idle machine, more than a third saved
+on a shared one; 1 thread would lose half on an idle one). OpenMP reads the policy once, when
+torch loads it, so it must be set before torch is imported; processes started later (a local
+Ray cluster's workers) inherit it through the environment.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from junkdna_bench.commands.perf_executors import executors
+from junkdna_bench.commands.perf_threads import threads
 from junkdna_bench.commands.perf_train import train
 from junkdna_bench.console import make_console, make_table
 
@@ -145,3 +146,4 @@ def prune(
 
 app.command("executors")(executors)
 app.command("train")(train)
+app.command("threads")(threads)

@@ -3,8 +3,9 @@
 All contenders train the same pre-trained weights (a fresh copy each) on the same tokenized
 examples with the same hyper-parameters (AdamW, linear schedule with warm-up, clipping, length-
 grouped batches with dynamic padding), one after another in one process, so their ratios are
-comparable even on a busy machine. The contenders take turns, round after round, and each
-keeps its best time, so a change in the machine's load hits all of them alike.
+comparable even on a busy machine. The contenders take turns, round after round (in reverse
+order every other round, so none always follows the same one), and each keeps its best time, so
+a change in the machine's load hits all of them alike.
 
 The physical ceiling is measured in the same rounds: a large matmul's FLOP/s on the same
 threads (``perf.flops.matmul_ceiling``). Each contender's achieved FLOP/s is the matmul FLOPs of
@@ -196,14 +197,15 @@ def compare(
     load_before = os.getloadavg()[0]
     best: dict[str, Throughput] = {}
     ceiling = 0.0
-    for _ in range(repeats):
-        for label, once in contenders.items():
+    for index in range(repeats):
+        order = list(contenders.items())
+        for label, once in order if index % 2 == 0 else order[::-1]:
             result = once()
             if label not in best or result.seconds < best[label].seconds:
                 best[label] = replace(result, label=label)
         ceiling = max(ceiling, matmul_ceiling(device))
     return TrainComparison(
-        results=list(best.values()),
+        results=[best[label] for label in contenders],
         shapes=matmul_shapes(model),
         ceiling_flops_per_s=ceiling,
         load_before=load_before,
