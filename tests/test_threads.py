@@ -68,3 +68,14 @@ def test_run_header_says_how_threads_are_set(monkeypatch: pytest.MonkeyPatch, tm
     assert result.output.startswith("CPU threads: ")
     assert f"{WAIT_POLICY}=PASSIVE" in result.output.splitlines()[0]
     assert os.environ[WAIT_POLICY] == "PASSIVE"
+
+
+def test_a_record_says_how_openmp_threads_waited(monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+
+    from junkdna_bench.harness.environment import collect_environment
+
+    monkeypatch.setenv("OMP_WAIT_POLICY", "PASSIVE")
+    assert collect_environment(torch.device("cpu"))["omp_wait_policy"] == "PASSIVE"
+    monkeypatch.delenv("OMP_WAIT_POLICY")
+    assert collect_environment(torch.device("cpu"))["omp_wait_policy"] == "unset"

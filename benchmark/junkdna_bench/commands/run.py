@@ -100,7 +100,7 @@ def run(
         typer.Option(
             "--threads",
             min=1,
-            help="CPU threads for torch; on a machine others share, 1 avoids spin-waiting.",
+            help="CPU threads for torch; default: torch's (OpenMP waits passively, see the run header).",
         ),
     ] = None,
     dry_run: Annotated[

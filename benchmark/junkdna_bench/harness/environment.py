@@ -6,6 +6,7 @@ a record to the exact code, and the package versions to the exact numerics.
 
 from __future__ import annotations
 
+import os
 import platform
 import subprocess
 from functools import lru_cache
@@ -54,4 +55,6 @@ def collect_environment(device: torch.device) -> dict[str, str]:
         **_static_environment(),
         "device": describe(device),
         "torch_threads": str(torch.get_num_threads()),
+        # How idle OpenMP threads wait decides the cost on a shared machine (see junkdna_bench.threads).
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "unset"),
     }
