@@ -16,12 +16,19 @@ pytestmark = pytest.mark.usefixtures(single_thread.__name__)
 CONFIG = FinetuneConfig(lr=5e-3, epochs=2, batch_size=8, weight_decay=0.1, warmup_ratio=0.0)
 
 
-class MaskedFillSparse(SparseTransfer):
-    """Sparse transfer the plain way: boolean ``masked_fill_`` on gradients and weights."""
+class MaskedFillGradients:
+    """Gradients of pruned weights zeroed the plain way, by boolean ``masked_fill_``."""
+
+    params: dict[str, torch.nn.Parameter]
+    pruned: dict[str, torch.Tensor]
 
     def mask_gradients(self) -> None:
         for name, param in self.params.items():
             param.grad.masked_fill_(self.pruned[name], 0.0)
+
+
+class MaskedFillSparse(MaskedFillGradients, SparseTransfer):
+    """Sparse transfer the plain way: boolean ``masked_fill_`` on gradients and weights."""
 
     def enforce(self) -> None:
         with torch.no_grad():
@@ -29,16 +36,12 @@ class MaskedFillSparse(SparseTransfer):
                 param.masked_fill_(self.pruned[name], 0.0)
 
 
-class IndexedFrozen(FrozenTransfer):
+class IndexedFrozen(MaskedFillGradients, FrozenTransfer):
     """Frozen transfer the plain way: the pruned values saved and written back by boolean index."""
 
     def prepare(self) -> None:
         super().prepare()
         self.saved = {n: p.detach()[self.pruned[n]].clone() for n, p in self.params.items()}
-
-    def mask_gradients(self) -> None:
-        for name, param in self.params.items():
-            param.grad.masked_fill_(self.pruned[name], 0.0)
 
     def enforce(self) -> None:
         with torch.no_grad():
