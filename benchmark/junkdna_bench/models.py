@@ -79,8 +79,6 @@ ROBERTA_LARGE = ModelSpec(
 for _spec in (MINILM_L6, ROBERTA_BASE, ROBERTA_LARGE):
     models.register(_spec.name, _spec, description=_spec.description)
 
-DEFAULT_MODEL = MINILM_L6.name
-
 
 def resolve_model(name_or_path: str) -> ModelSpec:
     """A registered name, a local directory, or any hub id (in that order)."""

@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from junkdna_bench.console import make_console, make_table
-from junkdna_bench.defaults import DEVICE_CHOICES
+from junkdna_bench.defaults import DEFAULT_MODEL, DEVICE_CHOICES
 
 if TYPE_CHECKING:
     from junkdna_bench.perf.train import TrainComparison
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 def train(
     model: Annotated[
         str, typer.Option("--model", help="Registered model, local directory or hub id.")
-    ] = "minilm-l6",
+    ] = DEFAULT_MODEL,
     examples: Annotated[int, typer.Option(min=8, help="Training rows (tweets of the starter suite).")] = 512,
     batch_size: Annotated[int, typer.Option(min=1)] = 32,
     max_length: Annotated[int, typer.Option(min=8)] = 128,

@@ -20,6 +20,7 @@ import time
 
 import torch
 
+from junkdna_bench.defaults import DEFAULT_MODEL
 from junkdna_bench.perf.threads import READY
 
 BURN_SIZE = 512
@@ -35,7 +36,7 @@ def fine_tune_seconds(examples: int, batch_size: int) -> float:
     variant = load_suite("starter").variant("tweets-sentiment@frac=1")
     options = DataOptions(max_train_examples=examples, max_eval_examples=examples)
     data = load_variant_data(variant, 0, options)
-    model, tokenizer = load_pretrained("minilm-l6", variant.card.num_labels, variant.card.problem_type)
+    model, tokenizer = load_pretrained(DEFAULT_MODEL, variant.card.num_labels, variant.card.problem_type)
     train, held_out = encode(data.train, tokenizer, 128), encode(data.eval, tokenizer, 128)
     config = FinetuneConfig(lr=1e-4, epochs=1, batch_size=batch_size)
     cpu = torch.device("cpu")
