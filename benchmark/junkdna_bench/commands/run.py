@@ -11,7 +11,7 @@ from rich.markup import escape
 from junkdna_bench import __version__
 from junkdna_bench.commands import ray_options as ray_cli
 from junkdna_bench.console import make_console
-from junkdna_bench.defaults import DEFAULT_MODEL, DEVICE_CHOICES, TRANSFER_MODES
+from junkdna_bench.defaults import DEFAULT_MODEL, DEFAULT_SUITE, DEVICE_CHOICES, TRANSFER_MODES
 from junkdna_bench.results_dir import DEFAULT_RESULTS
 
 app = typer.Typer()
@@ -50,7 +50,7 @@ def run(
     ] = None,
     suite: Annotated[
         str, typer.Option("--suite", help="Suite name (glue, starter) or path to a suite YAML.")
-    ] = "starter",
+    ] = DEFAULT_SUITE,
     tasks: Annotated[
         list[str] | None, typer.Option("--tasks", help="Only these task ids or variant ids (comma list).")
     ] = None,

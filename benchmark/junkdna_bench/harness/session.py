@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from junkdna_bench.defaults import DEFAULT_MODEL
+from junkdna_bench.defaults import DEFAULT_MODEL, DEFAULT_SUITE
 from junkdna_bench.harness.estimate import DataSize, core_params_millions, estimate_plan_seconds
 from junkdna_bench.harness.executor import Executor, LocalExecutor, PlanOutcome, run_plan
 from junkdna_bench.harness.plan import Plan, expand_plan, prune_settings
@@ -42,7 +42,7 @@ ExecutorFactory = Callable[[Mapping[str, "TaskVariant"], RunSettings], Executor]
 @dataclass
 class PlanRequest:
     methods: list[str]
-    suite: str = "starter"
+    suite: str = DEFAULT_SUITE
     tiers: list[str] = field(default_factory=list)
     tasks: list[str] = field(default_factory=list)
     model: str = DEFAULT_MODEL

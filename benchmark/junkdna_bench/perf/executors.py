@@ -28,7 +28,7 @@ from typing import Any
 
 import torch
 
-from junkdna_bench.defaults import DEFAULT_MODEL
+from junkdna_bench.defaults import DEFAULT_MODEL, DEFAULT_SUITE
 from junkdna_bench.harness.executor import Executor, LocalExecutor, run_plan
 from junkdna_bench.harness.plan import Plan, expand_plan, prune_settings
 from junkdna_bench.harness.profiles import PROTOCOL_DEFAULTS
@@ -91,7 +91,7 @@ class ExecutorComparison:
 
 def bench_plan(model: str = DEFAULT_MODEL) -> tuple[Plan, dict[str, TaskVariant]]:
     """The 24 runs: 2 task variants x 3 seeds x (dense + 3 pruned)."""
-    suite = load_suite("starter")
+    suite = load_suite(DEFAULT_SUITE)
     variants = {v.id: v for v in suite.variants() if v.id in BENCH_VARIANTS}
     plan = expand_plan(
         variants.values(),

@@ -28,21 +28,15 @@ BURN_SIZE = 512
 
 def fine_tune_seconds(examples: int, batch_size: int) -> float:
     """MiniLM-L6 on starter tweets: one epoch of fine-tuning, then predictions on as many tweets."""
-    from junkdna_bench.data import DataOptions, load_variant_data
-    from junkdna_bench.finetune import FinetuneConfig, encode, finetune, predict
-    from junkdna_bench.harness.runner import load_pretrained
-    from junkdna_bench.suites import load_suite
+    from junkdna_bench.finetune import finetune, predict
+    from junkdna_bench.perf.workload import tweet_workload
 
-    variant = load_suite("starter").variant("tweets-sentiment@frac=1")
-    options = DataOptions(max_train_examples=examples, max_eval_examples=examples)
-    data = load_variant_data(variant, 0, options)
-    model, tokenizer = load_pretrained(DEFAULT_MODEL, variant.card.num_labels, variant.card.problem_type)
-    train, held_out = encode(data.train, tokenizer, 128), encode(data.eval, tokenizer, 128)
-    config = FinetuneConfig(lr=1e-4, epochs=1, batch_size=batch_size)
+    work = tweet_workload(DEFAULT_MODEL, examples, batch_size, held_out=examples)
+    assert work.held_out is not None
     cpu = torch.device("cpu")
     start = time.perf_counter()
-    finetune(model, train, config, regression=False, device=cpu)
-    predict(model, held_out, regression=False, device=cpu)
+    finetune(work.model, work.train, work.config, regression=False, device=cpu)
+    predict(work.model, work.held_out, regression=False, device=cpu)
     return time.perf_counter() - start
 
 
