@@ -61,29 +61,16 @@ def _problems(path: Path) -> list[tuple[str, str]]:
 # --- building and the command line -------------------------------------------------------------
 
 
+def _submit(results: Path, out: Path, title: str, *options: str) -> list[str]:
+    """``submit`` of the magnitude runs, with a cheap bootstrap."""
+    command = ["submit", "--results", str(results), "--model", MODEL, "--method", "magnitude"]
+    return [*command, "--title", title, "--n-boot", "200", "--out", str(out), *options]
+
+
 def test_submit_then_validate_on_the_command_line(records, tmp_path: Path) -> None:
     results = write_results(tmp_path / "results", records)
     out = tmp_path / "submissions"
-    done = runner.invoke(
-        app,
-        [
-            "submit",
-            "--results",
-            str(results),
-            "--model",
-            MODEL,
-            "--method",
-            "magnitude",
-            "--title",
-            "magnitude on starter",
-            "--n-boot",
-            "200",
-            "--protocol",
-            "fractions",
-            "--out",
-            str(out),
-        ],
-    )
+    done = runner.invoke(app, _submit(results, out, "magnitude on starter", "--protocol", "fractions"))
     assert done.exit_code == 0, done.output
     [written] = list(out.glob("*.json"))
     assert re.fullmatch(r"minilm-l6__magnitude__[0-9a-f]{12}\.json", written.name)
@@ -96,24 +83,7 @@ def test_submit_then_validate_on_the_command_line(records, tmp_path: Path) -> No
     done = runner.invoke(app, ["validate", str(out)])
     assert done.exit_code == 0, done.output
     assert "1 submission(s) valid" in done.output
-    again = runner.invoke(
-        app,
-        [
-            "submit",
-            "--results",
-            str(results),
-            "--model",
-            MODEL,
-            "--method",
-            "magnitude",
-            "--title",
-            "again",
-            "--n-boot",
-            "200",
-            "--out",
-            str(out),
-        ],
-    )
+    again = runner.invoke(app, _submit(results, out, "again"))
     assert again.exit_code == 1 and "already exists" in again.output
 
 
