@@ -10,6 +10,7 @@ from junkdna_bench.data.examples import (
     DataError,
     DataNotFoundError,
     DataOptions,
+    ChoiceQuestion,
     Example,
     VariantData,
 )
@@ -20,6 +21,7 @@ __all__ = [
     "DataError",
     "DataNotFoundError",
     "DataOptions",
+    "ChoiceQuestion",
     "Example",
     "VariantData",
     "load_pool",

@@ -32,6 +32,27 @@ class Example:
     domain: str = ""
 
 
+@dataclass(frozen=True)
+class ChoiceQuestion:
+    """One multiple-choice question: its options in their published order and the gold index.
+
+    ``group`` is the sub-collection a question belongs to (an MMLU subject; empty when the task
+    has none): prompts name it, shots are drawn from it, and evaluation caps stratify by it.
+    """
+
+    id: str
+    question: str
+    options: tuple[str, ...]
+    gold: int
+    group: str = ""
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.gold < len(self.options):
+            raise DataError(
+                f"question {self.id!r}: gold index {self.gold} outside its {len(self.options)} options"
+            )
+
+
 def _glue_dir_from_environment() -> Path | None:
     value = os.environ.get(GLUE_DIR_VARIABLE)
     return Path(value).expanduser() if value else None
