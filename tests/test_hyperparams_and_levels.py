@@ -11,7 +11,14 @@ from pydantic import ValidationError
 from junkdna_bench.experiments import RunBlock
 from junkdna_bench.finetune.loop import FinetuneConfig
 from junkdna_bench.harness.plan import prune_settings
-from junkdna_bench.harness.profiles import CPU, PROTOCOL_DEFAULTS, Hyperparams, resolve_hyperparams
+from junkdna_bench.harness.profiles import (
+    CPU,
+    EVALUATE,
+    FINETUNE,
+    PROTOCOL_DEFAULTS,
+    Hyperparams,
+    resolve_hyperparams,
+)
 from junkdna_bench.levels import NMPattern, check_fraction, check_planned_sparsity
 from junkdna_bench.records import RunSpec
 
@@ -32,8 +39,11 @@ PAPER = {
 
 
 def test_protocol_defaults_are_the_papers_and_come_from_the_model() -> None:
+    # The fine-tuning protocol's settings are exactly the published ones (run ids depend on them);
+    # the typed model also carries the evaluation protocol's calibration settings.
     assert PROTOCOL_DEFAULTS == PAPER
-    assert Hyperparams().model_dump() == PAPER
+    assert Hyperparams().model_dump(include=set(FINETUNE.fields)) == PAPER
+    assert set(Hyperparams.model_fields) == FINETUNE.fields | EVALUATE.fields
 
 
 def test_finetune_config_carries_every_training_setting() -> None:

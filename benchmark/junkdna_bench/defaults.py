@@ -26,6 +26,11 @@ DEFAULT_SUBMISSIONS = Path("submissions")
 GLUE_DIR_VARIABLE = "JUNKDNA_GLUE_DIR"
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda")
-# How the pruned model is fine-tuned; "dense" is the baseline's own mode.
-TransferMode = Literal["dense", "sparse", "regrow", "frozen"]
+# What happens to the pruned model before it is evaluated. "dense" is the fine-tuned baseline's own
+# mode; "none" evaluates the model as pruned, with no training (how decoder LLMs are measured), and
+# is also the mode of that protocol's dense baseline.
+TransferMode = Literal["dense", "sparse", "regrow", "frozen", "none"]
 TRANSFER_MODES: tuple[str, ...] = get_args(TransferMode)
+# The modes that fine-tune the pruned model (the encoder protocol); "none" is the evaluate-only one.
+FINETUNE_TRANSFERS: tuple[str, ...] = ("sparse", "regrow", "frozen")
+NO_TRAINING = "none"

@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from junkdna_bench.defaults import TransferMode
+from junkdna_bench.defaults import NO_TRAINING, TransferMode
 from junkdna_bench.levels import Fraction, PatternText
 from junkdna_bench.results_dir import RECORD_SUFFIX, TEMP_SUFFIX, ResultsDir
 
@@ -78,8 +78,14 @@ class RunSpec(BaseModel):
 
     @model_validator(mode="after")
     def _dense_is_dense(self) -> RunSpec:
-        if (self.method == DENSE_METHOD) != (self.transfer == "dense"):
-            raise ValueError("method 'dense' goes with transfer 'dense' and only with it")
+        if self.transfer == "dense" and self.method != DENSE_METHOD:
+            raise ValueError(
+                "transfer 'dense' is the dense baseline's own mode; a pruning method needs another"
+            )
+        if self.method == DENSE_METHOD and self.transfer not in ("dense", NO_TRAINING):
+            raise ValueError(
+                "method 'dense' goes with transfer 'dense' (fine-tuned) or 'none' (evaluated as it is)"
+            )
         if self.method == DENSE_METHOD and (self.sparsity != 0.0 or self.pattern):
             raise ValueError("a dense baseline has sparsity 0 and no pattern")
         return self
@@ -105,15 +111,20 @@ class RunSpec(BaseModel):
         """The pruning level as people write it: the N:M pattern, else the sparsity in percent."""
         return self.pattern or f"{self.sparsity:.0%}"
 
+    @property
+    def trains(self) -> bool:
+        """Whether the run fine-tunes (the encoder protocol) or evaluates the model as pruned."""
+        return self.transfer != NO_TRAINING
+
     def dense_baseline(self) -> RunSpec:
-        """The spec of the dense run this run is compared with."""
+        """The spec of the dense run this run is compared with: trained the same way, or not at all."""
         return self.model_copy(
             update={
                 "method": DENSE_METHOD,
                 "method_params": {},
                 "sparsity": 0.0,
                 "pattern": None,
-                "transfer": "dense",
+                "transfer": "dense" if self.trains else NO_TRAINING,
             }
         )
 
@@ -126,11 +137,23 @@ class Predictions(BaseModel):
     example_ids: list[str]
     labels: list[float]
     predictions: list[float]  # class index for classification, value for regression
+    # Multiple choice: per example, the summed log-probability of each option the variant offers
+    # (gold among them, in the order the options were shown) and each option's length in
+    # characters (acc_norm's denominator), so flips and divergence from the dense model can be
+    # computed from the records alone.
+    option_logprobs: list[list[float]] | None = None
+    option_chars: list[list[int]] | None = None
+    shots_used: list[int] | None = None  # in-context examples each prompt kept under the length cap
 
     @model_validator(mode="after")
     def _aligned(self) -> Predictions:
-        if not (len(self.example_ids) == len(self.labels) == len(self.predictions)):
+        n = len(self.example_ids)
+        if not (n == len(self.labels) == len(self.predictions)):
             raise ValueError("example_ids, labels and predictions must have the same length")
+        for name in ("option_logprobs", "option_chars", "shots_used"):
+            values = getattr(self, name)
+            if values is not None and len(values) != n:
+                raise ValueError(f"{name} must have one entry per example ({n}), has {len(values)}")
         return self
 
 
@@ -153,6 +176,12 @@ class RunRecord(BaseModel):
     train_examples: int = 0
     train_steps: int = 0
     final_train_loss: float | None = None
+    # What the seed decided in this run (e.g. "calibration sample", "option subset"); empty when
+    # nothing did, so another seed would reproduce this run exactly.
+    seed_effects: list[str] = Field(default_factory=list)
+    # Share of the selected weights whose |w| equals another's in its layer (magnitude ranking
+    # among them falls back to position); None where not counted.
+    magnitude_tie_share: float | None = None
     timings_s: dict[str, float] = Field(default_factory=dict)
     environment: dict[str, str] = Field(default_factory=dict)
     error: str | None = None

@@ -26,15 +26,14 @@ from junkdna_bench.harness.session import (
 from junkdna_bench.harness.summary import summary_rows
 from junkdna_bench.results_dir import ResultsDir
 
-PLAN_COLUMNS = ("variant", "tier", "train rows", "method", "level", "transfer", "seeds")
-
 
 def plan_table(preview: PlanPreview) -> Table:
     title = f"plan: {preview.runs} runs ({preview.dense_runs} dense baselines)"
-    table = make_table(title, PLAN_COLUMNS, right=("train rows", "seeds"))
+    columns = ("variant", "tier", preview.rows_label, "method", "level", "transfer", "seeds")
+    table = make_table(title, columns, right=(preview.rows_label, "seeds"))
     for row in preview.rows:
         table.add_row(
-            row.variant, row.tier, str(row.train_rows), row.method, row.level, row.transfer, str(row.seeds)
+            row.variant, row.tier, str(row.rows), row.method, row.level, row.transfer, str(row.seeds)
         )
     return table
 
@@ -44,6 +43,8 @@ def print_preview(console: Console, preview: PlanPreview) -> None:
     console.print("hyper-parameters: " + ", ".join(f"{k}={v}" for k, v in preview.hyperparams.items()))
     console.print(f"model {escape(preview.model)}, suite {escape(preview.suite)}, device {preview.device}")
     console.print(plan_table(preview))
+    for note in preview.notes:
+        console.print(escape(note))
     basis = f"{preview.measured} from earlier runs of the same variant, " if preview.measured else ""
     console.print(
         f"estimated duration: {preview.estimated_seconds / 60:.1f} min for {preview.pending} pending "

@@ -20,7 +20,14 @@ from rich.progress import (
 )
 
 from junkdna_bench.finetune.loop import StepInfo
-from junkdna_bench.harness.progress import PlanEvent, RunDone, RunsSkipped, RunStarted, describe_spec
+from junkdna_bench.harness.progress import (
+    PlanEvent,
+    QuestionsScored,
+    RunDone,
+    RunsSkipped,
+    RunStarted,
+    describe_spec,
+)
 from junkdna_bench.records import RunRecord
 
 
@@ -63,6 +70,8 @@ class PlanProgress:
                 self.progress.reset(self.run_task, total=steps, description=name, info="", visible=True)
             case StepInfo(step=step, loss=loss, epoch=epoch):
                 self.progress.update(self.run_task, completed=step, info=f"loss {loss:.3f} epoch {epoch}")
+            case QuestionsScored(done=done):
+                self.progress.update(self.run_task, completed=done, info="questions scored")
             case RunDone(record=record):
                 self.progress.advance(self.plan_task)
                 self.progress.update(self.run_task, visible=False)

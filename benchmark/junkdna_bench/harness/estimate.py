@@ -1,10 +1,11 @@
 """How long a plan will take, said before it starts.
 
 Two sources, the better one first: a completed record of the same task variant, model and device
-(its measured time, scaled to this run's examples and epochs); otherwise the token count of the
-run's training and evaluation data times a per-token cost measured for MiniLM-L6 on 2 CPU cores,
-scaled by the model's non-embedding parameter count. GPU runs without earlier records are
-estimated with a stated assumption, not a measurement.
+(its measured time, scaled to this run's examples and epochs, or questions when nothing is
+trained); otherwise the token count of the run's training and evaluation data (prompts and
+options) times a per-token cost measured for MiniLM-L6 on 2 CPU cores, scaled by the model's
+non-embedding parameter count (a decoder's forward costs about the same per parameter and token).
+GPU runs without earlier records are estimated with a stated assumption, not a measurement.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ class DataSize:
     train_examples: int
     train_tokens: int
     eval_tokens: int
+    eval_examples: int = 0  # the evaluation rows (questions) a run scores, after any cap
+    eval_pool: int = 0  # the evaluation rows before the cap: a cap below it subsamples with the seed
 
 
 def _scale(core_params_m: float, device_type: str) -> float:
@@ -46,11 +49,24 @@ def _epochs(spec: RunSpec) -> int:
 
 
 def estimate_run_seconds(spec: RunSpec, size: DataSize, core_params_m: float, device_type: str) -> float:
-    epochs = _epochs(spec)
     scale = _scale(core_params_m, device_type)
-    train = size.train_tokens * epochs * CPU_TRAIN_S_PER_TOKEN * scale
     evaluation = size.eval_tokens * CPU_EVAL_S_PER_TOKEN * scale
+    if not spec.trains:
+        return RUN_OVERHEAD_S + evaluation + _calibration_seconds(spec, scale)
+    train = size.train_tokens * _epochs(spec) * CPU_TRAIN_S_PER_TOKEN * scale
     return RUN_OVERHEAD_S + train + evaluation
+
+
+def _calibration_seconds(spec: RunSpec, scale: float) -> float:
+    """Block-by-block calibration runs each block twice over the calibration tokens (statistics,
+    then the pruned block's outputs); the per-layer solves of SparseGPT come on top, unestimated."""
+    from junkdna_bench.methods import needs_calibration
+
+    if spec.is_dense or not needs_calibration(spec.method):
+        return 0.0
+    hp = spec.hyperparams
+    tokens = int(hp.get("calibration_examples", 0)) * int(hp.get("calibration_length", 0))
+    return 2 * tokens * CPU_EVAL_S_PER_TOKEN * scale
 
 
 def measured_seconds(
@@ -59,12 +75,24 @@ def measured_seconds(
     """The time of a completed earlier run of the same variant and model on this kind of device."""
     for record in earlier:
         same = record.spec.variant == spec.variant and record.spec.model == spec.model
+        # Without training the pruning is much of the cost, so only the same method is comparable.
+        same = (
+            same and record.spec.trains == spec.trains and (spec.trains or record.spec.method == spec.method)
+        )
         on_device = record.environment.get("device", "").startswith(device_type)
-        work = record.train_examples * _epochs(record.spec)
+        work, planned = _work(record), size.train_examples * _epochs(spec)
+        if not spec.trains:
+            planned = size.eval_examples
         if same and on_device and record.status == "completed" and work and "total" in record.timings_s:
-            factor = size.train_examples * _epochs(spec) / work
-            return record.timings_s["total"] * factor
+            return record.timings_s["total"] * planned / work
     return None
+
+
+def _work(record: RunRecord) -> int:
+    """What a run's time scales with: example-epochs trained, or questions scored without training."""
+    if record.spec.trains:
+        return record.train_examples * _epochs(record.spec)
+    return len(record.predictions.example_ids) if record.predictions else 0
 
 
 def estimate_plan_seconds(

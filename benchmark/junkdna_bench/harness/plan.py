@@ -3,7 +3,9 @@
 Each (task variant, seed) gets exactly one dense baseline, shared by every method, sparsity and
 transfer mode: it is the run every sparse run of that variant and seed is compared with, and
 training it twice would only cost time. Specs are ordered so each dense baseline comes before
-the sparse runs that need it, variant by variant, which makes a partial plan already useful.
+the sparse runs that need it. With fine-tuning they go variant by variant, which makes a partial
+plan already useful; without training, a pruned model serves every variant, so the runs go
+pruned model by pruned model (the dense baselines first) and each model is made once.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from junkdna_bench.levels import NMPattern, check_planned_sparsity
 from junkdna_bench.records import DENSE_METHOD, RunSpec
 
 if TYPE_CHECKING:
+    from junkdna_bench.harness.profiles import Protocol
     from junkdna_bench.suites import TaskVariant
 
 
@@ -88,12 +91,22 @@ def expand_plan(
     seeds: Sequence[int],
     hyperparams: Mapping[str, Any],
     code_version: str,
+    protocol: Protocol | None = None,
 ) -> Plan:
     """All specs of the grid, the dense baseline of each (variant, seed) once, baselines first."""
+    from junkdna_bench.harness.profiles import EVALUATE, FINETUNE
+
+    protocol = protocol or FINETUNE
     if DENSE_METHOD in {s.method for s in settings}:
         raise ValueError("'dense' is the baseline every plan already includes; it is not a pruning method")
     if "dense" in transfers:
-        raise ValueError("transfer 'dense' is the baseline's; choose sparse, regrow or frozen")
+        raise ValueError(f"transfer 'dense' is the baseline's; choose {', '.join(protocol.transfers)}")
+    wrong = [t for t in transfers if t not in protocol.transfers]
+    if wrong:
+        raise ValueError(
+            f"transfer {', '.join(wrong)} does not fit the {protocol.name} protocol "
+            f"({protocol.description}); choose {', '.join(protocol.transfers)}"
+        )
     specs: dict[str, RunSpec] = {}
     for variant in variants:
         for seed in seeds:
@@ -107,7 +120,7 @@ def expand_plan(
                 "hyperparams": dict(hyperparams),
                 "code_version": code_version,
             }
-            dense = RunSpec(method=DENSE_METHOD, sparsity=0.0, transfer="dense", **common)
+            dense = RunSpec(method=DENSE_METHOD, sparsity=0.0, transfer=protocol.dense_transfer, **common)
             specs.setdefault(dense.run_id(), dense)
             for setting in settings:
                 for transfer in transfers:
@@ -120,4 +133,16 @@ def expand_plan(
                         **common,
                     )
                     specs.setdefault(spec.run_id(), spec)
-    return Plan(tuple(specs.values()))
+    ordered = list(specs.values())
+    if protocol is EVALUATE:
+        models = {spec.run_id(): _model_order(spec) for spec in ordered}
+        ordered.sort(key=lambda spec: models[spec.run_id()])  # stable: variants keep their order
+    return Plan(tuple(ordered))
+
+
+def _model_order(spec: RunSpec) -> tuple[bool, str, str, float, str, int]:
+    """Dense first, then one pruned model after another (method, parameters, level, seed)."""
+    from junkdna_bench.records import canonical_json
+
+    level = (spec.pattern or "", spec.sparsity)
+    return (not spec.is_dense, spec.method, canonical_json(spec.method_params), level[1], level[0], spec.seed)

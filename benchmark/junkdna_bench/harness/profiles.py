@@ -1,8 +1,14 @@
-"""Fine-tuning hyper-parameters and run profiles, and the order in which they override each other.
+"""Protocols, their hyper-parameters and run profiles, and the order in which they override each other.
+
+A protocol is how a pruned model is turned into a score. ``finetune`` (encoder classifiers, the
+paper's GLUE protocol) fine-tunes it on the task first; ``evaluate`` (decoder LLMs, the paper's
+LLM protocol) scores it as pruned, with no training, so its runs have no learning rate or epochs
+at all. Each protocol names the hyper-parameters that decide its runs and its own profiles.
 
 A run's hyper-parameters are layered, later layers winning:
 
-1. the protocol defaults (the paper's: AdamW lr 2e-5, 3 epochs, 6 % warm-up, batch 32, length 128);
+1. the protocol defaults (fine-tuning: the paper's AdamW lr 2e-5, 3 epochs, 6 % warm-up, batch 32,
+   length 128; evaluation: calibration on 128 sequences of 2,048 tokens, as Wanda and SparseGPT do);
 2. the model's ``finetune_defaults`` (RoBERTa-large: batch 16 at length 512);
 3. the profile: ``paper`` adds nothing; ``cpu`` sizes the run for a laptop-class CPU;
 4. the command line.
@@ -21,9 +27,12 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from junkdna_bench.defaults import FINETUNE_TRANSFERS, NO_TRAINING
+
 if TYPE_CHECKING:
     from junkdna_bench.data import DataOptions
     from junkdna_bench.finetune.loop import FinetuneConfig
+    from junkdna_bench.records import RunSpec
 
 
 class Hyperparams(BaseModel):
@@ -47,7 +56,16 @@ class Hyperparams(BaseModel):
     max_train_examples: int | None = Field(None, ge=1, description="cap on the training pool; None: all")
     max_eval_examples: int | None = Field(None, ge=1, description="cap on evaluation rows; None: all")
     calibration_examples: int = Field(
-        128, ge=1, description="training rows fed to calibration-based methods (Wanda, SparseGPT)"
+        128,
+        ge=1,
+        description="rows (fine-tuning: of the training split) or text sequences (evaluation) fed to "
+        "calibration-based methods (Wanda, SparseGPT)",
+    )
+    calibration_length: int = Field(
+        2048, ge=8, description="tokens per calibration sequence (evaluation protocol)"
+    )
+    calibration_source: str | None = Field(
+        None, description="named calibration text (evaluation protocol); None: the suite's"
     )
 
     @classmethod
@@ -70,8 +88,8 @@ class Hyperparams(BaseModel):
         shared = {f.name for f in dataclasses.fields(FinetuneConfig)} & set(type(self).model_fields)
         return FinetuneConfig(**self.model_dump(include=shared), seed=seed)
 
-    def data_options(self, glue_dir: Path | None = None) -> DataOptions:
-        """Which examples a run sees; ``glue_dir`` None keeps the environment's GLUE folder."""
+    def data_options(self, glue_dir: Path | None = None, data_dir: Path | None = None) -> DataOptions:
+        """Which examples a run sees; a folder given as None keeps the environment's."""
         from junkdna_bench.data import DataOptions
 
         options = DataOptions(
@@ -79,11 +97,36 @@ class Hyperparams(BaseModel):
         )
         if glue_dir is not None:
             options.glue_dir = glue_dir
+        if data_dir is not None:
+            options.data_dir = data_dir
         return options
 
 
-PROTOCOL_DEFAULTS: dict[str, Any] = Hyperparams().model_dump()
-KNOWN_HYPERPARAMS = frozenset(Hyperparams.model_fields)
+FINETUNE_FIELDS = (
+    "lr",
+    "epochs",
+    "batch_size",
+    "grad_accum",
+    "warmup_ratio",
+    "weight_decay",
+    "max_grad_norm",
+    "max_length",
+    "max_train_examples",
+    "max_eval_examples",
+    "calibration_examples",
+)
+# Evaluation without training: batch = questions scored together, max_length = the prompt's token
+# cap (in-context examples are dropped to fit), the eval cap, and the calibration text.
+EVALUATE_FIELDS = (
+    "batch_size",
+    "max_length",
+    "max_eval_examples",
+    "calibration_examples",
+    "calibration_length",
+    "calibration_source",
+)
+PROTOCOL_DEFAULTS: dict[str, Any] = Hyperparams().model_dump(include=set(FINETUNE_FIELDS))
+KNOWN_HYPERPARAMS = frozenset(FINETUNE_FIELDS)
 DATA_CAPS = ("max_train_examples", "max_eval_examples")
 
 
@@ -126,11 +169,84 @@ CPU = Profile(
 )
 PROFILES: dict[str, Profile] = {p.name: p for p in (PAPER, CPU)}
 
+EVALUATE_PAPER = Profile(
+    name="paper",
+    description="the paper's LLM protocol: calibration on 128 sequences of 2,048 tokens of C4 (as Wanda "
+    "and SparseGPT), every evaluation question, seeds 41-43, sparsity 10-70 %",
+    hyperparams={"calibration_source": "c4"},
+    sparsities=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7),
+)
+# Sized by measurement on 2 cores with SmolLM2-135M (docs/llm.md): the hard tier's variants score
+# their capped questions in a few minutes per run; calibration is 32 sequences of 256 tokens of the
+# suite's offline text.
+EVALUATE_CPU = Profile(
+    name="cpu",
+    description="a 2-core CPU budget for small decoders (SmolLM2-135M): 150 evaluation questions per "
+    "variant (seeded, stratified by subject), prompts capped at 1,024 tokens, calibration on 32 "
+    "sequences of 256 tokens of the suite's text, seeds 41 and 42, sparsity 50 %",
+    hyperparams={
+        "batch_size": 4,
+        "max_length": 1024,
+        "max_eval_examples": 150,
+        "calibration_examples": 32,
+        "calibration_length": 256,
+    },
+    seeds=(41, 42),
+    sparsities=(0.5,),
+)
 
-def get_profile(name: str) -> Profile:
-    if name not in PROFILES:
-        raise ValueError(f"unknown profile {name!r}; choose one of {', '.join(PROFILES)}")
-    return PROFILES[name]
+
+@dataclass(frozen=True)
+class Protocol:
+    """How a pruned model becomes a score: the transfer modes it allows, its settings, its profiles."""
+
+    name: str
+    description: str
+    transfers: tuple[str, ...]  # the modes a pruned run may use; the first is the default
+    dense_transfer: str  # the dense baseline's mode
+    defaults: dict[str, Any]  # exactly the hyper-parameters that decide its runs
+    profiles: dict[str, Profile]
+
+    @property
+    def fields(self) -> frozenset[str]:
+        return frozenset(self.defaults)
+
+
+FINETUNE = Protocol(
+    name="finetune",
+    description="prune, fine-tune on the task (sparse, regrow or frozen), evaluate",
+    transfers=FINETUNE_TRANSFERS,
+    dense_transfer="dense",
+    defaults=PROTOCOL_DEFAULTS,
+    profiles=PROFILES,
+)
+EVALUATE = Protocol(
+    name="evaluate",
+    description="prune, then evaluate as pruned: no training (the paper's protocol for decoder LLMs)",
+    transfers=(NO_TRAINING,),
+    dense_transfer=NO_TRAINING,
+    defaults={
+        **Hyperparams().model_dump(include=set(EVALUATE_FIELDS)),
+        "batch_size": 8,
+        "max_length": 4096,
+    },
+    profiles={p.name: p for p in (EVALUATE_PAPER, EVALUATE_CPU)},
+)
+
+
+def protocol_for_model(kind: str) -> Protocol:
+    """Causal LMs are evaluated as pruned; encoder classifiers are fine-tuned (their head is new)."""
+    return EVALUATE if kind == "causal_lm" else FINETUNE
+
+
+def protocol_of(spec: RunSpec) -> Protocol:
+    return FINETUNE if spec.trains else EVALUATE
+
+
+def get_profile(name: str, protocol: Protocol = FINETUNE) -> Profile:
+    if name not in protocol.profiles:
+        raise ValueError(f"unknown profile {name!r}; choose one of {', '.join(protocol.profiles)}")
+    return protocol.profiles[name]
 
 
 def default_profile_name(device_type: str) -> str:
@@ -142,22 +258,33 @@ def resolve_hyperparams(
     profile: Profile,
     model_defaults: Mapping[str, Any] | None = None,
     overrides: Mapping[str, Any] | None = None,
+    protocol: Protocol = FINETUNE,
 ) -> dict[str, Any]:
-    """Protocol defaults < model defaults < profile < command line; unknown names are an error."""
-    resolved = dict(PROTOCOL_DEFAULTS)
+    """Protocol defaults < model defaults < profile < command line; unknown names are an error.
+
+    A setting the protocol does not have (a learning rate for a run that never trains) is an
+    error only when it is given a value: the command line passes every option, set or not.
+    """
+    resolved = dict(protocol.defaults)
     for origin, layer in (
         ("model defaults", model_defaults),
         (f"profile {profile.name!r}", profile.hyperparams),
         ("command line", overrides),
     ):
-        unknown = sorted(set(layer or {}) - KNOWN_HYPERPARAMS)
+        given = {k: v for k, v in (layer or {}).items() if v is not None}
+        unknown = sorted(set(given) - protocol.fields)
+        if set(unknown) - set(Hyperparams.model_fields):
+            raise ValueError(
+                f"{origin}: unknown hyper-parameter(s) {unknown}; known: {sorted(protocol.fields)}"
+            )
         if unknown:
             raise ValueError(
-                f"{origin}: unknown hyper-parameter(s) {unknown}; known: {sorted(KNOWN_HYPERPARAMS)}"
+                f"{origin}: hyper-parameter(s) {unknown} do not apply to the {protocol.name} protocol "
+                f"({protocol.description}); its settings: {sorted(protocol.fields)}"
             )
-        resolved.update({k: v for k, v in (layer or {}).items() if v is not None})
+        resolved.update(given)
     for cap in DATA_CAPS:
-        if resolved[cap] == 0:  # "0" on the command line lifts a profile's cap
+        if resolved.get(cap) == 0:  # "0" on the command line lifts a profile's cap
             resolved[cap] = None
     Hyperparams.of(resolved)  # a bad value fails here, before any run starts
     return resolved

@@ -23,10 +23,19 @@ class RunsSkipped:
 
 @dataclass(frozen=True)
 class RunStarted:
-    """A run begins fine-tuning: this many optimizer steps follow (as ``StepInfo`` events)."""
+    """A run begins its long part: this many optimizer steps (``StepInfo`` events) or, without
+    training, questions to score (``QuestionsScored`` events) follow."""
 
     spec: RunSpec
     total_steps: int
+
+
+@dataclass(frozen=True)
+class QuestionsScored:
+    """A run without training scores its questions: this many of the total are done."""
+
+    done: int
+    total: int
 
 
 @dataclass(frozen=True)
@@ -36,7 +45,7 @@ class RunDone:
     record: RunRecord
 
 
-PlanEvent = RunsSkipped | RunStarted | StepInfo | RunDone
+PlanEvent = RunsSkipped | RunStarted | StepInfo | QuestionsScored | RunDone
 PlanListener = Callable[[PlanEvent], None]
 
 

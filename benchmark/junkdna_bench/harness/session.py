@@ -14,18 +14,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from junkdna_bench.defaults import DEFAULT_MODEL, DEFAULT_SUITE
+from junkdna_bench.defaults import DEFAULT_MODEL, DEFAULT_SUITE, NO_TRAINING
 from junkdna_bench.harness.estimate import DataSize, core_params_millions, estimate_plan_seconds
 from junkdna_bench.harness.executor import Executor, LocalExecutor, PlanOutcome, run_plan
 from junkdna_bench.harness.plan import Plan, expand_plan, prune_settings
 from junkdna_bench.harness.profiles import (
-    KNOWN_HYPERPARAMS,
+    EVALUATE,
+    FINETUNE,
+    Protocol,
     default_profile_name,
     get_profile,
+    protocol_for_model,
     resolve_hyperparams,
 )
-from junkdna_bench.harness.progress import PlanListener, RunDone, RunsSkipped, RunStarted
+from junkdna_bench.harness.progress import PlanListener, QuestionsScored, RunDone, RunsSkipped, RunStarted
 from junkdna_bench.harness.runner import RunSettings, load_pretrained
+from junkdna_bench.harness.seed_effects import collapse_identical_seeds
 from junkdna_bench.records import RunSpec, load_records
 from junkdna_bench.results_dir import DEFAULT_RESULTS
 
@@ -54,6 +58,7 @@ class PlanRequest:
     profile: str | None = None
     results: Path = DEFAULT_RESULTS
     glue_dir: Path | None = None
+    data_dir: Path | None = None
     device: str = "auto"
     tracking: bool = True
     tracking_uri: str | None = None
@@ -79,22 +84,32 @@ def select_variants(suite: Suite, tiers: list[str], tasks: list[str]) -> list[Ta
 
 def data_sizes(variants: list[TaskVariant], plan: Plan, request: PlanRequest) -> dict[str, DataSize]:
     """Rows and tokens per variant, as the runs will see them (first seed); fails early on missing data."""
-    from junkdna_bench.data import load_variant_data
-    from junkdna_bench.harness.profiles import Hyperparams
     from junkdna_bench.harness.runner import tokenizer_for
 
-    hp = Hyperparams.of(plan.specs[0].hyperparams)
+    first = plan.specs[0]
     tokenizer = tokenizer_for(request.model)
+    if not first.trains:
+        from junkdna_bench.harness.evaluate_run import evaluation_size
+
+        return {
+            v.id: evaluation_size(v, first, tokenizer, request.glue_dir, request.data_dir) for v in variants
+        }
+    from junkdna_bench.data import load_variant_data
+    from junkdna_bench.harness.profiles import Hyperparams
+
+    hp = Hyperparams.of(first.hyperparams)
     sizes = {}
     for variant in variants:
-        data = load_variant_data(variant, plan.specs[0].seed, hp.data_options(request.glue_dir))
+        data = load_variant_data(variant, first.seed, hp.data_options(request.glue_dir))
 
         def tokens(examples: list) -> int:
             columns = list(zip(*(ex.texts for ex in examples), strict=True))
             encoded = tokenizer(*columns, truncation=True, max_length=hp.max_length)["input_ids"]
             return sum(len(ids) for ids in encoded)
 
-        sizes[variant.id] = DataSize(len(data.train), tokens(data.train), tokens(data.eval))
+        sizes[variant.id] = DataSize(
+            len(data.train), tokens(data.train), tokens(data.eval), len(data.eval), len(data.eval)
+        )
     return sizes
 
 
@@ -104,7 +119,7 @@ class PlanRow:
 
     variant: str
     tier: str
-    train_rows: int
+    rows: int  # training rows when the runs fine-tune, evaluation questions when they do not
     method: str
     level: str  # empty for the dense baselines
     transfer: str
@@ -117,9 +132,13 @@ def plan_rows(plan: Plan, sizes: Mapping[str, DataSize]) -> list[PlanRow]:
         (s.variant, s.tier, s.method, "" if s.is_dense else s.level, s.transfer) for s in plan.specs
     )
     return [
-        PlanRow(variant, tier, sizes[variant].train_examples, method, level, transfer, count)
+        PlanRow(variant, tier, _rows(sizes[variant], transfer), method, level, transfer, count)
         for (variant, tier, method, level, transfer), count in groups.items()
     ]
+
+
+def _rows(size: DataSize, transfer: str) -> int:
+    return size.eval_examples if transfer == NO_TRAINING else size.train_examples
 
 
 @dataclass(frozen=True)
@@ -135,6 +154,8 @@ class PlanPreview:
     runs: int
     dense_runs: int
     rows: list[PlanRow]
+    rows_label: str  # what PlanRow.rows counts
+    notes: list[str]  # what the plan's protocol means for its runs, in sentences
     pending: int
     done: int
     estimated_seconds: float  # of the pending runs
@@ -153,14 +174,14 @@ class PreparedPlan:
     device: torch.device
 
 
-def _profile_note(description: str, request: PlanRequest) -> str:
+def _profile_note(description: str, request: PlanRequest, fields: frozenset[str]) -> str:
     """The profile's description, unless the request replaces every default it describes.
 
     An experiment plan fixes every hyper-parameter, its seeds and its sparsities; printing the
     profile's defaults above such a plan would describe runs that are not the ones planned.
     """
     levels_fixed = bool(request.sparsities or request.patterns or not request.methods)
-    if set(request.overrides) >= KNOWN_HYPERPARAMS and request.seeds and levels_fixed:
+    if set(request.overrides) >= fields and request.seeds and levels_fixed:
         return "every default replaced by the settings below"
     return description
 
@@ -176,24 +197,32 @@ def prepare_plan(request: PlanRequest) -> PreparedPlan:
     from junkdna_bench.suites import load_suite
 
     device = resolve_device(request.device)
-    profile = get_profile(request.profile or default_profile_name(device.type))
+    model = resolve_model(request.model)
+    protocol = protocol_for_model(model.kind)
+    profile = get_profile(request.profile or default_profile_name(device.type), protocol)
     suite = load_suite(request.suite)
     variants = select_variants(suite, request.tiers, request.tasks)
-    hyperparams = resolve_hyperparams(
-        profile, resolve_model(request.model).finetune_defaults, request.overrides
-    )
+    hyperparams = resolve_hyperparams(profile, model.finetune_defaults, request.overrides, protocol)
+    if "calibration_source" in hyperparams and hyperparams["calibration_source"] is None:
+        hyperparams["calibration_source"] = suite.calibration  # the suite names its calibration text
     sparsities = request.sparsities or ([] if request.patterns else list(profile.sparsities))
     plan = expand_plan(
         variants,
         suite=suite.name,
         model=request.model,
         settings=prune_settings(request.methods, sparsities, request.patterns, request.method_params),
-        transfers=request.transfers or ["sparse"],
+        transfers=request.transfers or [protocol.transfers[0]],
         seeds=request.seeds or list(profile.seeds),
         hyperparams=hyperparams,
         code_version=request.code_version,
+        protocol=protocol,
     )
     sizes = data_sizes(variants, plan, request)
+    collapsed = 0
+    if protocol is EVALUATE:
+        full = len(plan)
+        plan = collapse_identical_seeds(plan, {v.id: v for v in variants}, sizes)
+        collapsed = full - len(plan)
     earlier = load_records(request.results)
     done = {r.run_id for r in earlier}
     pending = [s for s in plan.specs if s.run_id() not in done]
@@ -202,7 +231,7 @@ def prepare_plan(request: PlanRequest) -> PreparedPlan:
     )
     preview = PlanPreview(
         profile=profile.name,
-        profile_note=_profile_note(profile.description, request),
+        profile_note=_profile_note(profile.description, request, protocol.fields),
         hyperparams=dict(hyperparams),
         model=request.model,
         suite=suite.name,
@@ -210,6 +239,8 @@ def prepare_plan(request: PlanRequest) -> PreparedPlan:
         runs=len(plan),
         dense_runs=plan.count(dense=True),
         rows=plan_rows(plan, sizes),
+        rows_label="train rows" if protocol is FINETUNE else "questions",
+        notes=_protocol_notes(protocol, collapsed),
         pending=len(pending),
         done=len(plan) - len(pending),
         estimated_seconds=seconds,
@@ -217,6 +248,19 @@ def prepare_plan(request: PlanRequest) -> PreparedPlan:
         tracking_uri=_tracking_uri(request),
     )
     return PreparedPlan(request, preview, plan, variants, device)
+
+
+def _protocol_notes(protocol: Protocol, collapsed: int) -> list[str]:
+    if protocol is FINETUNE:
+        return []
+    notes = [
+        "no training: each pruned model is scored as it is, so a seed varies only the calibration "
+        "sample (Wanda, SparseGPT), a random mask, and the option, in-context-example and "
+        "evaluation subsamples; each record lists what its seed decided (seed_effects)"
+    ]
+    if collapsed:
+        notes.append(f"{collapsed} run(s) that another seed would repeat exactly are left out")
+    return notes
 
 
 def _tracking_uri(request: PlanRequest) -> str | None:
@@ -249,8 +293,10 @@ def run_prepared(
         device=prepared.device,
         glue_dir=request.glue_dir,
         load_model=load_pretrained,
+        data_dir=request.data_dir,
         on_start=started,
         on_step=emit,
+        on_scored=lambda done, total: emit(QuestionsScored(done, total)),
     )
     return run_plan(
         prepared.plan,

@@ -99,6 +99,9 @@ class PruningMethod:
     accepts_sparsity: bool = True
     accepts_pattern: bool = False
     variants: tuple[MethodVariant, ...] = field(default_factory=tuple)
+    # Whether the seed itself changes the masks (a random control). A calibration sample is the
+    # seed's other way in, told by ``needs_calibration``; every other method is deterministic.
+    seeded: bool = False
 
     def resolve_params(self, given: Mapping[str, Any] | None) -> dict[str, ParamValue]:
         """All declared parameters with defaults filled in; unknown names are an error."""

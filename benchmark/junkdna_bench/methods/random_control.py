@@ -22,4 +22,5 @@ METHOD = scored_method(
     "Control: prune a seeded random subset, per layer or globally (also N:M).",
     lambda request, name: layer_scores(request.seed, name, request.weights[name].shape),
     float_keys,
+    seeded=True,
 )

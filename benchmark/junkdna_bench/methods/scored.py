@@ -54,6 +54,7 @@ def scored_method(
     score: WeightScore,
     keys: ChunkKeys,
     variants: tuple[MethodVariant, ...] = (),
+    seeded: bool = False,
 ) -> PruningMethod:
     """A method that scores each weight on its own and prunes the lowest: per layer, globally or N:M."""
 
@@ -67,4 +68,5 @@ def scored_method(
         params=(SCOPE_PARAM,),
         accepts_pattern=True,
         variants=variants,
+        seeded=seeded,
     )
