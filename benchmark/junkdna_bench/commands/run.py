@@ -11,11 +11,20 @@ from rich.markup import escape
 from junkdna_bench import __version__
 from junkdna_bench.commands import ray_options as ray_cli
 from junkdna_bench.console import make_console
-from junkdna_bench.defaults import DEFAULT_MODEL, DEFAULT_SUITE, DEVICE_CHOICES, TRANSFER_MODES
+from junkdna_bench.defaults import (
+    DEFAULT_MODEL,
+    DEFAULT_SUITE,
+    DEVICE_CHOICES,
+    FINETUNE_TRANSFERS,
+    NO_TRAINING,
+)
 from junkdna_bench.results_dir import DEFAULT_RESULTS
 
 app = typer.Typer()
-TRANSFER_HELP = f"Transfer mode(s): {', '.join(m for m in TRANSFER_MODES if m != 'dense')}; default sparse."
+TRANSFER_HELP = (
+    f"Transfer mode(s): {', '.join(FINETUNE_TRANSFERS)} (encoders, fine-tuned; default sparse) or "
+    f"{NO_TRAINING} (causal LMs, evaluated as pruned; their only mode)."
+)
 
 FULL_PROTOCOL = (
     "junkdna-bench run --suite glue --glue-dir /path/to/glue --model roberta-base --profile paper "
@@ -79,6 +88,14 @@ def run(
     glue_dir: Annotated[
         Path | None, typer.Option("--glue-dir", help="Local GLUE directory (<dir>/<TASK>/train.tsv).")
     ] = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-dir",
+            help="Folder of task data the cards read (MMLU, CommonsenseQA, SQuAD); "
+            "default $JUNKDNA_DATA_DIR, else ../shared/data.",
+        ),
+    ] = None,
     lr: Annotated[float | None, typer.Option("--lr", help="Learning rate.")] = None,
     epochs: Annotated[int | None, typer.Option("--epochs")] = None,
     batch_size: Annotated[int | None, typer.Option("--batch-size", help="Examples per forward pass.")] = None,
@@ -127,7 +144,9 @@ def run(
 ) -> None:
     """Prune, fine-tune and evaluate over a plan of task variants, sparsities, transfer modes and seeds.
 
-    Every (task variant, seed) gets one dense baseline shared by all pruned runs. Runs whose
+    Encoders are fine-tuned after pruning; causal LMs (e.g. --model smollm2-135m --suite llm) are
+    evaluated as pruned, with no training. Every (task variant, seed) gets one dense baseline
+    shared by all pruned runs. Runs whose
     records already exist are skipped, so an interrupted plan resumes where it stopped.
     """
     from junkdna_bench.threads import configure_threads
@@ -152,6 +171,7 @@ def run(
         profile=profile,
         results=results,
         glue_dir=glue_dir,
+        data_dir=data_dir,
         device=device,
         tracking=tracking,
         tracking_uri=tracking_uri,

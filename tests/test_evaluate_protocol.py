@@ -1,0 +1,113 @@
+"""The evaluation protocol's plumbing: transfer ``none``, its settings and profiles, its plans."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from junkdna_bench.harness.plan import PruneSetting, expand_plan
+from junkdna_bench.harness.profiles import (
+    CPU,
+    EVALUATE,
+    EVALUATE_CPU,
+    FINETUNE,
+    PROTOCOL_DEFAULTS,
+    protocol_for_model,
+    protocol_of,
+    resolve_hyperparams,
+)
+from junkdna_bench.records import RunSpec, read_record
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+COMMON = {"model": "m", "suite": "s", "task": "t", "variant": "t@frac=1", "tier": "hard", "seed": 1}
+
+
+def spec(**fields: object) -> RunSpec:
+    return RunSpec(**{**COMMON, **fields})
+
+
+def test_dense_baseline_keeps_the_protocol_of_the_run_it_serves() -> None:
+    pruned = spec(method="magnitude", sparsity=0.5, transfer="none")
+    assert not pruned.trains and protocol_of(pruned) is EVALUATE
+    assert pruned.dense_baseline().transfer == "none" and pruned.dense_baseline().is_dense
+    tuned = spec(method="magnitude", sparsity=0.5, transfer="sparse")
+    assert tuned.dense_baseline().transfer == "dense" and protocol_of(tuned) is FINETUNE
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"method": "magnitude", "sparsity": 0.5, "transfer": "dense"}, "baseline's own mode"),
+        ({"method": "dense", "sparsity": 0.0, "transfer": "sparse"}, "goes with transfer"),
+    ],
+)
+def test_dense_and_transfer_must_agree(fields: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        spec(**fields)
+
+
+def test_published_fine_tuning_records_keep_their_ids_and_settings() -> None:
+    """Records written before the evaluation protocol existed still hash to their ids, and today's
+    fine-tuning settings are exactly theirs (so a resumed plan finds them)."""
+    files = sorted((REPO_ROOT / "experiments" / "results").glob("*/runs/*.json"))
+    assert files, "the published experiments' records are committed"
+    for path in files[:20]:
+        record = read_record(path)
+        assert record.spec.run_id() == record.run_id == path.stem
+        assert set(record.spec.hyperparams) == set(PROTOCOL_DEFAULTS)
+    assert "calibration_length" not in resolve_hyperparams(CPU)
+
+
+def test_evaluation_settings_have_no_training_and_reject_training_options() -> None:
+    resolved = resolve_hyperparams(EVALUATE_CPU, None, {"lr": None, "max_eval_examples": 50}, EVALUATE)
+    assert set(resolved) == EVALUATE.fields
+    assert resolved["max_eval_examples"] == 50 and resolved["calibration_length"] == 256
+    with pytest.raises(ValueError, match="do not apply to the evaluate protocol"):
+        resolve_hyperparams(EVALUATE_CPU, None, {"lr": 1e-4}, EVALUATE)
+    with pytest.raises(ValueError, match="do not apply to the finetune protocol"):
+        resolve_hyperparams(CPU, None, {"calibration_length": 64})
+
+
+def test_the_model_kind_chooses_the_protocol() -> None:
+    assert protocol_for_model("causal_lm") is EVALUATE
+    assert protocol_for_model("encoder_classifier") is FINETUNE
+
+
+class _Variant:
+    def __init__(self, vid: str) -> None:
+        self.id, self.tier = vid, "hard"
+        self.card = type("Card", (), {"id": vid.split("@")[0]})()
+
+
+def test_evaluation_plans_go_model_by_model_with_dense_none_baselines() -> None:
+    variants = [_Variant("a@options=2"), _Variant("a@options=4")]
+    plan = expand_plan(
+        variants,  # type: ignore[arg-type]
+        suite="s",
+        model="m",
+        settings=[PruneSetting("magnitude", 0.5, None, {"scope": "layer"})],
+        transfers=["none"],
+        seeds=[1, 2],
+        hyperparams={},
+        code_version="",
+        protocol=EVALUATE,
+    )
+    order = [(s.method, s.seed, s.variant) for s in plan.specs]
+    dense_first = [("dense", seed, v) for v in ("a@options=2", "a@options=4") for seed in (1, 2)]
+    pruned_by_seed = [("magnitude", seed, v) for seed in (1, 2) for v in ("a@options=2", "a@options=4")]
+    assert order == dense_first + pruned_by_seed
+    assert {s.transfer for s in plan.specs} == {"none"}
+    with pytest.raises(ValueError, match="does not fit the evaluate protocol"):
+        expand_plan(
+            variants,  # type: ignore[arg-type]
+            suite="s",
+            model="m",
+            settings=[PruneSetting("magnitude", 0.5)],
+            transfers=["sparse"],
+            seeds=[1],
+            hyperparams={},
+            code_version="",
+            protocol=EVALUATE,
+        )
