@@ -95,7 +95,7 @@ def test_evaluation_plans_go_model_by_model_with_dense_none_baselines() -> None:
         protocol=EVALUATE,
     )
     order = [(s.method, s.seed, s.variant) for s in plan.specs]
-    dense_first = [("dense", seed, v) for v in ("a@options=2", "a@options=4") for seed in (1, 2)]
+    dense_first = [("dense", seed, v) for seed in (1, 2) for v in ("a@options=2", "a@options=4")]
     pruned_by_seed = [("magnitude", seed, v) for seed in (1, 2) for v in ("a@options=2", "a@options=4")]
     assert order == dense_first + pruned_by_seed
     assert {s.transfer for s in plan.specs} == {"none"}
