@@ -9,7 +9,7 @@ alive (``weight_orig``), doubling weight memory for the whole fine-tuning run.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +30,19 @@ class SparsityReport:
     per_layer: dict[str, float]
     pruned: int
     total: int
+    # Share of the selected weights whose |w| equals another selected weight's |w| in the same
+    # layer: among those, magnitude ranking falls back to position. None where not counted.
+    tie_share: float | None = None
+
+
+def magnitude_ties(weight: torch.Tensor) -> int:
+    """How many entries of ``weight`` share their |w| with at least one other entry.
+
+    Dequantised weights (SmolLM2's 4-bit GGUF) take a few distinct values per block, so many tie;
+    a magnitude threshold that lands on such a value keeps or prunes them by position alone.
+    """
+    _, counts = torch.unique(weight.detach().abs().flatten(), return_counts=True)
+    return int(counts[counts > 1].sum())
 
 
 def _base_model(model: nn.Module) -> nn.Module:
@@ -114,12 +127,17 @@ class MaskSet:
             param = _parameter(model, name, mask.shape)
             param.masked_fill_(~mask.to(param.device), 0)
 
-    def report(self, model: nn.Module | None = None) -> SparsityReport:
+    def report(
+        self, model: nn.Module | None = None, tie_weights: Mapping[str, torch.Tensor] | None = None
+    ) -> SparsityReport:
         """Sparsity of the masked parameters.
 
         Without a model it counts the masks' pruned entries (what the method decided); with a
         model it counts the weights that are exactly zero in those parameters (what the model
-        really is, e.g. after fine-tuning), so a lost re-mask shows up.
+        really is, e.g. after fine-tuning), so a lost re-mask shows up. ``tie_weights`` are the
+        weights as ranked, by parameter name (e.g. ``select_prunable(model)`` before the masks
+        are applied, when the pruned ones are not yet zero): given them, the report counts
+        their magnitude ties (``tie_share``).
         """
         per_layer: dict[str, float] = {}
         pruned = total = 0
@@ -133,8 +151,22 @@ class MaskSet:
             pruned += zeros
             total += mask.numel()
         return SparsityReport(
-            overall=pruned / total if total else 0.0, per_layer=per_layer, pruned=pruned, total=total
+            overall=pruned / total if total else 0.0,
+            per_layer=per_layer,
+            pruned=pruned,
+            total=total,
+            tie_share=None if tie_weights is None else self._tie_share(tie_weights, total),
         )
+
+    def _tie_share(self, weights: Mapping[str, torch.Tensor], total: int) -> float:
+        tied = 0
+        for name, mask in self.masks.items():
+            weight = weights.get(name)
+            if weight is None or weight.shape != mask.shape:
+                found = "missing" if weight is None else f"of shape {tuple(weight.shape)}"
+                raise ValueError(f"tie_weights[{name!r}] is {found}; its mask has shape {tuple(mask.shape)}")
+            tied += magnitude_ties(weight)
+        return tied / total if total else 0.0
 
     def unmasked_nonzeros(self, model: nn.Module) -> dict[str, int]:
         """Per parameter, how many weights the mask prunes but the model still holds as non-zero."""
