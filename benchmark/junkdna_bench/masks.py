@@ -55,22 +55,31 @@ def _is_embedding_part(module_name: str, module: nn.Module) -> bool:
     return isinstance(module, nn.Embedding) or any("embed" in part for part in module_name.split("."))
 
 
+def is_transposed_linear(module: nn.Module) -> bool:
+    """Whether the module is GPT-2's ``Conv1D`` (transformers): a linear layer that stores its
+    weight as (in x out), the transpose of ``nn.Linear``'s."""
+    from transformers.pytorch_utils import Conv1D
+
+    return isinstance(module, Conv1D)
+
+
 def select_prunable(
     model: nn.Module, include_head: bool = False, include_embeddings: bool = False
 ) -> dict[str, nn.Parameter]:
     """The weights a pruning method may touch, by parameter name, in the model's own order.
 
-    By default only the 2-D weights of the encoder/decoder linears (attention and MLP): the task
-    head is freshly initialised, so ranking it with pre-trained weights would confound the
-    measurement; embeddings, the pooler, norms and biases are small or not what the hypothesis is
-    about. ``include_head`` adds the linears outside the backbone and the pooler;
-    ``include_embeddings`` adds embedding tables and linears inside embedding modules.
+    By default only the 2-D weights of the encoder/decoder linears (attention and MLP; ``nn.Linear``
+    or GPT-2's ``Conv1D``): the task head is freshly initialised, so ranking it with pre-trained
+    weights would confound the measurement; embeddings, the pooler, norms and biases are small or
+    not what the hypothesis is about. ``include_head`` adds the linears outside the backbone and
+    the pooler; ``include_embeddings`` adds embedding tables and linears inside embedding modules.
     """
     backbone_ids = {id(m) for m in _base_model(model).modules()}
     selected: dict[str, nn.Parameter] = {}
     seen: set[int] = set()  # tied weights (an LM head sharing the embedding table) count once
     for module_name, module in model.named_modules():
-        if not isinstance(module, nn.Linear | nn.Embedding):
+        linear = isinstance(module, nn.Linear) or is_transposed_linear(module)
+        if not (linear or isinstance(module, nn.Embedding)):
             continue
         weight = module.weight
         if weight.dim() != 2 or id(weight) in seen:
@@ -82,7 +91,7 @@ def select_prunable(
         elif is_head:
             wanted = include_head
         else:
-            wanted = isinstance(module, nn.Linear)
+            wanted = linear
         if wanted:
             seen.add(id(weight))
             selected[f"{module_name}.weight" if module_name else "weight"] = weight

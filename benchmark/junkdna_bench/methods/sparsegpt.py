@@ -10,11 +10,10 @@ updates the model's weights in place, and the masks it returns describe the zero
 from __future__ import annotations
 
 import torch
-from torch import nn
 
 from junkdna_bench.levels import NMPattern
 from junkdna_bench.methods.base import MethodParam, PruneRequest, PruningMethod
-from junkdna_bench.methods.calibration import InputStatistic, prune_with_calibration
+from junkdna_bench.methods.calibration import InputStatistic, LinearLayer, prune_with_calibration
 from junkdna_bench.methods.selection import keep_flat, keep_nm, layer_counts, split_total
 from junkdna_bench.methods.threads import single_threaded
 from junkdna_bench.methods.wanda import SEQUENTIAL_PARAM
@@ -23,9 +22,9 @@ from junkdna_bench.methods.wanda import SEQUENTIAL_PARAM
 class InputHessian:
     """Sum over calibration tokens of x x^T for one linear layer's inputs (in x in)."""
 
-    def __init__(self, linear: nn.Linear) -> None:
-        size = linear.in_features
-        self.matrix = torch.zeros(size, size, device=linear.weight.device)
+    def __init__(self, layer: LinearLayer) -> None:
+        size = layer.in_features
+        self.matrix = torch.zeros(size, size, device=layer.weight.device)
         self.tokens = 0
 
     def add(self, inputs: torch.Tensor) -> None:
@@ -132,13 +131,13 @@ def prune_sparsegpt(request: PruneRequest) -> dict[str, torch.Tensor]:
 
     counts = layer_counts(request.sparsity, {name: weight.shape for name, weight in request.weights.items()})
 
-    def prune_layer(name: str, weight: nn.Parameter, stat: InputStatistic) -> torch.Tensor:
+    def prune_layer(name: str, layer: LinearLayer, stat: InputStatistic) -> torch.Tensor:
         assert isinstance(stat, InputHessian)
         updated, keep = sparsegpt_layer(
-            weight, stat.matrix, request.pattern or counts[name], block_size, dampening
+            layer.matrix(), stat.matrix, request.pattern or counts[name], block_size, dampening
         )
         with torch.no_grad():
-            weight.copy_(updated.to(weight.dtype))
+            layer.weight.copy_(layer.stored(updated).to(layer.weight.dtype))
         return keep
 
     return prune_with_calibration(request, "sparsegpt", InputHessian, prune_layer)

@@ -8,10 +8,9 @@ and needs no weight update.
 from __future__ import annotations
 
 import torch
-from torch import nn
 
 from junkdna_bench.methods.base import MethodParam, PruneRequest, PruningMethod
-from junkdna_bench.methods.calibration import InputStatistic, prune_with_calibration
+from junkdna_bench.methods.calibration import InputStatistic, LinearLayer, prune_with_calibration
 from junkdna_bench.methods.selection import keep_nm, keep_per_row, layer_counts
 
 SEQUENTIAL_PARAM = MethodParam(
@@ -25,8 +24,8 @@ SEQUENTIAL_PARAM = MethodParam(
 class SquaredInputNorms:
     """Per input channel, the sum over calibration tokens of the squared activation."""
 
-    def __init__(self, linear: nn.Linear) -> None:
-        self.sum_of_squares = torch.zeros(linear.in_features, device=linear.weight.device)
+    def __init__(self, layer: LinearLayer) -> None:
+        self.sum_of_squares = torch.zeros(layer.in_features, device=layer.weight.device)
         self.tokens = 0
 
     def add(self, inputs: torch.Tensor) -> None:
@@ -42,9 +41,9 @@ def wanda_scores(weight: torch.Tensor, input_norms: torch.Tensor) -> torch.Tenso
 def prune_wanda(request: PruneRequest) -> dict[str, torch.Tensor]:
     counts = layer_counts(request.sparsity, {name: weight.shape for name, weight in request.weights.items()})
 
-    def prune_layer(name: str, weight: nn.Parameter, stat: InputStatistic) -> torch.Tensor:
+    def prune_layer(name: str, layer: LinearLayer, stat: InputStatistic) -> torch.Tensor:
         assert isinstance(stat, SquaredInputNorms)
-        scores = wanda_scores(weight, stat.sum_of_squares.sqrt())
+        scores = wanda_scores(layer.matrix(), stat.sum_of_squares.sqrt())
         return keep_nm(scores, request.pattern) if request.pattern else keep_per_row(scores, counts[name])
 
     return prune_with_calibration(request, "wanda", SquaredInputNorms, prune_layer)
