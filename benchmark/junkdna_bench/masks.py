@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -35,14 +36,27 @@ class SparsityReport:
     tie_share: float | None = None
 
 
+# Weight dtypes that float32 holds exactly (so converting keeps every tie and makes none).
+_FLOAT32_EXACT = (torch.float32, torch.bfloat16, torch.float16)
+
+
 def magnitude_ties(weight: torch.Tensor) -> int:
     """How many entries of ``weight`` share their |w| with at least one other entry.
 
     Dequantised weights (SmolLM2's 4-bit GGUF) take a few distinct values per block, so many tie;
     a magnitude threshold that lands on such a value keeps or prunes them by position alone.
     """
-    _, counts = torch.unique(weight.detach().abs().flatten(), return_counts=True)
-    return int(counts[counts > 1].sum())
+    magnitudes = weight.detach().abs().flatten()
+    if magnitudes.device.type != "cpu" or magnitudes.dtype not in _FLOAT32_EXACT:
+        _, counts = torch.unique(magnitudes, return_counts=True)
+        return int(counts[counts > 1].sum())
+    # On CPU numpy's (vectorised) sort is 2-4x faster than torch.unique's.
+    keys = np.sort(magnitudes.float().numpy())
+    same = keys[1:] == keys[:-1]
+    tied = np.zeros(keys.size, dtype=bool)
+    tied[1:] |= same
+    tied[:-1] |= same
+    return int(tied.sum())
 
 
 def _base_model(model: nn.Module) -> nn.Module:
