@@ -168,10 +168,10 @@ class _Model:
         if getattr(model.config, "is_encoder_decoder", False) or "use_cache" not in parameters:
             self.cache_argument = None
 
-    def logprobs(
+    def logits(
         self, keep: int, inputs: dict[str, torch.Tensor], cache: Any = None, keep_cache: bool = False
     ) -> tuple[torch.Tensor, Any]:
-        """Float32 log-probabilities of the last ``keep`` positions, and the cache when asked for."""
+        """Logits of (at least) the last ``keep`` positions, and the cache when asked for."""
         arguments: dict[str, Any] = dict(inputs)
         if self.keep_argument:
             arguments[self.keep_argument] = keep
@@ -181,7 +181,7 @@ class _Model:
                 arguments[self.cache_argument] = cache
         output = self.model(**arguments)
         kept = getattr(output, self.cache_argument, None) if self.cache_argument and keep_cache else None
-        return output.logits[:, -keep:].float().log_softmax(-1), kept
+        return output.logits[:, -keep:], kept
 
 
 def _pad_id(tokenizer: PreTrainedTokenizerBase) -> int:
@@ -189,31 +189,19 @@ def _pad_id(tokenizer: PreTrainedTokenizerBase) -> int:
     return next((i for i in (tokenizer.pad_token_id, tokenizer.eos_token_id) if i is not None), 0)
 
 
-def _gather(logprobs: torch.Tensor, row: int, start: int, targets: list[int]) -> float:
-    positions = torch.arange(start, start + len(targets), device=logprobs.device)
-    wanted = torch.tensor(targets, device=logprobs.device)
-    return float(logprobs[row, positions, wanted].sum())
+# One predicted token: (row of the logits, position in that row, the token, the option it belongs to).
+_Target = tuple[int, int, int, int]
 
 
-def _full_rows(
-    model: _Model, batch: Sequence[_Encoded], pad_id: int, left: bool, device: torch.device
-) -> list[list[float]]:
-    """Each option as one row of context + continuation (without its last token, which predicts nothing)."""
-    rows = [(item.context + continuation)[:-1] for item in batch for continuation in item.continuations]
-    targets = [(len(item.context), c) for item in batch for c in item.continuations]
-    ids, mask = _padded(rows, pad_id, left, device)
-    width = ids.shape[1]
-    # Row r's first predicting position, in padded coordinates; keep every position from the earliest.
-    offsets = [width - len(row) if left else 0 for row in rows]
-    firsts = [offset + context - 1 for offset, (context, _) in zip(offsets, targets, strict=True)]
-    keep = width - min(firsts)
-    inputs = {"input_ids": ids, "attention_mask": mask, "position_ids": _positions(mask)}
-    logprobs, _ = model.logprobs(keep, inputs)
-    flat = [
-        _gather(logprobs, r, first - (width - keep), c)
-        for r, (first, (_, c)) in enumerate(zip(firsts, targets, strict=True))
-    ]
-    return _per_question(batch, flat)
+def _summed(logits: torch.Tensor, targets: Sequence[_Target], options: int) -> list[float]:
+    """Per option, the sum of its tokens' log-probabilities; the float32 log-softmax runs only at
+    the predicting positions, so padding and context positions never cost a vocabulary pass."""
+    if not targets:
+        return [0.0] * options
+    rows, positions, tokens, owners = torch.tensor(targets, device=logits.device).unbind(1)
+    logprobs = logits[rows, positions].float().log_softmax(-1).gather(1, tokens[:, None]).squeeze(1)
+    sums = torch.zeros(options, dtype=torch.float64, device=logits.device)
+    return sums.index_add_(0, owners, logprobs.double()).tolist()
 
 
 def _per_question(batch: Sequence[_Encoded], flat: list[float]) -> list[list[float]]:
@@ -222,6 +210,31 @@ def _per_question(batch: Sequence[_Encoded], flat: list[float]) -> list[list[flo
         grouped.append(flat[start : start + len(item.continuations)])
         start += len(item.continuations)
     return grouped
+
+
+def _full_rows(
+    model: _Model, batch: Sequence[_Encoded], pad_id: int, left: bool, device: torch.device
+) -> list[list[float]]:
+    """Each option as one row of context + continuation (without its last token, which predicts nothing)."""
+    rows = [(item.context + c)[:-1] for item in batch for c in item.continuations]
+    ids, mask = _padded(rows, pad_id, left, device)
+    width = ids.shape[1]
+    # In padded coordinates, row r's continuation is predicted from its context's last token on.
+    firsts = [
+        (width - len(row) if left else 0) + len(item.context) - 1
+        for row, item in zip(rows, (item for item in batch for _ in item.continuations), strict=True)
+    ]
+    keep = width - min(firsts)
+    logits, _ = model.logits(
+        keep, {"input_ids": ids, "attention_mask": mask, "position_ids": _positions(mask)}
+    )
+    continuations = [c for item in batch for c in item.continuations]
+    targets = [
+        (r, first - (width - keep) + j, token, r)
+        for r, (first, c) in enumerate(zip(firsts, continuations, strict=True))
+        for j, token in enumerate(c)
+    ]
+    return _per_question(batch, _summed(logits, targets, len(rows)))
 
 
 def _shared_context(
@@ -236,14 +249,17 @@ def _shared_context(
         "attention_mask": context_mask,
         "position_ids": _positions(context_mask),
     }
-    last, cache = model.logprobs(1, inputs, keep_cache=True)
+    last, cache = model.logits(1, inputs, keep_cache=True)
     if not hasattr(cache, "reorder_cache"):
         return None
     owner = [q for q, item in enumerate(batch) for _ in item.continuations]
     continuations = [c for item in batch for c in item.continuations]
-    first = [float(last[q, 0, c[0]]) for q, c in zip(owner, continuations, strict=True)]
+    # Each option's first token is predicted by its context's last position.
+    heads = _summed(
+        last, [(q, 0, c[0], r) for r, (q, c) in enumerate(zip(owner, continuations, strict=True))], len(owner)
+    )
     if all(len(c) == 1 for c in continuations):
-        return _per_question(batch, first)
+        return _per_question(batch, heads)
     index = torch.tensor(owner, device=device)
     cache.reorder_cache(index)  # one row of the context's keys and values per option
     ids, mask = _padded([c[:-1] for c in continuations], pad_id, False, device)
@@ -252,12 +268,10 @@ def _shared_context(
         "attention_mask": torch.cat([context_mask[index], mask], dim=1),
         "position_ids": _positions(mask) + context_mask.sum(-1)[index][:, None],
     }
-    logprobs, _ = model.logprobs(ids.shape[1], inputs, cache=cache)
-    flat = [
-        head + (_gather(logprobs, r, 0, c[1:]) if len(c) > 1 else 0.0)
-        for r, (head, c) in enumerate(zip(first, continuations, strict=True))
-    ]
-    return _per_question(batch, flat)
+    logits, _ = model.logits(ids.shape[1], inputs, cache=cache)
+    targets = [(r, j - 1, c[j], r) for r, c in enumerate(continuations) for j in range(1, len(c))]
+    tails = _summed(logits, targets, len(owner))
+    return _per_question(batch, [head + tail for head, tail in zip(heads, tails, strict=True)])
 
 
 @torch.inference_mode()
