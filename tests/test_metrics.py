@@ -60,7 +60,7 @@ def test_values_are_fractions_and_floats_holding_classes_are_accepted() -> None:
     ("names", "labels", "preds", "message"),
     [
         (["accuracy"], [0.5, 1.0], [1.0, 1.0], "class indices"),
-        (["acc"], [1, 0], [1, 0], "unknown metric 'acc'"),
+        (["acuracy"], [1, 0], [1, 0], "unknown metric 'acuracy'"),
         (["accuracy"], [1, 0], [1], "2 labels but 1 predictions"),
         (["accuracy"], [], [], "no examples"),
     ],

@@ -32,7 +32,7 @@ from junkdna_bench.registry import RegistryError
 
 TASKS_DIR_VARIABLE = "JUNKDNA_TASKS_DIR"
 TaskType = Literal["single_sentence", "sentence_pair", "regression", "multiple_choice", "extractive_qa"]
-INPUT_COUNT = {"single_sentence": 1, "sentence_pair": 2}
+INPUT_COUNT = {"single_sentence": 1, "sentence_pair": 2, "multiple_choice": 1}
 
 
 class FieldProblem(ValueError):
@@ -129,6 +129,7 @@ class TaskCard(BaseModel):
                 raise FieldProblem("domains", "a mixture needs at least two domains with distinct names")
         for where, alternative in self._alternatives_by_field():
             self._check_label_map(where, alternative.label_map)
+        self._check_choices()
         return self
 
     def _check_inputs_and_labels(self) -> None:
@@ -151,10 +152,31 @@ class TaskCard(BaseModel):
                 raise FieldProblem("labels", "has duplicate names")
             if self.label_range is not None:
                 raise FieldProblem("label_range", "is for regression tasks only")
+        if self.task_type == "multiple_choice":
+            self._check_answer_letters(self.labels or [])
+
+    def _check_answer_letters(self, labels: list[str]) -> None:
+        """A multiple-choice card's labels are its answer letters, which prompts and sources use."""
+        letters = [chr(ord("A") + i) for i in range(len(labels))]
+        if labels != letters:
+            raise FieldProblem(
+                "labels", f"a multiple_choice task's labels are its answer letters in order, {letters}"
+            )
+        if self.option_count is not None and self.option_count != len(labels):
+            raise FieldProblem(
+                "option_count",
+                f"is {self.option_count}, but 'labels' name {len(labels)} answer letters; "
+                "give both the same count",
+            )
 
     def _check_metrics(self) -> None:
         # Imported on use: the metrics bring scikit-learn and SciPy; importing the cards stays light.
-        from junkdna_bench.metrics import CLASSIFICATION_METRICS, REGRESSION_METRICS, is_known_metric
+        from junkdna_bench.metrics import (
+            CHOICE_METRICS,
+            CLASSIFICATION_METRICS,
+            REGRESSION_METRICS,
+            is_known_metric,
+        )
 
         if self.primary_metric not in self.metrics:
             raise FieldProblem(
@@ -162,7 +184,7 @@ class TaskCard(BaseModel):
             )
         for name in self.metrics:
             if not is_known_metric(name):
-                known = sorted(CLASSIFICATION_METRICS | REGRESSION_METRICS)
+                known = sorted(CLASSIFICATION_METRICS | REGRESSION_METRICS | CHOICE_METRICS)
                 close = difflib.get_close_matches(name, known, n=1)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
                 raise FieldProblem(
@@ -170,8 +192,17 @@ class TaskCard(BaseModel):
                     f"unknown metric {name!r}{hint}; known: {', '.join(known)}, or 'evaluate:<module>'",
                 )
             regression = self.task_type == "regression"
-            if (regression and name in CLASSIFICATION_METRICS) or (
-                not regression and name in REGRESSION_METRICS
+            choice = self.task_type == "multiple_choice"
+            if choice and name not in CHOICE_METRICS:
+                raise FieldProblem(
+                    "metrics",
+                    f"metric {name!r} does not apply to a multiple_choice task; it is scored by "
+                    f"{' and '.join(sorted(CHOICE_METRICS))}",
+                )
+            if (
+                (regression and name in CLASSIFICATION_METRICS)
+                or (not regression and name in REGRESSION_METRICS)
+                or (not choice and name in CHOICE_METRICS)
             ):
                 raise FieldProblem("metrics", f"metric {name!r} does not apply to a {self.task_type} task")
             if name == "f1" and self.labels is not None and len(self.labels) != 2:
@@ -196,6 +227,32 @@ class TaskCard(BaseModel):
                 for alt in domain.source.alternatives()
             ]
         return [(f"source.{alt.kind}", alt) for alt in self.source.alternatives()] if self.source else []
+
+    def _check_choices(self) -> None:
+        """Every source of a multiple-choice card says where its options are; no other card's does."""
+        choice = self.task_type == "multiple_choice"
+        if choice and self.domains is not None:
+            raise FieldProblem("domains", "a multiple_choice task reads one 'source', not a mixture")
+        for where, alternative in self._alternatives_by_field():
+            layout = alternative.choices
+            if not choice:
+                if layout is not None:
+                    raise FieldProblem(
+                        f"{where}.choices", f"is for multiple_choice tasks; this is a {self.task_type} task"
+                    )
+                continue
+            if layout is None:
+                raise FieldProblem(
+                    f"{where}.choices",
+                    "a multiple_choice source says where its options are, "
+                    "e.g. choices: {options: [A, B, C, D]}",
+                )
+            if isinstance(layout.options, list) and len(layout.options) != len(self.labels or []):
+                raise FieldProblem(
+                    f"{where}.choices.options",
+                    f"names {len(layout.options)} option columns, but 'labels' name {len(self.labels or [])} "
+                    "answer letters; give one column per answer letter",
+                )
 
     def _check_label_map(self, where: str, label_map: dict[str, str] | None) -> None:
         if label_map is None or self.labels is None:

@@ -23,6 +23,9 @@ EVALUATE_PREFIX = "evaluate:"
 
 CLASSIFICATION_METRICS = frozenset({"accuracy", "f1", "f1_macro", "mcc"})
 REGRESSION_METRICS = frozenset({"pearson", "spearman"})
+# Multiple choice, as lm-evaluation-harness names them: each is the accuracy of its own argmax,
+# over the summed log-likelihood of each option (acc) or that sum per character (acc_norm).
+CHOICE_METRICS = frozenset({"acc", "acc_norm"})
 
 
 class MetricError(ValueError):
@@ -69,6 +72,8 @@ _BUILTINS: dict[str, Callable[[Sequence[float], Sequence[float]], float]] = {
     "f1": _f1_binary,
     "f1_macro": _f1_macro,
     "mcc": _mcc,
+    "acc": _accuracy,
+    "acc_norm": _accuracy,
     "pearson": lambda y, p: _correlation(stats.pearsonr, y, p),
     "spearman": lambda y, p: _correlation(stats.spearmanr, y, p),
 }

@@ -1,13 +1,20 @@
 """Suites: task cards expanded into variants (card x data fraction x ...) and sorted into tiers.
 
 A suite is a YAML file under ``<tasks dir>/suites/`` (see :mod:`junkdna_bench.cards` for how
-the tasks directory is found). It lists cards with their difficulty knobs (data fractions, and
-for multiple-choice or retrieval tasks option counts and context lengths) and declares tiers,
-ordered easiest to hardest. Each tier holds rules over the variant's facts: the card's computed
-difficulty, the data fraction, the number of domains mixed, option count, context length, and
-the task id. A rule matches when all its conditions hold; a tier matches when any of its rules
-does. Every variant must match exactly one tier, which is checked when the suite loads, and the
-matching rule becomes the variant's ``why``: so ``--tier hard`` is explainable.
+the tasks directory is found). It lists cards with their difficulty knobs (data fractions; for
+multiple-choice or retrieval tasks option counts and context lengths; for multiple-choice tasks
+the number of solved examples in the prompt, ``shots``, and the prompt style) and declares
+tiers, ordered easiest to hardest. Each tier holds rules over the variant's facts: the card's
+computed difficulty, the data fraction, the number of domains mixed, option count, context
+length, shots, and the task id. A rule matches when all its conditions hold; a tier matches when
+any of its rules does. Every variant must match exactly one tier, which is checked when the
+suite loads, and the matching rule becomes the variant's ``why``: so ``--tier hard`` is
+explainable.
+
+A multiple-choice task is evaluated without training, so its variants have no data fraction:
+each one is an option count (the card's full count when none is given) x shots (0 when none)
+x prompt style (``continuation`` when none). A suite also names the text decoder runs calibrate
+their pruning on (``calibration``, default ``squad-contexts``: offline, from the data folder).
 
 The registry ``suites`` holds the suites of the tasks directory (``<tasks dir>/suites/*.yaml``,
 by file name: the built-in ``glue`` and ``starter``, or those of ``JUNKDNA_TASKS_DIR``);
@@ -23,12 +30,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from junkdna_bench.cards import CardError, TaskCard, card_error_from, load_card, load_yaml_mapping, tasks_dir
 from junkdna_bench.registry import Registry
+from junkdna_bench.scoring.prompts import PromptStyle
+
+# The prompt style a multiple-choice variant uses unless its suite lists others; variant ids
+# name the style only when it is another one, so ids stay short for the common case.
+DEFAULT_PROMPT_STYLE: PromptStyle = "continuation"
+# The calibration texts a suite may name for its decoder runs (see the methods' calibration).
+CALIBRATION_SOURCES = ("squad-contexts", "c4")
+DEFAULT_CALIBRATION = "squad-contexts"
 
 BOUNDS = (
     ("gt", ">", operator.gt),
@@ -42,6 +57,15 @@ FACT_LABELS = {
     "domains": "domains mixed",
     "option_count": "option count",
     "context_length": "context length",
+    "shots": "shots",
+}
+# The knobs a variant id names, in this order, with their short names.
+ID_KNOBS = {
+    "data_fraction": "frac",
+    "option_count": "options",
+    "context_length": "context",
+    "shots": "shots",
+    "prompt_style": "style",
 }
 
 
@@ -82,6 +106,7 @@ class Rule(_Spec):
     domains: Range | None = None
     option_count: Range | None = None
     context_length: Range | None = None
+    shots: Range | None = None
     tasks: list[str] | None = Field(default=None, description="the rule applies to these card ids only")
 
     @model_validator(mode="after")
@@ -118,8 +143,16 @@ class TierSpec(_Spec):
 class SuiteTask(_Spec):
     card: str = Field(description="a card id from the tasks directory, or a path to a card YAML")
     data_fractions: list[float] | None = Field(default=None, description="overrides the suite's list")
-    option_counts: list[int] | None = None
+    option_counts: list[Annotated[int, Field(ge=2)]] | None = Field(
+        default=None, description="options kept per question: the gold one and seeded distractors"
+    )
     context_lengths: list[int] | None = None
+    shots: list[Annotated[int, Field(ge=0)]] | None = Field(
+        default=None, description="solved examples before each question (multiple choice; default [0])"
+    )
+    prompt_styles: list[PromptStyle] | None = Field(
+        default=None, description=f"multiple choice: prompt formats (default [{DEFAULT_PROMPT_STYLE}])"
+    )
 
 
 class SuiteSpec(_Spec):
@@ -127,7 +160,17 @@ class SuiteSpec(_Spec):
     description: str = ""
     tiers: list[TierSpec] = Field(min_length=1, description="ordered from easiest to hardest")
     data_fractions: list[float] = Field(default=[1.0], min_length=1)
+    calibration: str = Field(
+        default=DEFAULT_CALIBRATION, description="the calibration text of the suite's decoder runs"
+    )
     tasks: list[SuiteTask] = Field(min_length=1)
+
+    @field_validator("calibration")
+    @classmethod
+    def _known_calibration(cls, value: str) -> str:
+        if value not in CALIBRATION_SOURCES:
+            raise ValueError(f"unknown calibration text {value!r}; known: {', '.join(CALIBRATION_SOURCES)}")
+        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> SuiteSpec:
@@ -158,9 +201,13 @@ class TaskVariant:
 
 
 def variant_id(card_id: str, knobs: dict[str, Any]) -> str:
-    """``sst2@frac=0.25``; further knobs follow as ``,options=4``."""
-    short = {"data_fraction": "frac", "option_count": "options", "context_length": "context"}
-    parts = [f"{short[k]}={v:g}" for k, v in knobs.items() if k in short and v is not None]
+    """``sst2@frac=0.25``, ``mmlu@options=4,shots=5``; ``,style=lettered`` only for a non-default style."""
+    parts: list[str] = []
+    for knob, short in ID_KNOBS.items():
+        value = knobs.get(knob)
+        if value is None or (knob == "prompt_style" and value == DEFAULT_PROMPT_STYLE):
+            continue
+        parts.append(f"{short}={value}" if isinstance(value, str) else f"{short}={value:g}")
     return f"{card_id}@{','.join(parts)}"
 
 
@@ -182,6 +229,7 @@ class Suite:
         self.name = spec.name
         self.description = spec.description
         self.tiers: list[str] = [tier.name for tier in spec.tiers]
+        self.calibration = spec.calibration
         self.cards = cards
         self.path = path
         self.variants()  # place every variant now: a suite that cannot is rejected at load time
@@ -206,7 +254,7 @@ class Suite:
         seen: set[str] = set()
         for index, task in enumerate(self.spec.tasks):
             card = self.cards[task.card]
-            for knobs in self._knob_settings(task):
+            for knobs in self._knob_settings(task, card):
                 facts = {
                     **knobs,
                     "task": card.id,
@@ -223,7 +271,7 @@ class Suite:
                         vid,
                         card,
                         tier,
-                        knobs["data_fraction"],
+                        1.0 if knobs["data_fraction"] is None else knobs["data_fraction"],
                         card.difficulty,
                         {**knobs, "domains": card.domain_names or None},
                         why,
@@ -231,12 +279,24 @@ class Suite:
                 )
         return variants
 
-    def _knob_settings(self, task: SuiteTask) -> list[dict[str, Any]]:
+    def _knob_settings(self, task: SuiteTask, card: TaskCard) -> list[dict[str, Any]]:
+        contexts: list[int | None] = list(task.context_lengths or [None])
+        if card.task_type == "multiple_choice":
+            # Evaluated without training: no data fraction (the variant's data_fraction is 1.0).
+            settings = itertools.product(
+                task.option_counts or [card.num_labels],
+                contexts,
+                task.shots or [0],
+                task.prompt_styles or [DEFAULT_PROMPT_STYLE],
+            )
+            return [
+                {"data_fraction": None, "option_count": o, "context_length": c, "shots": k, "prompt_style": p}
+                for o, c, k, p in settings
+            ]
         fractions = task.data_fractions or self.spec.data_fractions
         options: list[int | None] = list(task.option_counts or [None])
-        contexts: list[int | None] = list(task.context_lengths or [None])
         return [
-            {"data_fraction": f, "option_count": o, "context_length": c}
+            {"data_fraction": f, "option_count": o, "context_length": c, "shots": None, "prompt_style": None}
             for f, o, c in itertools.product(fractions, options, contexts)
         ]
 
@@ -292,17 +352,7 @@ def load_suite_file(path: Path | str) -> Suite:
                 cards[reference] = load_card(reference, directory)
         except KeyError as exc:
             raise CardError(path, f"tasks.{index}.card", str(exc)) from None
-        card = cards[reference]
-        if (task.option_counts or task.context_lengths) and card.task_type not in (
-            "multiple_choice",
-            "extractive_qa",
-        ):
-            raise CardError(
-                path,
-                f"tasks.{index}",
-                f"option counts and context lengths need a multiple-choice or "
-                f"QA card; {card.id} is {card.task_type}",
-            )
+        _check_knobs(path, f"tasks.{index}", task, cards[reference])
     known = {card.id for card in cards.values()}
     for t, tier in enumerate(spec.tiers):
         for r, rule in enumerate(tier.rules):
@@ -310,6 +360,43 @@ def load_suite_file(path: Path | str) -> Suite:
             if unknown:
                 raise CardError(path, f"tiers.{t}.rules.{r}.tasks", f"{unknown} are not tasks of this suite")
     return Suite(spec, cards, path.resolve())
+
+
+def _check_knobs(path: Path, where: str, task: SuiteTask, card: TaskCard) -> None:
+    """Each knob applies to the card's task type, and option counts stay within the card's options."""
+    if (task.option_counts or task.context_lengths) and card.task_type not in (
+        "multiple_choice",
+        "extractive_qa",
+    ):
+        raise CardError(
+            path,
+            where,
+            f"option counts and context lengths need a multiple-choice or "
+            f"QA card; {card.id} is {card.task_type}",
+        )
+    if card.task_type != "multiple_choice":
+        if task.shots is not None or task.prompt_styles is not None:
+            raise CardError(
+                path,
+                where,
+                f"shots and prompt styles need a multiple-choice card; {card.id} is {card.task_type}",
+            )
+        return
+    if task.data_fractions is not None:
+        raise CardError(
+            path,
+            f"{where}.data_fractions",
+            f"{card.id} is multiple_choice, evaluated without training, so it has no data fraction; "
+            "remove it",
+        )
+    too_many = sorted({count for count in task.option_counts or [] if count > card.num_labels})
+    if too_many:
+        raise CardError(
+            path,
+            f"{where}.option_counts",
+            f"{too_many} exceed the {card.num_labels} options of {card.id}; give counts from 2 to "
+            f"{card.num_labels}",
+        )
 
 
 SuiteTarget = Suite | Callable[[], Suite] | str | Path

@@ -1,7 +1,9 @@
 """``junkdna-bench suites list|show``: task variants sorted into difficulty tiers.
 
 ``suites show`` reads the data of every variant, so the example counts it prints are the ones a
-run would train and evaluate on (after de-duplication, carving and the data fraction).
+run would train and evaluate on (after de-duplication, carving and the data fraction); for a
+multiple-choice variant, the pool its in-context examples come from and its questions, before a
+run's evaluation cap.
 """
 
 from __future__ import annotations
@@ -64,8 +66,9 @@ def list_suites() -> None:
 def _counts(
     suite: Suite, options: DataOptions, seed: int, console: Console
 ) -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
-    """Real train/eval counts per variant; cards whose data is missing get one message each."""
+    """Real train (or shot pool) and eval counts per variant; cards whose data is missing get one message."""
     from junkdna_bench.data import DataError, load_variant_data
+    from junkdna_bench.data.multiple_choice import load_choice_data
 
     counts: dict[str, tuple[str, str]] = {}
     problems: dict[str, str] = {}
@@ -74,12 +77,17 @@ def _counts(
             counts[variant.id] = ("—", "—")
             continue
         try:
-            data = load_variant_data(variant, seed, options)
+            if variant.card.task_type == "multiple_choice":
+                questions = load_choice_data(variant.card, options)
+                sizes = (len(questions.shots), len(questions.eval))
+            else:
+                data = load_variant_data(variant, seed, options)
+                sizes = (len(data.train), len(data.eval))
         except DataError as exc:
             problems[variant.task] = str(exc)
             counts[variant.id] = ("—", "—")
             continue
-        counts[variant.id] = (f"{len(data.train):,}", f"{len(data.eval):,}")
+        counts[variant.id] = (f"{sizes[0]:,}", f"{sizes[1]:,}")
     return counts, problems
 
 
@@ -91,14 +99,17 @@ def _tier_table(
         f" — {description}" if description else ""
     )
     table = make_table(
-        title, ("variant", "difficulty", "data", "train", "eval", "why"), right=("data", "train", "eval")
+        title,
+        ("variant", "difficulty", "data", "train/shots", "eval", "why"),
+        right=("data", "train/shots", "eval"),
     )
     for variant in variants:
         train, evaluation = counts.get(variant.id, ("", ""))
+        trained = variant.knobs.get("data_fraction") is not None
         table.add_row(
             variant.id,
             difficulty_text(variant.difficulty),
-            f"{variant.data_fraction:.0%}",
+            f"{variant.data_fraction:.0%}" if trained else "—",
             train,
             evaluation,
             escape(variant.why),
@@ -124,6 +135,11 @@ def show_suite(
         suite = load_suite(name)
     console.print(f"[bold]{suite.name}[/bold]: {escape(suite.description)}")
     console.print(f"tiers, easiest first: {' < '.join(suite.tiers)}")
+    if any(v.card.task_type == "multiple_choice" for v in suite.variants()):
+        console.print(
+            f"decoder runs calibrate on: {suite.calibration}; multiple-choice variants are evaluated "
+            "without training (train/shots: the pool of in-context examples)"
+        )
     found: dict[str, tuple[str, str]] = {}
     problems: dict[str, str] = {}
     if counts:

@@ -8,6 +8,12 @@ from pathlib import Path
 
 from junkdna_bench.defaults import GLUE_DIR_VARIABLE
 
+# The environment variable naming the local data folder that cards' ``data_dir`` sources read
+# (mmlu/, commonsenseqa/, ...), and the folder used when it is unset: the shared data beside a
+# checkout, relative to the current directory.
+DATA_DIR_VARIABLE = "JUNKDNA_DATA_DIR"
+DEFAULT_DATA_DIR = Path("../shared/data")
+
 
 class DataError(ValueError):
     """Data that exists but cannot be used as the card describes (bad column, unknown label...)."""
@@ -58,18 +64,27 @@ def _glue_dir_from_environment() -> Path | None:
     return Path(value).expanduser() if value else None
 
 
+def _data_dir_from_environment() -> Path:
+    value = os.environ.get(DATA_DIR_VARIABLE)
+    return Path(value).expanduser() if value else DEFAULT_DATA_DIR
+
+
 @dataclass
 class DataOptions:
     """Where local data lives and how much of it a run uses.
 
-    ``max_train_examples`` caps the training *pool* the data fraction is drawn from, so the
-    fraction knob keeps its meaning under a CPU budget; both caps are stratified subsamples that do
-    not depend on the run seed.
+    ``data_dir`` is the root of the cards' ``data_dir`` sources (``JUNKDNA_DATA_DIR``, else
+    ``../shared/data`` relative to the current directory). ``max_train_examples`` caps the training
+    *pool* the data fraction is drawn from, so the fraction knob keeps its meaning under a CPU
+    budget; both caps of classification data are stratified subsamples that do not depend on the
+    run seed. Multiple-choice questions are capped by the runner with
+    :func:`junkdna_bench.data.multiple_choice.cap_questions`, whose subsample the run seed varies.
     """
 
     glue_dir: Path | None = field(default_factory=_glue_dir_from_environment)
     max_train_examples: int | None = None
     max_eval_examples: int | None = None
+    data_dir: Path = field(default_factory=_data_dir_from_environment)
 
 
 @dataclass

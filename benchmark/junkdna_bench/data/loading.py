@@ -4,7 +4,8 @@ Steps, each deterministic: pick the first available source of every domain, read
 columns and label values onto the card's, clean and (if the source asks) de-duplicate the whole
 pool, carve a missing split with the card's fixed seed, then subsample the training split to
 the variant's data fraction with the *run* seed. The pool of each card is cached per process,
-because a suite listing reads the same file for every data fraction.
+because a suite listing reads the same file for every data fraction. Multiple-choice cards are
+read by :mod:`junkdna_bench.data.multiple_choice` through the same choice of source.
 """
 
 from __future__ import annotations
@@ -38,39 +39,45 @@ class Pool:
     notes: tuple[str, ...]
 
 
-_pools: dict[tuple[str, str, str], Pool] = {}
+_pools: dict[tuple[str, str, str, str], Pool] = {}
 
 
-def load_pool(card: TaskCard, glue_dir: Path | None) -> Pool:
-    """All examples of a card, read once per process for a given card content and GLUE dir."""
-    key = (card.model_dump_json(), str(card.path), str(glue_dir))
+def load_pool(card: TaskCard, glue_dir: Path | None, data_dir: Path | None = None) -> Pool:
+    """All examples of a card, read once per process for a given card content and data folders."""
+    key = (card.model_dump_json(), str(card.path), str(glue_dir), str(data_dir))
     if key not in _pools:
-        _pools[key] = _build_pool(card, glue_dir)
+        _pools[key] = _build_pool(card, glue_dir, data_dir)
     return _pools[key]
 
 
-def _build_pool(card: TaskCard, glue_dir: Path | None) -> Pool:
-    if card.task_type in ("multiple_choice", "extractive_qa"):
+def _build_pool(card: TaskCard, glue_dir: Path | None, data_dir: Path | None) -> Pool:
+    if card.task_type == "multiple_choice":
+        raise DataError(
+            f"task {card.id!r} is multiple_choice: its questions load with "
+            "junkdna_bench.data.multiple_choice.load_choice_data, not as examples"
+        )
+    if card.task_type == "extractive_qa":
         raise DataError(f"task {card.id!r}: loading {card.task_type} data is not supported yet")
     train: list[Example] = []
     evaluation: list[Example] = []
     notes: list[str] = []
     for domain, source_set in zip(card.domain_names or [""], card.source_sets(), strict=True):
-        part_train, part_eval, part_notes = _load_part(card, domain, source_set, glue_dir)
+        part_train, part_eval, part_notes = _load_part(card, domain, source_set, glue_dir, data_dir)
         train.extend(part_train)
         evaluation.extend(part_eval)
         notes.extend(part_notes)
     return Pool(tuple(train), tuple(evaluation), tuple(notes))
 
 
-def _choose_and_read(
-    card: TaskCard, source_set: SourceSet, glue_dir: Path | None
+def choose_and_read(
+    card: TaskCard, source_set: SourceSet, glue_dir: Path | None, data_dir: Path | None
 ) -> tuple[SourceSpec, SourceSplits]:
+    """The first alternative of ``source_set`` available here, read; else why none is."""
     card_dir = card.path.parent if card.path else Path.cwd()
     reasons: list[str] = []
     for spec in source_set.alternatives():
         try:
-            return spec, read_source(spec, glue_dir=glue_dir, card_dir=card_dir)
+            return spec, read_source(spec, glue_dir=glue_dir, card_dir=card_dir, data_dir=data_dir)
         except SourceUnavailable as exc:
             reasons.append(str(exc))
     looked = "\n".join(f"  - {reason}" for reason in reasons)
@@ -78,9 +85,9 @@ def _choose_and_read(
 
 
 def _load_part(
-    card: TaskCard, domain: str, source_set: SourceSet, glue_dir: Path | None
+    card: TaskCard, domain: str, source_set: SourceSet, glue_dir: Path | None, data_dir: Path | None
 ) -> tuple[list[Example], list[Example], list[str]]:
-    spec, splits = _choose_and_read(card, source_set, glue_dir)
+    spec, splits = choose_and_read(card, source_set, glue_dir, data_dir)
     label = f"{card.id}" + (f" [{domain}]" if domain else "")
     notes = [f"{label}: data from {splits.description}"]
     converted: dict[str, list[Example] | None] = {}
@@ -193,7 +200,7 @@ def load_variant_data(variant: TaskVariant, seed: int, options: DataOptions) -> 
     variants the same number of examples and erase the difficulty knob.
     """
     card = variant.card
-    pool = load_pool(card, options.glue_dir)
+    pool = load_pool(card, options.glue_dir, options.data_dir)
     regression = card.task_type == "regression"
     notes = list(pool.notes)
     train_pool = list(pool.train)

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
-from junkdna_bench.data.examples import GLUE_DIR_VARIABLE, DataError
+from junkdna_bench.data.examples import DATA_DIR_VARIABLE, GLUE_DIR_VARIABLE, DataError
 from junkdna_bench.data.readers import RawSplit, decode, read_delimited, read_jsonl
 from junkdna_bench.data.specs import (
+    DataDirSource,
     FilesSource,
     GlueSource,
     HubSource,
@@ -83,7 +84,46 @@ def read_files(spec: FilesSource, base: Path) -> SourceSplits:
     )
 
 
-def _read_local_file(path: Path, spec: FilesSource, split: str) -> RawSplit:
+def read_data_dir(spec: DataDirSource, data_dir: Path | None) -> SourceSplits:
+    """The splits of a data-folder source; a ``*`` pattern reads every matching file as one split."""
+    fix = f"set {DATA_DIR_VARIABLE}=DIR, DIR holding {' and '.join(p for p in (spec.train, spec.eval) if p)}"
+    if data_dir is None or not data_dir.is_dir():
+        looked = "none given" if data_dir is None else f"{data_dir.resolve()} is not a folder"
+        raise SourceUnavailable(f"data folder: {looked}; {fix}")
+    splits: list[RawSplit | None] = []
+    for pattern, split in ((spec.train, "train"), (spec.eval, "eval")):
+        if pattern is None:
+            splits.append(None)
+            continue
+        files = sorted(data_dir.glob(pattern)) if "*" in pattern else [data_dir / pattern]
+        files = [path for path in files if path.is_file()]
+        if not files:
+            raise SourceUnavailable(f"data folder: nothing at {data_dir / pattern}; {fix}")
+        splits.append(_read_matching_files(files, pattern, spec, split, data_dir))
+    described = ", ".join(str(data_dir / p) for p in (spec.train, spec.eval) if p)
+    return SourceSplits(splits[0], splits[1], f"data folder files {described}")
+
+
+def _read_matching_files(
+    files: list[Path], pattern: str, spec: DataDirSource, split: str, data_dir: Path
+) -> RawSplit:
+    """One split from the files a pattern matched; row ids name the matched part (``eval-anatomy-3``)."""
+    if "*" not in pattern:
+        return _read_local_file(files[0], spec, split)
+    prefix, _, suffix = Path(pattern).name.partition("*")
+    merged = RawSplit(rows=[], origin=str(data_dir / pattern))
+    for path in files:
+        part = path.name[len(prefix) : len(path.name) - len(suffix)]
+        raw = _read_local_file(path, spec, f"{split}-{part}")
+        if spec.file_column is not None:
+            for _, row in raw.rows:
+                row[spec.file_column] = part
+        merged.rows.extend(raw.rows)
+        merged.notes.extend(raw.notes)
+    return merged
+
+
+def _read_local_file(path: Path, spec: FilesSource | DataDirSource, split: str) -> RawSplit:
     file_type = file_format(spec.format, path.name)
     if file_type is None:
         raise DataError(f"{path}: cannot tell the format from the suffix; set format: csv, tsv or jsonl")
@@ -180,11 +220,15 @@ def read_hub(spec: HubSource) -> SourceSplits:
     return SourceSplits(splits[0], splits[1], f"Hugging Face hub dataset {name}")
 
 
-def read_source(spec: SourceSpec, *, glue_dir: Path | None, card_dir: Path) -> SourceSplits:
+def read_source(
+    spec: SourceSpec, *, glue_dir: Path | None, card_dir: Path, data_dir: Path | None = None
+) -> SourceSplits:
     if isinstance(spec, GlueSource):
         return read_glue(spec, glue_dir)
     if isinstance(spec, PackageSource):
         return read_package(spec)
     if isinstance(spec, FilesSource):
         return read_files(spec, card_dir)
+    if isinstance(spec, DataDirSource):
+        return read_data_dir(spec, data_dir)
     return read_hub(spec)

