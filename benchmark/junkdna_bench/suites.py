@@ -17,7 +17,7 @@ x prompt style (``continuation`` when none). A suite also names the text decoder
 their pruning on (``calibration``, default ``squad-contexts``: offline, from the data folder).
 
 The registry ``suites`` holds the suites of the tasks directory (``<tasks dir>/suites/*.yaml``,
-by file name: the built-in ``glue`` and ``starter``, or those of ``JUNKDNA_TASKS_DIR``);
+by file name: the built-in ``glue``, ``starter`` and ``llm``, or those of ``JUNKDNA_TASKS_DIR``);
 third-party packages add suites through the entry-point group ``junkdna_bench.suites`` (a Suite,
 a zero-argument factory, or a path to a suite YAML).
 """
