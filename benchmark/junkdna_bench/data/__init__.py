@@ -7,10 +7,10 @@ that say where the data came from and what was done to it.
 
 from junkdna_bench.data.examples import (
     GLUE_DIR_VARIABLE,
+    ChoiceQuestion,
     DataError,
     DataNotFoundError,
     DataOptions,
-    ChoiceQuestion,
     Example,
     VariantData,
 )
@@ -18,10 +18,10 @@ from junkdna_bench.data.loading import load_pool, load_variant_data
 
 __all__ = [
     "GLUE_DIR_VARIABLE",
+    "ChoiceQuestion",
     "DataError",
     "DataNotFoundError",
     "DataOptions",
-    "ChoiceQuestion",
     "Example",
     "VariantData",
     "load_pool",

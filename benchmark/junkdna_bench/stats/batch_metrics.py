@@ -80,6 +80,11 @@ def _spearman(labels: np.ndarray, predictions: np.ndarray, classes: np.ndarray) 
 
 BATCH_METRICS: dict[str, BatchMetric] = {
     "accuracy": _accuracy,
+    # Multiple choice: the share of questions whose chosen option is gold, the option chosen by
+    # raw (acc) or length-normalised (acc_norm) log-likelihood; a record's predictions hold the
+    # primary one's choices.
+    "acc": _accuracy,
+    "acc_norm": _accuracy,
     "f1": _f1_binary,
     "f1_macro": _f1_macro,
     "mcc": _mcc,
