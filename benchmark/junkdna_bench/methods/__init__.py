@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from junkdna_bench.levels import NMPattern, check_fraction
-from junkdna_bench.masks import MaskSet, select_prunable
+from junkdna_bench.masks import MaskSet, is_transposed_linear, select_prunable
 from junkdna_bench.methods.base import (
     CalibrationBatches,
     MethodParam,
@@ -150,6 +150,16 @@ def compute_masks(
             f"no prunable weights found in this {type(model).__name__} (only nn.Linear/nn.Embedding)"
         )
     if nm_pattern is not None:
+        transposed = [
+            f"{name}.weight"
+            for name, module in model.named_modules()
+            if is_transposed_linear(module) and f"{name}.weight" in weights
+        ]
+        if transposed:
+            raise ValueError(
+                f"N:M patterns group consecutive inputs, which GPT-2-style Conv1D weights ({transposed[0]}) "
+                f"store along their first dimension; prune this model with sparsity= instead"
+            )
         for name, weight in weights.items():
             nm_pattern.check_fits(name, weight)
     request = PruneRequest(
