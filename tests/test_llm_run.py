@@ -53,6 +53,7 @@ def decoder(tokenizer) -> LlamaForCausalLM:
 def settings(decoder, tokenizer, shared_data: Path) -> RunSettings:
     evaluate_run._loaded.clear()
     evaluate_run._scores.clear()
+    evaluate_run._tie_shares.clear()
     loads: list[str] = []
 
     def load(model: str, device: torch.device):

@@ -59,6 +59,12 @@ def magnitude_ties(weight: torch.Tensor) -> int:
     return int(tied.sum())
 
 
+def tie_share(weights: Mapping[str, torch.Tensor]) -> float:
+    """The share of all these weights whose |w| equals another's in the same tensor."""
+    total = sum(weight.numel() for weight in weights.values())
+    return sum(magnitude_ties(weight) for weight in weights.values()) / total if total else 0.0
+
+
 def _base_model(model: nn.Module) -> nn.Module:
     """The pre-trained backbone; a Hugging Face model keeps it under ``base_model``."""
     base = getattr(model, "base_model", None)
@@ -178,18 +184,16 @@ class MaskSet:
             per_layer=per_layer,
             pruned=pruned,
             total=total,
-            tie_share=None if tie_weights is None else self._tie_share(tie_weights, total),
+            tie_share=None if tie_weights is None else self._tie_share(tie_weights),
         )
 
-    def _tie_share(self, weights: Mapping[str, torch.Tensor], total: int) -> float:
-        tied = 0
+    def _tie_share(self, weights: Mapping[str, torch.Tensor]) -> float:
         for name, mask in self.masks.items():
             weight = weights.get(name)
             if weight is None or weight.shape != mask.shape:
                 found = "missing" if weight is None else f"of shape {tuple(weight.shape)}"
                 raise ValueError(f"tie_weights[{name!r}] is {found}; its mask has shape {tuple(mask.shape)}")
-            tied += magnitude_ties(weight)
-        return tied / total if total else 0.0
+        return tie_share({name: weights[name] for name in self.masks})
 
     def unmasked_nonzeros(self, model: nn.Module) -> dict[str, int]:
         """Per parameter, how many weights the mask prunes but the model still holds as non-zero."""

@@ -26,10 +26,12 @@ TRANSFER_HELP = (
     f"{NO_TRAINING} (causal LMs, evaluated as pruned; their only mode)."
 )
 
-FULL_PROTOCOL = (
-    "junkdna-bench run --suite glue --glue-dir /path/to/glue --model roberta-base --profile paper "
-    "--method magnitude --tier hard   (a CUDA GPU is used when present)"
-)
+FULL_PROTOCOL = {
+    "encoder_classifier": "junkdna-bench run --suite glue --glue-dir /path/to/glue --model roberta-base "
+    "--profile paper --method magnitude --tier hard   (a CUDA GPU is used when present)",
+    "causal_lm": "junkdna-bench run --suite llm --model vicuna-7b --profile paper --method wanda "
+    "--tier hard   (a CUDA GPU and the hub: C4 calibration, every question)",
+}
 
 
 def _split(values: list[str] | None) -> list[str]:
@@ -205,7 +207,9 @@ def run(
         raise typer.Exit(2) from None
     if outcome is None:
         return
-    console.print(f"\nFull protocol: {FULL_PROTOCOL}")
+    from junkdna_bench.models import resolve_model
+
+    console.print(f"\nFull protocol: {FULL_PROTOCOL[resolve_model(model).kind]}")
     if outcome.failed or outcome.stopped_early:
         raise typer.Exit(1)
 

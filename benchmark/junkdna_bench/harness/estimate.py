@@ -124,9 +124,11 @@ def core_params_millions(model: str) -> float:
 
     spec = resolve_model(model)
     try:
-        config = AutoConfig.from_pretrained(spec.resolve_path())
+        config = AutoConfig.from_pretrained(spec.weights_path())
         hidden, layers = config.hidden_size, config.num_hidden_layers
         intermediate = getattr(config, "intermediate_size", 4 * hidden)
-        return layers * (4 * hidden * hidden + 2 * hidden * intermediate) / 1e6
+        # Gated MLPs (Llama, Qwen2, Mistral: SiLU with a gate) have three matrices, BERT's two.
+        mlp_matrices = 3 if getattr(config, "hidden_act", "") == "silu" else 2
+        return layers * (4 * hidden * hidden + mlp_matrices * hidden * intermediate) / 1e6
     except (OSError, AttributeError, ValueError):
         return 0.7 * (spec.parameters_millions or 125.0)

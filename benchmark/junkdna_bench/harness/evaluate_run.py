@@ -53,6 +53,7 @@ class _PrunedModel:
 
 _loaded: list[_PrunedModel] = []  # at most one: the last run's pruned model
 _scores: dict[tuple[Any, ...], ChoiceScores] = {}
+_tie_shares: dict[str, float] = {}  # per model: a property of the pre-trained weights
 
 
 def evaluate_as_pruned(
@@ -108,7 +109,7 @@ def evaluate_as_pruned(
         ),
         "achieved_sparsity": sparsity.overall if sparsity else 0.0,
         "layer_sparsity": sparsity.per_layer if sparsity else {},
-        "magnitude_tie_share": getattr(sparsity, "tie_share", None) if sparsity else None,
+        "magnitude_tie_share": _tie_shares.get(spec.model),
         "seed_effects": seed_effects(spec, variant, len(data.eval)),
     }
 
