@@ -144,7 +144,7 @@ class BlockCall:
 
     def run(self, block: nn.Module, hidden: torch.Tensor, where: str) -> torch.Tensor:
         if self.by_keyword:
-            output = block(*self.rest, **self.kwargs, **{HIDDEN_STATES_KEYWORD: hidden})
+            output = block(**self.kwargs, **{HIDDEN_STATES_KEYWORD: hidden})
         else:
             output = block(hidden, *self.rest, **self.kwargs)
         return hidden_of(output, where)
