@@ -22,6 +22,7 @@ from torch import nn
 from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
 from junkdna_bench.data import ChoiceQuestion
+from junkdna_bench.perf.llm_eval import compare_eval, eval_table, mmlu_like_prompts
 from junkdna_bench.scoring.loglik import ChoiceScores, choose, score_prompts
 from junkdna_bench.scoring.prompts import ChoicePrompt, build_prompt
 
@@ -264,3 +265,24 @@ def test_choose_breaks_ties_to_the_first_and_keeps_to_the_allowed() -> None:
             choose(scores, allowed=bad)
     with pytest.raises(ValueError, match="option 1 has no characters"):
         choose(ChoiceScores((-1.0, -1.0), (1, 1), (1, 0)), normalise=True)
+
+
+def test_eval_speed_comparison_prunes_only_while_it_measures(tokenizer) -> None:
+    model = tiny_llama(len(tokenizer))
+    before = {name: tensor.clone() for name, tensor in model.state_dict().items()}
+    prompts = mmlu_like_prompts(4, shots=1)
+    assert prompts == mmlu_like_prompts(4, shots=1)  # seeded: every run measures the same work
+    comparison = compare_eval(model, tokenizer, prompts, device=CPU, batch_size=8, repeats=1)
+    assert all(torch.equal(before[name], tensor) for name, tensor in model.state_dict().items())
+    assert comparison.zero_share == pytest.approx(0.5, abs=0.01)
+    assert [t.label for t in comparison.timings] == [
+        "dense, shared context",
+        "dense, full rows",
+        "50% sparse, shared context",
+        "50% sparse, full rows",
+    ]
+    scores = score_prompts(model, tokenizer, prompts, batch_size=8, device=CPU)
+    contexts = sum(len(tokenizer(p.context)["input_ids"]) for p in prompts)
+    assert comparison.tokens == contexts + sum(sum(s.tokens) for s in scores)
+    assert (comparison.questions, comparison.options, comparison.shots) == (4, 16, 1)
+    assert eval_table(comparison).row_count == 4
