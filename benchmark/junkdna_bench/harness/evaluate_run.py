@@ -227,8 +227,11 @@ def _prune(
     hp: Hyperparams,
     settings: RunSettings,
 ) -> Any:
+    from junkdna_bench.masks import select_prunable, tie_share
     from junkdna_bench.methods import compute_masks, needs_calibration
 
+    if spec.model not in _tie_shares:  # counted on the weights as ranked, before any is zeroed
+        _tie_shares[spec.model] = tie_share(select_prunable(model))
     calibration = None
     if needs_calibration(spec.method):
         from junkdna_bench.data.calibration_text import calibration_batches

@@ -185,7 +185,7 @@ EVALUATE_CPU = Profile(
     "variant (seeded, stratified by subject), prompts capped at 1,024 tokens, calibration on 32 "
     "sequences of 256 tokens of the suite's text, seeds 41 and 42, sparsity 50 %",
     hyperparams={
-        "batch_size": 4,
+        "batch_size": 16,
         "max_length": 1024,
         "max_eval_examples": 150,
         "calibration_examples": 32,
