@@ -41,8 +41,8 @@ from junkdna_bench.scoring.prompts import PromptStyle
 # The prompt style a multiple-choice variant uses unless its suite lists others; variant ids
 # name the style only when it is another one, so ids stay short for the common case.
 DEFAULT_PROMPT_STYLE: PromptStyle = "continuation"
-# The calibration texts a suite may name for its decoder runs (see the methods' calibration).
-CALIBRATION_SOURCES = ("squad-contexts", "c4")
+# The calibration text of a suite's decoder runs unless it names another of
+# ``data.calibration_text.CALIBRATION_SOURCES``.
 DEFAULT_CALIBRATION = "squad-contexts"
 
 BOUNDS = (
@@ -168,6 +168,8 @@ class SuiteSpec(_Spec):
     @field_validator("calibration")
     @classmethod
     def _known_calibration(cls, value: str) -> str:
+        from junkdna_bench.data.calibration_text import CALIBRATION_SOURCES
+
         if value not in CALIBRATION_SOURCES:
             raise ValueError(f"unknown calibration text {value!r}; known: {', '.join(CALIBRATION_SOURCES)}")
         return value

@@ -113,6 +113,25 @@ def run(
     max_eval_examples: Annotated[
         int | None, typer.Option("--max-eval-examples", help="Cap on evaluation rows; 0 = all.")
     ] = None,
+    calibration_examples: Annotated[
+        int | None,
+        typer.Option(
+            "--calibration-examples",
+            min=1,
+            help="Rows (encoders: of the training split) or text sequences (decoders) Wanda/SparseGPT see.",
+        ),
+    ] = None,
+    calibration_length: Annotated[
+        int | None,
+        typer.Option("--calibration-length", min=8, help="Tokens per calibration sequence (decoders)."),
+    ] = None,
+    calibration_source: Annotated[
+        str | None,
+        typer.Option(
+            "--calibration-source",
+            help="Calibration text of decoder runs: squad-contexts (offline) or c4 (hub); default: suite's.",
+        ),
+    ] = None,
     device: Annotated[str, typer.Option("--device", help=f"{' | '.join(DEVICE_CHOICES)}")] = "auto",
     threads: Annotated[
         int | None,
@@ -185,6 +204,9 @@ def run(
             "max_length": max_length,
             "max_train_examples": max_train_examples,
             "max_eval_examples": max_eval_examples,
+            "calibration_examples": calibration_examples,
+            "calibration_length": calibration_length,
+            "calibration_source": calibration_source,
         },
         code_version=__version__,
     )

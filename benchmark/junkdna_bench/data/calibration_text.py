@@ -31,11 +31,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import torch
-
 from junkdna_bench.data.examples import DATA_DIR_VARIABLE, DataError, DataNotFoundError, DataOptions
 
 if TYPE_CHECKING:
+    import torch
     from transformers import PreTrainedTokenizerBase
 
 DEFAULT_SEQUENCES = 32
@@ -205,6 +204,8 @@ def calibration_batches(
 
 
 def _batched(windows: Sequence[list[int]], batch_size: int) -> list[dict[str, torch.Tensor]]:
+    import torch  # on use: suites read the source names at load time, which must stay light
+
     batches = []
     for start in range(0, len(windows), batch_size):
         ids = torch.tensor(windows[start : start + batch_size], dtype=torch.long)

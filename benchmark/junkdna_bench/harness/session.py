@@ -203,8 +203,16 @@ def prepare_plan(request: PlanRequest) -> PreparedPlan:
     suite = load_suite(request.suite)
     variants = select_variants(suite, request.tiers, request.tasks)
     hyperparams = resolve_hyperparams(profile, model.finetune_defaults, request.overrides, protocol)
-    if "calibration_source" in hyperparams and hyperparams["calibration_source"] is None:
-        hyperparams["calibration_source"] = suite.calibration  # the suite names its calibration text
+    if "calibration_source" in hyperparams:
+        from junkdna_bench.data.calibration_text import CALIBRATION_SOURCES
+
+        if hyperparams["calibration_source"] is None:
+            hyperparams["calibration_source"] = suite.calibration  # the suite names its calibration text
+        if hyperparams["calibration_source"] not in CALIBRATION_SOURCES:
+            raise ValueError(
+                f"calibration source {hyperparams['calibration_source']!r} is unknown; "
+                f"choose one of {', '.join(CALIBRATION_SOURCES)}"
+            )
     sparsities = request.sparsities or ([] if request.patterns else list(profile.sparsities))
     plan = expand_plan(
         variants,
