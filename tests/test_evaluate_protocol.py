@@ -111,3 +111,21 @@ def test_evaluation_plans_go_model_by_model_with_dense_none_baselines() -> None:
             code_version="",
             protocol=EVALUATE,
         )
+
+
+def test_evaluation_runs_are_estimated_from_scored_tokens_and_calibration_tokens() -> None:
+    from junkdna_bench.harness import estimate
+
+    size = estimate.DataSize(0, 0, eval_tokens=10_000, eval_examples=100, eval_pool=1000)
+    hp = {"calibration_examples": 4, "calibration_length": 100}
+    dense = spec(method="dense", sparsity=0.0, transfer="none", hyperparams=hp)
+    wanda = spec(method="wanda", sparsity=0.5, transfer="none", hyperparams=hp)
+    core = 2 * estimate.SMOLLM2_CORE_PARAMS_M  # a model twice SmolLM2's size costs twice as much
+    scoring = 10_000 * estimate.CPU_SCORE_S_PER_TOKEN * 2
+    assert estimate.estimate_run_seconds(dense, size, core, "cpu") == pytest.approx(
+        estimate.RUN_OVERHEAD_S + scoring
+    )
+    calibration = 400 * estimate.CPU_CALIBRATION_S_PER_TOKEN * 2
+    assert estimate.estimate_run_seconds(wanda, size, core, "cpu") == pytest.approx(
+        estimate.RUN_OVERHEAD_S + scoring + calibration
+    )

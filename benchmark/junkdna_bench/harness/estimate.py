@@ -26,6 +26,16 @@ RUN_OVERHEAD_S = 6.0
 MINILM_CORE_PARAMS_M = 10.6  # the six transformer layers; embeddings cost no matmul FLOPs
 # Assumption, not a measurement: a GPU trains a small encoder about 40x faster than 2 CPU cores.
 GPU_SPEEDUP = 40.0
+# Measured on 2 cores with SmolLM2-135M (106M parameters in its blocks), fp32, at a load average
+# near 4: seconds per scored prompt token (each context once, every option's continuation; the
+# shared-context path, 8-16 option rows per pass) from `perf llm-eval` (4.4e-3) and the llm
+# suite's hard-tier runs (8-13e-3 beside another job); seconds per calibration token of Wanda's
+# block-by-block pass (its hard-tier runs: 125 s for 32 x 256 tokens); SparseGPT's per-layer
+# solves make its pass 2.5x Wanda's (`perf llm-prune`: 3.13 vs 1.25 s per block).
+CPU_SCORE_S_PER_TOKEN = 6e-3
+CPU_CALIBRATION_S_PER_TOKEN = 1.5e-2
+SPARSEGPT_OVER_WANDA = 2.5
+SMOLLM2_CORE_PARAMS_M = 106.0
 
 
 @dataclass(frozen=True)
@@ -49,24 +59,26 @@ def _epochs(spec: RunSpec) -> int:
 
 
 def estimate_run_seconds(spec: RunSpec, size: DataSize, core_params_m: float, device_type: str) -> float:
+    if not spec.trains:
+        return _evaluation_only_seconds(spec, size, core_params_m, device_type)
     scale = _scale(core_params_m, device_type)
     evaluation = size.eval_tokens * CPU_EVAL_S_PER_TOKEN * scale
-    if not spec.trains:
-        return RUN_OVERHEAD_S + evaluation + _calibration_seconds(spec, scale)
     train = size.train_tokens * _epochs(spec) * CPU_TRAIN_S_PER_TOKEN * scale
     return RUN_OVERHEAD_S + train + evaluation
 
 
-def _calibration_seconds(spec: RunSpec, scale: float) -> float:
-    """Block-by-block calibration runs each block twice over the calibration tokens (statistics,
-    then the pruned block's outputs); the per-layer solves of SparseGPT come on top, unestimated."""
+def _evaluation_only_seconds(spec: RunSpec, size: DataSize, core_params_m: float, device_type: str) -> float:
+    """Scoring the prompts, plus the block-by-block calibration pass of Wanda or SparseGPT."""
     from junkdna_bench.methods import needs_calibration
 
-    if spec.is_dense or not needs_calibration(spec.method):
-        return 0.0
-    hp = spec.hyperparams
-    tokens = int(hp.get("calibration_examples", 0)) * int(hp.get("calibration_length", 0))
-    return 2 * tokens * CPU_EVAL_S_PER_TOKEN * scale
+    scale = core_params_m / SMOLLM2_CORE_PARAMS_M / (GPU_SPEEDUP if device_type == "cuda" else 1.0)
+    seconds = RUN_OVERHEAD_S + size.eval_tokens * CPU_SCORE_S_PER_TOKEN * scale
+    if not spec.is_dense and needs_calibration(spec.method):
+        hp = spec.hyperparams
+        tokens = int(hp.get("calibration_examples", 0)) * int(hp.get("calibration_length", 0))
+        solves = SPARSEGPT_OVER_WANDA if spec.method == "sparsegpt" else 1.0
+        seconds += tokens * CPU_CALIBRATION_S_PER_TOKEN * scale * solves
+    return seconds
 
 
 def measured_seconds(
