@@ -97,7 +97,7 @@ class RayExecutor:
         # Progress callbacks draw the driver's display and cannot run in a worker. A worker sees
         # the GPUs Ray gave it as cuda:0, cuda:1, ..., whatever index the driver's device had.
         device = torch.device("cuda") if settings.device.type == "cuda" else settings.device
-        self.settings = replace(settings, device=device, on_start=None, on_step=None)
+        self.settings = replace(settings, device=device, on_start=None, on_step=None, on_scored=None)
         location = self.options.shared_results
         self.shared = SharedRecords(location) if location else None
         self._resources: dict[str, RunResources] = {}
