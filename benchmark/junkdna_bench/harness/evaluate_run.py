@@ -228,7 +228,7 @@ def _prune(
     settings: RunSettings,
 ) -> Any:
     from junkdna_bench.masks import select_prunable, tie_share
-    from junkdna_bench.methods import compute_masks, needs_calibration
+    from junkdna_bench.methods import masks_for_spec, needs_calibration
 
     if spec.model not in _tie_shares:  # counted on the weights as ranked, before any is zeroed
         _tie_shares[spec.model] = tie_share(select_prunable(model))
@@ -252,14 +252,6 @@ def _prune(
             {**{k: v.to(device) for k, v in batch.items()}, "use_cache": False} for batch in batches
         ]
     with torch.no_grad():
-        masks = compute_masks(
-            model,
-            spec.method,
-            sparsity=None if spec.pattern else spec.sparsity,
-            pattern=spec.pattern,
-            params=dict(spec.method_params),
-            calibration=calibration,
-            seed=spec.seed,
-        )
+        masks = masks_for_spec(model, spec, calibration)
         masks.apply_(model)
     return masks.report(model)

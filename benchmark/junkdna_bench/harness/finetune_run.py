@@ -106,21 +106,13 @@ def _prune(
     may also have updated the kept weights). frozen starts from the pre-trained weights, all of
     them: nothing is removed, so a method's compensating updates would have nothing to compensate.
     """
-    from junkdna_bench.methods import compute_masks, needs_calibration
+    from junkdna_bench.methods import masks_for_spec, needs_calibration
 
     calibration = (
         _calibration_batches(train, spec.seed, hp, device) if needs_calibration(spec.method) else None
     )
     pretrained = {k: v.clone() for k, v in model.state_dict().items()} if spec.transfer == "frozen" else None
-    masks = compute_masks(
-        model,
-        spec.method,
-        sparsity=None if spec.pattern else spec.sparsity,
-        pattern=spec.pattern,
-        params=dict(spec.method_params),
-        calibration=calibration,
-        seed=spec.seed,
-    )
+    masks = masks_for_spec(model, spec, calibration)
     if pretrained is not None:
         model.load_state_dict(pretrained)
         return masks, masks.report()

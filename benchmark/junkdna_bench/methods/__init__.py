@@ -14,7 +14,7 @@ Third-party methods register through the entry-point group ``junkdna_bench.metho
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
@@ -32,6 +32,9 @@ from junkdna_bench.methods.base import (
 from junkdna_bench.methods.selection import count_to_prune
 from junkdna_bench.registry import Registry
 
+if TYPE_CHECKING:
+    from junkdna_bench.records import RunSpec
+
 __all__ = [
     "MethodParam",
     "MethodVariant",
@@ -40,6 +43,7 @@ __all__ = [
     "PruningMethod",
     "compute_masks",
     "get_method",
+    "masks_for_spec",
     "methods",
     "needs_calibration",
 ]
@@ -177,3 +181,16 @@ def compute_masks(
         metadata["pattern"] = str(nm_pattern)
     metadata.update({f"param.{key}": str(value) for key, value in request.params.items()})
     return MaskSet(masks=masks, metadata=metadata)
+
+
+def masks_for_spec(model: nn.Module, spec: RunSpec, calibration: CalibrationBatches | None) -> MaskSet:
+    """``compute_masks`` with a run spec's method, target, parameters and seed (unapplied masks)."""
+    return compute_masks(
+        model,
+        spec.method,
+        sparsity=None if spec.pattern else spec.sparsity,
+        pattern=spec.pattern,
+        params=dict(spec.method_params),
+        calibration=calibration,
+        seed=spec.seed,
+    )
