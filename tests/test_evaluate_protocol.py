@@ -129,3 +129,26 @@ def test_evaluation_runs_are_estimated_from_scored_tokens_and_calibration_tokens
     assert estimate.estimate_run_seconds(wanda, size, core, "cpu") == pytest.approx(
         estimate.RUN_OVERHEAD_S + scoring + calibration
     )
+
+
+def test_remote_code_runs_only_when_the_command_line_asks(monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    import junkdna_bench.console.plan as console_plan
+    import junkdna_bench.models as models
+    from junkdna_bench.cli import app
+    from junkdna_bench.harness import runner
+
+    requests = []
+    monkeypatch.setattr(console_plan, "execute_request", lambda request, *a, **k: requests.append(request))
+    for flags in ([], ["--trust-remote-code"]):
+        result = CliRunner().invoke(app, ["run", "--method", "magnitude", "--dry-run", *flags])
+        assert result.exit_code == 0, result.output
+    assert [r.trust_remote_code for r in requests] == [False, True]
+
+    asked = []
+    monkeypatch.setattr(models, "resolve_model", lambda name: name)
+    monkeypatch.setattr(models, "load_causal_lm", lambda spec, device, trust: asked.append(trust))
+    runner.load_causal("m", "cpu")  # type: ignore[arg-type]
+    runner.load_causal("m", "cpu", trust_remote_code=True)  # type: ignore[arg-type]
+    assert asked == [False, True]

@@ -141,6 +141,13 @@ def run(
             help="CPU threads for torch; default: torch's (OpenMP waits passively, see the run header).",
         ),
     ] = None,
+    trust_remote_code: Annotated[
+        bool,
+        typer.Option(
+            "--trust-remote-code",
+            help="Run the Python code a hub model ships with its weights (only for repositories you trust).",
+        ),
+    ] = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the plan and its estimated duration; run nothing.")
     ] = False,
@@ -194,6 +201,7 @@ def run(
         glue_dir=glue_dir,
         data_dir=data_dir,
         device=device,
+        trust_remote_code=trust_remote_code,
         tracking=tracking,
         tracking_uri=tracking_uri,
         overrides={

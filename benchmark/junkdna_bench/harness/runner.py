@@ -42,14 +42,14 @@ CausalLoader = Callable[[str, torch.device], "tuple[PreTrainedModel, PreTrainedT
 
 
 @lru_cache(maxsize=4)
-def tokenizer_for(model: str) -> PreTrainedTokenizerBase:
+def tokenizer_for(model: str, trust_remote_code: bool = False) -> PreTrainedTokenizerBase:
     from junkdna_bench.models import load_tokenizer, resolve_model
 
-    return load_tokenizer(resolve_model(model))
+    return load_tokenizer(resolve_model(model), trust_remote_code=trust_remote_code)
 
 
 def load_pretrained(
-    model: str, num_labels: int, problem_type: str
+    model: str, num_labels: int, problem_type: str, trust_remote_code: bool = False
 ) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     """A fresh copy of the pre-trained weights with a new task head (seeded by the caller)."""
     from transformers.utils import logging as hf_logging
@@ -58,19 +58,21 @@ def load_pretrained(
 
     hf_logging.disable_progress_bar()  # a loading bar per run would break the plan's progress display
 
-    return load_for_sequence_classification(resolve_model(model), num_labels, problem_type), tokenizer_for(
-        model
-    )
+    spec = resolve_model(model)
+    encoder = load_for_sequence_classification(spec, num_labels, problem_type, trust_remote_code)
+    return encoder, tokenizer_for(model, trust_remote_code)
 
 
-def load_causal(model: str, device: torch.device) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+def load_causal(
+    model: str, device: torch.device, trust_remote_code: bool = False
+) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     """The pre-trained decoder as published, placed for ``device`` (no head is added: none is trained)."""
     from transformers.utils import logging as hf_logging
 
     from junkdna_bench.models import load_causal_lm, resolve_model
 
     hf_logging.disable_progress_bar()
-    return load_causal_lm(resolve_model(model), device)
+    return load_causal_lm(resolve_model(model), device, trust_remote_code)
 
 
 @dataclass

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +29,7 @@ from junkdna_bench.harness.profiles import (
     resolve_hyperparams,
 )
 from junkdna_bench.harness.progress import PlanListener, QuestionsScored, RunDone, RunsSkipped, RunStarted
-from junkdna_bench.harness.runner import RunSettings, load_pretrained
+from junkdna_bench.harness.runner import RunSettings, load_causal, load_pretrained
 from junkdna_bench.harness.seed_effects import collapse_identical_seeds
 from junkdna_bench.records import RunSpec, load_records
 from junkdna_bench.results_dir import DEFAULT_RESULTS
@@ -60,6 +61,7 @@ class PlanRequest:
     glue_dir: Path | None = None
     data_dir: Path | None = None
     device: str = "auto"
+    trust_remote_code: bool = False  # run a hub model's own code: only when the user asks
     tracking: bool = True
     tracking_uri: str | None = None
     overrides: dict[str, Any] = field(default_factory=dict)
@@ -87,7 +89,7 @@ def data_sizes(variants: list[TaskVariant], plan: Plan, request: PlanRequest) ->
     from junkdna_bench.harness.runner import tokenizer_for
 
     first = plan.specs[0]
-    tokenizer = tokenizer_for(request.model)
+    tokenizer = tokenizer_for(request.model, request.trust_remote_code)
     if not first.trains:
         from junkdna_bench.harness.evaluate_run import evaluation_size
 
@@ -300,7 +302,8 @@ def run_prepared(
     settings = RunSettings(
         device=prepared.device,
         glue_dir=request.glue_dir,
-        load_model=load_pretrained,
+        load_model=partial(load_pretrained, trust_remote_code=request.trust_remote_code),
+        load_causal_model=partial(load_causal, trust_remote_code=request.trust_remote_code),
         data_dir=request.data_dir,
         on_start=started,
         on_step=emit,
