@@ -17,7 +17,7 @@ from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
 from junkdna_bench.harness import evaluate_run
 from junkdna_bench.harness.estimate import DataSize
 from junkdna_bench.harness.plan import expand_plan, prune_settings
-from junkdna_bench.harness.profiles import EVALUATE, EVALUATE_CPU, resolve_hyperparams
+from junkdna_bench.harness.profiles import EVALUATE, EVALUATE_CPU, Hyperparams, resolve_hyperparams
 from junkdna_bench.harness.runner import RunSettings, execute_run
 from junkdna_bench.harness.seed_effects import collapse_identical_seeds
 from junkdna_bench.scoring.loglik import score_prompts
@@ -51,9 +51,7 @@ def decoder(tokenizer) -> LlamaForCausalLM:
 
 @pytest.fixture
 def settings(decoder, tokenizer, shared_data: Path) -> RunSettings:
-    evaluate_run._loaded.clear()
-    evaluate_run._scores.clear()
-    evaluate_run._tie_shares.clear()
+    evaluate_run.clear_caches()
     loads: list[str] = []
 
     def load(model: str, device: torch.device):
@@ -133,7 +131,7 @@ def test_option_counts_share_one_scoring_pass_and_match_direct_scoring(
     assert four.predictions.example_ids == two.predictions.example_ids
     card = suite.variant("mmlu@options=4,shots=0").card
     hp = plan.specs[0].hyperparams
-    data = load_choice_data(card, evaluate_run.Hyperparams.of(hp).data_options(None, settings.data_dir))
+    data = load_choice_data(card, Hyperparams.of(hp).data_options(None, settings.data_dir))
     questions = cap_questions(list(data.eval), 8, 5)
     direct = score_prompts(
         decoder,

@@ -144,14 +144,22 @@ class Predictions(BaseModel):
     option_logprobs: list[list[float]] | None = None
     option_chars: list[list[int]] | None = None
     shots_used: list[int] | None = None  # in-context examples each prompt kept under the length cap
+    # Generative QA: ``labels`` are the 1.0 a right answer scores and ``predictions`` each
+    # question's primary-metric score; beside them the generated text, every metric's score per
+    # question, and whether a gold answer survived the context's truncation.
+    generations: list[str] | None = None
+    example_scores: dict[str, list[float]] | None = None
+    answer_survived: list[bool] | None = None
 
     @model_validator(mode="after")
     def _aligned(self) -> Predictions:
         n = len(self.example_ids)
         if not (n == len(self.labels) == len(self.predictions)):
             raise ValueError("example_ids, labels and predictions must have the same length")
-        for name in ("option_logprobs", "option_chars", "shots_used"):
-            values = getattr(self, name)
+        lists = {name: getattr(self, name) for name in ("option_logprobs", "option_chars", "shots_used")}
+        lists |= {name: getattr(self, name) for name in ("generations", "answer_survived")}
+        lists |= {f"example_scores[{k}]": v for k, v in (self.example_scores or {}).items()}
+        for name, values in lists.items():
             if values is not None and len(values) != n:
                 raise ValueError(f"{name} must have one entry per example ({n}), has {len(values)}")
         return self

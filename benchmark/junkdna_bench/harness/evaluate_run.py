@@ -1,22 +1,19 @@
 """The evaluation protocol: prune a pre-trained decoder one-shot and score it as pruned, no training.
 
 This is the paper's protocol for its LLM settings. With no training, a run is a pure function of
-the pruned weights and the prompts, so two caches make a plan cheap without changing any number:
+the pruned weights and the prompts, so the pruned model of the last run is kept while the next
+run needs the same one (same model, method, level, and the seed only where the method uses it):
+the variants of a plan share it, and the scorers cache per pruned model what they computed.
 
-- the pruned model of the last run is kept while the next run needs the same one (same model,
-  method, level, and the seed only where the method uses it): the variants of a plan share it;
-- option scores are kept per (pruned model, prompt): a prompt that does not list the options is
-  scored once over all of them, and each option-count variant restricts the choice to its
-  subset; a dense baseline that no seed changes is scored once for all its seeds.
-
-Multiple-choice scoring follows lm-evaluation-harness: ``acc`` picks the option with the highest
-summed log-likelihood, ``acc_norm`` divides it by the option's length in characters. Each record
-keeps every offered option's log-likelihood, so flips and the divergence from the dense model
-can be computed from records alone.
+Each task type has its scorer module (``measure`` for the plan's estimate, ``score`` for the
+record's task fields): multiple choice in ``harness.choice_scoring``, generative QA in
+``harness.answer_scoring``. This module adds what every record of the protocol shares: the
+sparsity reached, the tie share of the pre-trained weights, and what the seed decided.
 """
 
 from __future__ import annotations
 
+import importlib
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -25,92 +22,73 @@ import torch
 
 from junkdna_bench.harness.profiles import Hyperparams
 from junkdna_bench.harness.seed_effects import model_state_key, seed_effects
-from junkdna_bench.records import Predictions, RunSpec
+from junkdna_bench.records import RunSpec
 
 if TYPE_CHECKING:
     from pathlib import Path
+    from types import ModuleType
 
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-    from junkdna_bench.data import ChoiceQuestion
     from junkdna_bench.harness.estimate import DataSize
     from junkdna_bench.harness.runner import RunProgress, RunSettings
-    from junkdna_bench.scoring.loglik import ChoiceScores
-    from junkdna_bench.scoring.prompts import ChoicePrompt
     from junkdna_bench.suites import TaskVariant
 
-SUPPORTED_TASK_TYPES = ("multiple_choice",)
+SCORERS = {
+    "multiple_choice": "junkdna_bench.harness.choice_scoring",
+    "generative_qa": "junkdna_bench.harness.answer_scoring",
+}
 CALIBRATION_BATCH = 8  # calibration sequences per forward pass
 
 
 @dataclass
-class _PrunedModel:
-    key: tuple[Any, ...]
+class PrunedModel:
+    key: tuple[Any, ...]  # model_state_key: equal keys, bit-identical weights
     model: PreTrainedModel
     tokenizer: PreTrainedTokenizerBase
     sparsity: Any  # masks.SparsityReport, None for the dense model
 
 
-_loaded: list[_PrunedModel] = []  # at most one: the last run's pruned model
-_scores: dict[tuple[Any, ...], ChoiceScores] = {}
+_loaded: list[PrunedModel] = []  # at most one: the last run's pruned model
 _tie_shares: dict[str, float] = {}  # per model: a property of the pre-trained weights
+
+
+def clear_caches() -> None:
+    """Forget the kept model and every scorer's cache (a test swaps the model behind a name)."""
+    _loaded.clear()
+    _tie_shares.clear()
+    for module in SCORERS.values():
+        importlib.import_module(module).clear()
+
+
+def _scorer(variant: TaskVariant) -> ModuleType:
+    task_type = variant.card.task_type
+    if task_type not in SCORERS:
+        raise NotImplementedError(
+            f"task {variant.card.id!r} is {task_type}; evaluation without training scores "
+            f"{', '.join(SCORERS)} tasks on a causal LM"
+        )
+    return importlib.import_module(SCORERS[task_type])
 
 
 def evaluate_as_pruned(
     spec: RunSpec, variant: TaskVariant, settings: RunSettings, progress: RunProgress
 ) -> dict[str, Any]:
-    """Prune (or not, for the dense baseline) and score the variant's questions; the record's fields."""
-    from junkdna_bench.data.multiple_choice import cap_questions, load_choice_data
-    from junkdna_bench.metrics import compute_metrics
-
-    card, hp = variant.card, Hyperparams.of(spec.hyperparams)
-    if card.task_type not in SUPPORTED_TASK_TYPES:
-        raise NotImplementedError(
-            f"task {card.id!r} is {card.task_type}; evaluation without training scores "
-            f"{', '.join(SUPPORTED_TASK_TYPES)} tasks on a causal LM"
-        )
-    t = time.perf_counter()
-    data = load_choice_data(card, hp.data_options(settings.glue_dir, settings.data_dir))
-    questions = cap_questions(list(data.eval), hp.max_eval_examples, spec.seed)
-    progress.timed("load_data", t)
-
+    """Prune (or not, for the dense baseline) and score the variant; the record's fields."""
+    scorer, hp = _scorer(variant), Hyperparams.of(spec.hyperparams)
     pruned = _pruned_model(spec, hp, settings, progress)
     t = time.perf_counter()
-    prompts, offered = _prompts(variant, data.shots, questions, spec.seed, pruned.tokenizer, hp.max_length)
-    if settings.on_start:
-        settings.on_start(spec, len(prompts))
-    scores = _scored(pruned, prompts, hp.batch_size, settings)
+    fields, eval_pool = scorer.score(
+        variant, spec, hp, pruned, settings, hp.data_options(settings.glue_dir, settings.data_dir)
+    )
     progress.timed("evaluate", t)
-
-    from junkdna_bench.scoring.loglik import choose
-
-    labels, raw, normalised, logprobs, chars = [], [], [], [], []
-    for prompt, kept, score in zip(prompts, offered, scores, strict=True):
-        labels.append(float(kept.index(prompt.gold)))
-        raw.append(float(kept.index(choose(score, kept))))
-        normalised.append(float(kept.index(choose(score, kept, normalise=True))))
-        logprobs.append([score.logprobs[i] for i in kept])
-        chars.append([score.chars[i] for i in kept])
-    chosen = {"acc": raw, "acc_norm": normalised}
-    metrics = {name: compute_metrics([name], labels, chosen[name])[name] for name in card.metrics}
-    chance = sum(1.0 / len(kept) for kept in offered) / len(offered)
     sparsity = pruned.sparsity
     return {
-        "primary_metric": card.primary_metric,
-        "metrics": metrics,
-        "trivial_metrics": dict.fromkeys(card.metrics, chance),
-        "predictions": Predictions(
-            example_ids=[q.id for q in questions],
-            labels=labels,
-            predictions=chosen[card.primary_metric],
-            option_logprobs=logprobs,
-            option_chars=chars,
-            shots_used=[p.shots_used for p in prompts],
-        ),
+        **fields,
         "achieved_sparsity": sparsity.overall if sparsity else 0.0,
         "layer_sparsity": sparsity.per_layer if sparsity else {},
         "magnitude_tie_share": _tie_shares.get(spec.model),
-        "seed_effects": seed_effects(spec, variant, len(data.eval)),
+        "seed_effects": seed_effects(spec, variant, eval_pool),
     }
 
 
@@ -121,90 +99,14 @@ def evaluation_size(
     glue_dir: Path | None,
     data_dir: Path | None,
 ) -> DataSize:
-    """Questions and prompt tokens a run of ``spec`` scores on ``variant`` (for the plan's estimate).
-
-    Tokens count each context once and every option's continuation, as the scorer runs them.
-    """
-    from junkdna_bench.data.multiple_choice import cap_questions, load_choice_data
-    from junkdna_bench.harness.estimate import DataSize
-
+    """Examples and tokens a run of ``spec`` scores on ``variant`` (for the plan's estimate)."""
     hp = Hyperparams.of(spec.hyperparams)
-    data = load_choice_data(variant.card, hp.data_options(glue_dir, data_dir))
-    questions = cap_questions(list(data.eval), hp.max_eval_examples, spec.seed)
-    prompts, _ = _prompts(variant, data.shots, questions, spec.seed, tokenizer, hp.max_length)
-    texts = [p.context for p in prompts] + [c for p in prompts for c in p.continuations]
-    tokens = sum(len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]) if texts else 0
-    return DataSize(0, 0, tokens, len(questions), len(data.eval))
-
-
-def _prompts(
-    variant: TaskVariant,
-    shot_pool: tuple[ChoiceQuestion, ...],
-    questions: list[ChoiceQuestion],
-    seed: int,
-    tokenizer: PreTrainedTokenizerBase,
-    max_tokens: int,
-) -> tuple[list[ChoicePrompt], list[list[int]]]:
-    """One prompt per question and the option indices the variant offers.
-
-    A continuation prompt does not show the options, so it scores all of them and the variant's
-    subset only restricts the choice (one scoring pass serves every option count); a lettered
-    prompt lists its options, so it shows only the subset, and its in-context examples are cut to
-    the same number of options.
-    """
-    from junkdna_bench.data.multiple_choice import draw_shots, restrict_options
-    from junkdna_bench.scoring.prompts import build_prompt
-
-    style = variant.knobs.get("prompt_style") or "continuation"
-    count, shots = variant.knobs.get("option_count"), variant.knobs.get("shots") or 0
-    prompts, offered = [], []
-    for question in questions:
-        shown, kept = restrict_options(question, count, seed)
-        examples = draw_shots(shot_pool, question, shots, seed) if shots else []
-        if style == "continuation":
-            scored, allowed = question, list(kept)
-        else:
-            examples = [restrict_options(example, count, seed)[0] for example in examples]
-            scored, allowed = shown, list(range(len(shown.options)))
-        prompts.append(build_prompt(scored, examples, style, tokenizer=tokenizer, max_tokens=max_tokens))
-        offered.append(allowed)
-    return prompts, offered
-
-
-def _scored(
-    pruned: _PrunedModel, prompts: list[ChoicePrompt], batch_size: int, settings: RunSettings
-) -> list[ChoiceScores]:
-    """Option scores of every prompt, computing only those this pruned model has not scored yet."""
-    from junkdna_bench.scoring.loglik import score_prompts
-
-    keys = [(pruned.key, batch_size, p.context, p.continuations) for p in prompts]
-    missing = list(
-        {key: prompt for key, prompt in zip(keys, prompts, strict=True) if key not in _scores}.items()
-    )
-    done_before = len(prompts) - len(missing)
-    report = settings.on_scored
-
-    def scored_so_far(count: int) -> None:
-        if report:
-            report(done_before + count, len(prompts))
-
-    if missing:
-        fresh = score_prompts(
-            pruned.model,
-            pruned.tokenizer,
-            [prompt for _, prompt in missing],
-            batch_size=batch_size,
-            device=settings.device,
-            on_progress=scored_so_far,
-        )
-        _scores.update(zip((key for key, _ in missing), fresh, strict=True))
-    scored_so_far(len(missing))
-    return [_scores[key] for key in keys]
+    return _scorer(variant).measure(variant, spec, hp, tokenizer, hp.data_options(glue_dir, data_dir))
 
 
 def _pruned_model(
     spec: RunSpec, hp: Hyperparams, settings: RunSettings, progress: RunProgress
-) -> _PrunedModel:
+) -> PrunedModel:
     """The spec's pruned model: the one kept from the last run when it is the same, else made now."""
     key = model_state_key(spec)
     if _loaded and _loaded[0].key == key:
@@ -216,7 +118,7 @@ def _pruned_model(
     t = time.perf_counter()
     sparsity = None if spec.is_dense else _prune(model, tokenizer, spec, hp, settings)
     progress.timed("prune", t)
-    _loaded.append(_PrunedModel(key, model, tokenizer, sparsity))
+    _loaded.append(PrunedModel(key, model, tokenizer, sparsity))
     return _loaded[0]
 
 

@@ -3,8 +3,9 @@
 Without fine-tuning, a seed can change an outcome in only a few ways: the calibration sample a
 method such as Wanda draws, a random mask, and the subsamples of the evaluation (which distractor
 options are removed, which in-context examples are shown, which questions a capped evaluation
-keeps). Magnitude pruning of a variant that subsamples nothing is deterministic: another seed
-would repeat the same computation, so a plan runs it once and the records say why.
+keeps, where a retrieval-like window is placed in a context). Magnitude pruning of a variant that
+subsamples nothing is deterministic: another seed would repeat the same computation, so a plan
+runs it once and the records say why.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ RANDOM_MASK = "random mask"
 OPTION_SUBSET = "option subset"
 SHOTS = "in-context examples"
 EVAL_SUBSAMPLE = "evaluation subsample"
+CONTEXT_WINDOW = "context window"
 
 
 def method_uses_seed(method: str) -> list[str]:
@@ -48,6 +50,8 @@ def seed_effects(spec: RunSpec, variant: TaskVariant, eval_pool: int) -> list[st
         effects.append(OPTION_SUBSET)
     if variant.knobs.get("shots"):
         effects.append(SHOTS)
+    if variant.knobs.get("truncation") == "window" and variant.knobs.get("context_tokens"):
+        effects.append(CONTEXT_WINDOW)
     cap = Hyperparams.of(spec.hyperparams).max_eval_examples
     if cap is not None and cap < eval_pool:
         effects.append(EVAL_SUBSAMPLE)

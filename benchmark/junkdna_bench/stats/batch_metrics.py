@@ -78,6 +78,11 @@ def _spearman(labels: np.ndarray, predictions: np.ndarray, classes: np.ndarray) 
     return _pearson(rankdata(labels, axis=-1), rankdata(predictions, axis=-1), classes)
 
 
+def _mean_score(labels: np.ndarray, predictions: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    """Generative QA: ``predictions`` hold each question's own score (exact match, token F1)."""
+    return predictions.mean(axis=-1)
+
+
 BATCH_METRICS: dict[str, BatchMetric] = {
     "accuracy": _accuracy,
     # Multiple choice: the share of questions whose chosen option is gold, the option chosen by
@@ -85,6 +90,9 @@ BATCH_METRICS: dict[str, BatchMetric] = {
     # primary one's choices.
     "acc": _accuracy,
     "acc_norm": _accuracy,
+    "exact_match": _mean_score,
+    "token_f1": _mean_score,
+    "em_lenient": _mean_score,
     "f1": _f1_binary,
     "f1_macro": _f1_macro,
     "mcc": _mcc,
