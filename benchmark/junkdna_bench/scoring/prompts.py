@@ -140,3 +140,16 @@ def build_prompt(
         else:
             short = middle
     return made(prefix + _question_block(question, style, text[long:]), 0, long)
+
+
+def build_qa_prompt(question: str, context: str | None) -> str:
+    """The prompt of a generative question: ``"Question: <q>\\nAnswer:"`` closed book (``context``
+    None, empty or blank), ``"Context: <context>\\nQuestion: <q>\\nAnswer:"`` open book.
+
+    Short and without a chat template, so every causal LM reads the same text; it ends on the
+    answer cue, so the answer is the rest of that line and generation stops at the first newline.
+    Question and context are stripped of surrounding whitespace."""
+    block = f"Question: {question.strip()}\n{ANSWER_CUE}"
+    if context is None or not context.strip():
+        return block
+    return f"Context: {context.strip()}\n{block}"
