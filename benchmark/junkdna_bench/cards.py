@@ -27,12 +27,23 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from junkdna_bench.builtin import builtin_folder
-from junkdna_bench.data.specs import Carving, Domain, SourceSet, SourceSpec
+from junkdna_bench.data.specs import (
+    Carving,
+    DataDirSource,
+    Domain,
+    FilesSource,
+    HubSource,
+    SourceSet,
+    SourceSpec,
+)
 from junkdna_bench.registry import RegistryError
 
 TASKS_DIR_VARIABLE = "JUNKDNA_TASKS_DIR"
-TaskType = Literal["single_sentence", "sentence_pair", "regression", "multiple_choice", "extractive_qa"]
-INPUT_COUNT = {"single_sentence": 1, "sentence_pair": 2, "multiple_choice": 1}
+TaskType = Literal[
+    "single_sentence", "sentence_pair", "regression", "multiple_choice", "extractive_qa", "generative_qa"
+]
+# A generative QA card's inputs are its question column, then its context column.
+INPUT_COUNT = {"single_sentence": 1, "sentence_pair": 2, "multiple_choice": 1, "generative_qa": 2}
 
 
 class FieldProblem(ValueError):
@@ -130,6 +141,7 @@ class TaskCard(BaseModel):
         for where, alternative in self._alternatives_by_field():
             self._check_label_map(where, alternative.label_map)
         self._check_choices()
+        self._check_answers()
         return self
 
     def _check_inputs_and_labels(self) -> None:
@@ -140,7 +152,15 @@ class TaskCard(BaseModel):
                 f"a {self.task_type} task has {expected} input column(s), "
                 f"this card lists {len(self.input_columns)}",
             )
-        if self.task_type == "regression":
+        if self.task_type == "generative_qa":
+            for name in ("labels", "label_range", "option_count"):
+                if getattr(self, name) is not None:
+                    raise FieldProblem(
+                        name,
+                        "a generative_qa task has free-text answers, scored against the gold answers in "
+                        "its label_column; remove it",
+                    )
+        elif self.task_type == "regression":
             if self.labels is not None:
                 raise FieldProblem("labels", "a regression task has no labels; give 'label_range' instead")
             if self.label_range is not None and self.label_range[0] >= self.label_range[1]:
@@ -174,6 +194,7 @@ class TaskCard(BaseModel):
         from junkdna_bench.metrics import (
             CHOICE_METRICS,
             CLASSIFICATION_METRICS,
+            QA_METRICS,
             REGRESSION_METRICS,
             is_known_metric,
         )
@@ -184,7 +205,7 @@ class TaskCard(BaseModel):
             )
         for name in self.metrics:
             if not is_known_metric(name):
-                known = sorted(CLASSIFICATION_METRICS | REGRESSION_METRICS | CHOICE_METRICS)
+                known = sorted(CLASSIFICATION_METRICS | REGRESSION_METRICS | CHOICE_METRICS | QA_METRICS)
                 close = difflib.get_close_matches(name, known, n=1)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
                 raise FieldProblem(
@@ -193,6 +214,17 @@ class TaskCard(BaseModel):
                 )
             regression = self.task_type == "regression"
             choice = self.task_type == "multiple_choice"
+            generative = self.task_type == "generative_qa"
+            if generative != (name in QA_METRICS):
+                raise FieldProblem(
+                    "metrics",
+                    f"metric {name!r} does not apply to a {self.task_type} task; "
+                    + (
+                        f"a generative_qa task is scored by {', '.join(sorted(QA_METRICS))}"
+                        if generative
+                        else f"{', '.join(sorted(QA_METRICS))} score generative_qa tasks only"
+                    ),
+                )
             if choice and name not in CHOICE_METRICS:
                 raise FieldProblem(
                     "metrics",
@@ -253,6 +285,40 @@ class TaskCard(BaseModel):
                     f"names {len(layout.options)} option columns, but 'labels' name {len(self.labels or [])} "
                     "answer letters; give one column per answer letter",
                 )
+
+    def _check_answers(self) -> None:
+        """Every source of a generative QA card says where its gold answers are, and has no train split.
+
+        Nothing is trained on and no solved examples are shown, so a train split would be read for
+        nothing; no other card's source has an ``answers`` block.
+        """
+        generative = self.task_type == "generative_qa"
+        if generative and self.domains is not None:
+            raise FieldProblem("domains", "a generative_qa task reads one 'source', not a mixture")
+        for where, alternative in self._alternatives_by_field():
+            if not generative:
+                if alternative.answers is not None:
+                    raise FieldProblem(
+                        f"{where}.answers", f"is for generative_qa tasks; this is a {self.task_type} task"
+                    )
+                continue
+            if alternative.answers is None:
+                raise FieldProblem(
+                    f"{where}.answers",
+                    "a generative_qa source says where its gold answers are, "
+                    "e.g. answers: {text: text, start: answer_start, id: id}",
+                )
+            if isinstance(alternative, HubSource) and alternative.train_split is not None:
+                field, train = "train_split", alternative.train_split
+            elif isinstance(alternative, (FilesSource, DataDirSource)) and alternative.train is not None:
+                field, train = "train", alternative.train
+            else:
+                continue
+            raise FieldProblem(
+                f"{where}.{field}",
+                f"is {train!r}, but a generative_qa task is evaluated without training or shots; "
+                "give null or remove it",
+            )
 
     def _check_label_map(self, where: str, label_map: dict[str, str] | None) -> None:
         if label_map is None or self.labels is None:

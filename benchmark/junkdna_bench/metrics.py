@@ -26,6 +26,10 @@ REGRESSION_METRICS = frozenset({"pearson", "spearman"})
 # Multiple choice, as lm-evaluation-harness names them: each is the accuracy of its own argmax,
 # over the summed log-likelihood of each option (acc) or that sum per character (acc_norm).
 CHOICE_METRICS = frozenset({"acc", "acc_norm"})
+# Generative QA, SQuAD v1.1's normalised exact match and token F1 (max over the gold answers) and
+# the lenient containment match: scored per example from the generated text by
+# junkdna_bench.scoring.answers, so they are known names here but computed there.
+QA_METRICS = frozenset({"exact_match", "token_f1", "em_lenient"})
 
 
 class MetricError(ValueError):
@@ -80,7 +84,11 @@ _BUILTINS: dict[str, Callable[[Sequence[float], Sequence[float]], float]] = {
 
 
 def is_known_metric(name: str) -> bool:
-    return name in _BUILTINS or (name.startswith(EVALUATE_PREFIX) and len(name) > len(EVALUATE_PREFIX))
+    return (
+        name in _BUILTINS
+        or name in QA_METRICS
+        or (name.startswith(EVALUATE_PREFIX) and len(name) > len(EVALUATE_PREFIX))
+    )
 
 
 def split_evaluate_name(name: str) -> tuple[str, str | None]:
@@ -139,11 +147,17 @@ def compute_metrics(
     for name in names:
         if name in _BUILTINS:
             scores[name] = _BUILTINS[name](labels, predictions)
+        elif name in QA_METRICS:
+            raise MetricError(
+                f"metric {name!r} scores generated answers against gold texts, not class indices: it is "
+                "scored per example by junkdna_bench.scoring.answers (score_answer)"
+            )
         elif name.startswith(EVALUATE_PREFIX):
             scores[name] = _evaluate_metric(name, labels, predictions)
         else:
             raise MetricError(
-                f"unknown metric {name!r}; known: {', '.join(sorted(_BUILTINS))} or 'evaluate:<module>'"
+                f"unknown metric {name!r}; known: {', '.join(sorted({*_BUILTINS, *QA_METRICS}))} or "
+                "'evaluate:<module>'"
             )
     return scores
 

@@ -5,7 +5,8 @@ columns and label values onto the card's, clean and (if the source asks) de-dupl
 pool, carve a missing split with the card's fixed seed, then subsample the training split to
 the variant's data fraction with the *run* seed. The pool of each card is cached per process,
 because a suite listing reads the same file for every data fraction. Multiple-choice cards are
-read by :mod:`junkdna_bench.data.multiple_choice` through the same choice of source.
+read by :mod:`junkdna_bench.data.multiple_choice` and generative QA cards by
+:mod:`junkdna_bench.data.generative_qa`, through the same choice of source.
 """
 
 from __future__ import annotations
@@ -55,6 +56,11 @@ def _build_pool(card: TaskCard, glue_dir: Path | None, data_dir: Path | None) ->
         raise DataError(
             f"task {card.id!r} is multiple_choice: its questions load with "
             "junkdna_bench.data.multiple_choice.load_choice_data, not as examples"
+        )
+    if card.task_type == "generative_qa":
+        raise DataError(
+            f"task {card.id!r} is generative_qa: its questions load with "
+            "junkdna_bench.data.generative_qa.load_qa_data, not as examples"
         )
     if card.task_type == "extractive_qa":
         raise DataError(f"task {card.id!r}: loading {card.task_type} data is not supported yet")

@@ -26,6 +26,7 @@ from junkdna_bench.data.cleaning import normalize_text
 from junkdna_bench.data.examples import ChoiceQuestion, DataError, DataOptions
 from junkdna_bench.data.loading import choose_and_read
 from junkdna_bench.data.readers import RawSplit
+from junkdna_bench.data.readers import column_value as _value
 from junkdna_bench.data.sampling import stratified_indices
 from junkdna_bench.data.specs import SourceSpec
 
@@ -108,18 +109,6 @@ def _check_unique_ids(questions: list[ChoiceQuestion], card: TaskCard) -> None:
                 "source's choices.id, or leave it out to use row ids"
             )
         seen.add(question.id)
-
-
-def _value(row: dict[str, Any], name: str) -> Any:
-    """A column of a row; a dotted name reaches into nested objects (``choices.text``)."""
-    if name in row:
-        return row[name]
-    value: Any = row
-    for part in name.split("."):
-        if not isinstance(value, dict) or part not in value:
-            raise KeyError(name)
-        value = value[part]
-    return value
 
 
 def _questions(raw: RawSplit, card: TaskCard, spec: SourceSpec, notes: list[str]) -> list[ChoiceQuestion]:

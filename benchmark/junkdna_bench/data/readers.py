@@ -1,4 +1,4 @@
-"""Reading raw rows from bytes: delimited text (GLUE TSV, CSV) and JSON lines.
+"""Reading raw rows from bytes: delimited text (GLUE TSV, CSV), JSON lines and nested JSON.
 
 Rows come back as ``(row_id, {column: value})`` with the row id naming the split and the
 0-based data row, so every example can be traced back to its line. Malformed rows (a wrong
@@ -95,3 +95,60 @@ def read_jsonl(text: str, *, origin: str, split: str) -> RawSplit:
             raise DataError(f"{origin}: line {line_number} is not a JSON object")
         rows.append((f"{split}-{len(rows)}", value))
     return RawSplit(rows=rows, origin=origin)
+
+
+def column_value(row: dict[str, Any], name: str) -> Any:
+    """A column of a row; a dotted name reaches into nested objects (``choices.text``)."""
+    if name in row:
+        return row[name]
+    value: Any = row
+    for part in name.split("."):
+        if not isinstance(value, dict) or part not in value:
+            raise KeyError(name)
+        value = value[part]
+    return value
+
+
+def read_json(text: str, *, origin: str, split: str, records: str | None) -> RawSplit:
+    """The rows of one JSON document: the objects at the end of ``records``, a dotted path of lists.
+
+    Each row also carries the other fields of the objects enclosing it (SQuAD's ``qas`` rows get
+    their paragraph's ``context`` and their article's ``title``); a row's own field wins.
+    """
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{origin}: not valid JSON (line {exc.lineno}: {exc.msg})") from exc
+    path = records.split(".") if records else []
+    if not path and not isinstance(document, list):
+        raise DataError(
+            f"{origin}: the document is a JSON {type(document).__name__}, not a list of rows; name the "
+            "path to its rows in the source's 'records'"
+        )
+    level: list[tuple[Any, dict[str, Any]]] = (
+        [(item, {}) for item in document] if not path else [(document, {})]
+    )
+    for depth, key in enumerate(path):
+        level = _descend(level, key, ".".join(path[: depth + 1]), origin)
+    rows: list[RawRow] = []
+    for value, enclosing in level:
+        if not isinstance(value, dict):
+            place = records or "the top level"
+            raise DataError(f"{origin}: row {len(rows)} at {place!r} is not a JSON object")
+        rows.append((f"{split}-{len(rows)}", {**enclosing, **value}))
+    return RawSplit(rows=rows, origin=origin)
+
+
+def _descend(
+    level: list[tuple[Any, dict[str, Any]]], key: str, where: str, origin: str
+) -> list[tuple[Any, dict[str, Any]]]:
+    """The items of each object's list ``key``, each with the fields enclosing it (the inner win)."""
+    deeper: list[tuple[Any, dict[str, Any]]] = []
+    for value, enclosing in level:
+        items = value.get(key) if isinstance(value, dict) else None
+        if not isinstance(items, list):
+            found = type(items if isinstance(value, dict) else value).__name__
+            raise DataError(f"{origin}: no list at {where!r} (found {found}); fix the source's 'records'")
+        outer = {**enclosing, **{name: field for name, field in value.items() if name != key}}
+        deeper.extend((item, outer) for item in items)
+    return deeper

@@ -15,7 +15,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from junkdna_bench.data.examples import DATA_DIR_VARIABLE, GLUE_DIR_VARIABLE, DataError
-from junkdna_bench.data.readers import RawSplit, decode, read_delimited, read_jsonl
+from junkdna_bench.data.readers import RawSplit, decode, read_delimited, read_json, read_jsonl
 from junkdna_bench.data.specs import (
     DataDirSource,
     FilesSource,
@@ -126,11 +126,13 @@ def _read_matching_files(
 def _read_local_file(path: Path, spec: FilesSource | DataDirSource, split: str) -> RawSplit:
     file_type = file_format(spec.format, path.name)
     if file_type is None:
-        raise DataError(f"{path}: cannot tell the format from the suffix; set format: csv, tsv or jsonl")
+        raise DataError(f"{path}: cannot tell the format from the suffix; set format: csv, tsv, jsonl, json")
     notes: list[str] = []
     text = decode(path.read_bytes(), "replace", str(path), notes)
     if file_type == "jsonl":
         raw = read_jsonl(text, origin=str(path), split=split)
+    elif file_type == "json":
+        raw = read_json(text, origin=str(path), split=split, records=spec.records)
     else:
         delimiter = "," if file_type == "csv" else "\t"
         raw = read_delimited(

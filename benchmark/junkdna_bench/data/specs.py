@@ -7,8 +7,10 @@ how its raw columns and label values map onto the card's canonical columns and l
 because the hub's GLUE uses integer labels and other column names than the GLUE TSVs do. A
 multiple-choice source also says where its options, group and question id are (``choices``):
 MMLU's CSV files hold one column per option, the hub's MMLU one list column, CommonsenseQA a
-nested ``choices.text`` list. Local files come relative to the card (``files``) or to the local
-data folder (``data_dir``).
+nested ``choices.text`` list. A generative QA source says where its gold answers are
+(``answers``). Local files come relative to the card (``files``) or to the local data folder
+(``data_dir``); a nested JSON file (SQuAD's ``data -> paragraphs -> qas``) names the path to its
+rows in ``records``.
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from junkdna_bench.data.readers import Quoting
 
-FileFormat = Literal["csv", "tsv", "jsonl"]
-SUFFIX_FORMATS: dict[str, FileFormat] = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl"}
+FileFormat = Literal["csv", "tsv", "jsonl", "json"]
+SUFFIX_FORMATS: dict[str, FileFormat] = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".json": "json"}
+JSON_FORMATS = frozenset({"jsonl", "json"})
 
 
 def file_format(given: FileFormat | None, file_name: str) -> FileFormat | None:
@@ -69,6 +72,29 @@ class ChoiceColumns(_Spec):
         return value
 
 
+class AnswerColumns(_Spec):
+    """Where a source keeps a generative QA question's gold answers, id and group.
+
+    The question and its context are the card's ``input_columns`` and the gold answers its
+    ``label_column``, mapped through the source's ``columns`` like any task's. That column holds
+    either a list of answer objects (SQuAD's JSON: ``[{text, answer_start}, ...]``) or one object
+    of parallel lists (the hub's SQuAD: ``{text: [...], answer_start: [...]}``); ``text`` and
+    ``start`` name the fields in either shape. Every gold answer is kept, repeats included.
+    """
+
+    text: str = Field(default="text", min_length=1, description="the field holding an answer's text")
+    start: str | None = Field(
+        default="answer_start",
+        description="the field holding an answer's character offset in the context; none when absent",
+    )
+    id: str | None = Field(
+        default=None, description="column holding a stable question id; the row id (split, row) when absent"
+    )
+    group: str | None = Field(
+        default=None, description="column naming the question's group (a SQuAD article title)"
+    )
+
+
 class _Mapping(_Spec):
     """How one source's raw columns and label values become the card's canonical ones."""
 
@@ -89,6 +115,9 @@ class _Mapping(_Spec):
 
     choices: ChoiceColumns | None = Field(
         default=None, description="where the options are (multiple-choice cards only; required there)"
+    )
+    answers: AnswerColumns | None = Field(
+        default=None, description="where the gold answers are (generative QA cards only; required there)"
     )
 
     def source_column(self, card_column: str) -> str:
@@ -138,13 +167,16 @@ class HubSource(_Mapping):
 
 
 class _LocalFiles(_Mapping):
-    """CSV, TSV or JSONL files on this machine: the fields both local-file sources share.
+    """CSV, TSV, JSONL or JSON files on this machine: the fields both local-file sources share.
 
     A CSV or TSV file starts with a header row naming its columns, unless ``header`` names them
     (then every row is data). Quotes are read as CSV quoting; ``quoting: none`` reads them as text,
     for TSV files whose fields hold stray or unbalanced ``"`` (as several GLUE files do: with CSV
     quoting, such a quote swallows the tabs and lines up to the next one). Rows with the wrong
-    number of fields are skipped and reported.
+    number of fields are skipped and reported. A JSON file holds one document: ``records`` is the
+    dotted path of nested lists down to its rows (``data.paragraphs.qas``), and each row also
+    carries the other fields of the objects that enclose it (the paragraph's ``context``, the
+    article's ``title``; a row's own field wins over an enclosing one of the same name).
     """
 
     train: str | None = None
@@ -157,23 +189,45 @@ class _LocalFiles(_Mapping):
         default="minimal",
         description="'minimal': CSV quoting; 'none': quote characters are text (TSV files with stray quotes)",
     )
+    records: str | None = Field(
+        default=None,
+        description="a JSON file's dotted path of nested lists down to its rows "
+        "(SQuAD: data.paragraphs.qas); none when the file is a list of rows",
+    )
 
     _header = field_validator("header")(_column_names)
 
     @field_validator("header", "quoting")
     @classmethod
     def _delimited_files_only(cls, value: Any, info: ValidationInfo) -> Any:
-        """A header or quoting given for JSON lines would be silently ignored; say so instead."""
+        """A header or quoting given for JSON would be silently ignored; say so instead."""
         files = [name for name in (info.data.get("train"), info.data.get("eval")) if name]
         formats = {file_format(info.data.get("format"), name) for name in files}
-        if value is not None and formats == {"jsonl"}:
-            raise ValueError("applies to CSV and TSV files only, and these files are JSON lines; remove it")
+        if value is not None and formats and formats <= JSON_FORMATS:
+            raise ValueError("applies to CSV and TSV files only, and these files are JSON; remove it")
         return value
 
     @model_validator(mode="after")
     def _one_split_at_least(self) -> _LocalFiles:
         if self.train is None and self.eval is None:
             raise ValueError("give at least one of 'train' and 'eval'")
+        return self
+
+    @model_validator(mode="after")
+    def _records_of_json_files_only(self) -> _LocalFiles:
+        """Rows are found in a JSON document only; ``records`` on any other file would be ignored."""
+        if self.records is None:
+            return self
+        if not self.records.strip() or any(not part for part in self.records.split(".")):
+            raise ValueError(
+                f"records {self.records!r}: give a dotted path of keys, e.g. data.paragraphs.qas"
+            )
+        files = [name for name in (self.train, self.eval) if name]
+        others = [name for name in files if file_format(self.format, name) != "json"]
+        if others:
+            raise ValueError(
+                f"records applies to JSON files (.json or format: json), not {', '.join(others)}; remove it"
+            )
         return self
 
 
