@@ -35,7 +35,8 @@ def _end_ids(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase) -> froz
 
 
 class _Stops:
-    """Whether a generated token ends its row's answer, and whether it is kept in the text."""
+    """Which generated tokens end a row's answer: an end-of-sequence id (left out of the text) or
+    a token whose text holds a newline (kept, and the text cut at the newline)."""
 
     def __init__(self, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase) -> None:
         self.tokenizer = tokenizer
