@@ -1,6 +1,7 @@
-"""Multiple-choice prompts in the formats of EleutherAI's lm-evaluation-harness.
+"""Prompts: multiple choice in the formats of EleutherAI's lm-evaluation-harness, and questions
+answered with or without a context (``build_qa_prompt``, generative QA).
 
-Two styles, each scored by the log-likelihood of a continuation given a shared context:
+Multiple choice has two styles, each scored by the log-likelihood of a continuation given a shared context:
 
 - ``continuation`` (lm-eval's ARC / MMLU-continuation tasks): the context is
   ``"Question: <question>\\nAnswer:"`` and each option's continuation is ``" <option text>"``;
