@@ -113,6 +113,9 @@ class TaskCard(BaseModel):
     carving: Carving = Carving()
     option_count: int | None = Field(default=None, ge=2, description="answer options (multiple choice)")
     context_length: int | None = Field(default=None, ge=1, description="context tokens (retrieval QA)")
+    max_new_tokens: int = Field(
+        default=32, ge=1, le=512, description="generated tokens an answer may take at most (generative QA)"
+    )
 
     _path: Path | None = PrivateAttr(default=None)
 
