@@ -56,9 +56,10 @@ def test_correlations_match_compute_metrics_with_ties_and_constants(name: str) -
 
 
 def test_every_builtin_metric_has_a_batch_form() -> None:
-    from junkdna_bench.metrics import CHOICE_METRICS, CLASSIFICATION_METRICS, REGRESSION_METRICS
+    from junkdna_bench.metrics import CHOICE_METRICS, CLASSIFICATION_METRICS, QA_METRICS, REGRESSION_METRICS
 
-    assert set(BATCH_METRICS) == set(CLASSIFICATION_METRICS | REGRESSION_METRICS | CHOICE_METRICS)
+    known = CLASSIFICATION_METRICS | REGRESSION_METRICS | CHOICE_METRICS | QA_METRICS
+    assert set(BATCH_METRICS) == set(known)
 
 
 def test_one_dimensional_input_is_one_row() -> None:
