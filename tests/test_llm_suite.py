@@ -1,4 +1,4 @@
-"""The ``llm`` suite and the multiple-choice knobs: variants, tiers, ids and suite errors."""
+"""The ``llm`` suite, its multiple-choice and generative QA knobs: variants, tiers, ids and suite errors."""
 
 from __future__ import annotations
 
@@ -17,6 +17,14 @@ from junkdna_bench.commands.tasks import app as tasks_app
 from junkdna_bench.suites import Suite, load_suite
 
 LLM_OPTIONS = {"mmlu": [2, 3, 4], "commonsenseqa": [2, 3, 5]}
+SQUAD_TIERS = {
+    "squad@context=0": "hard",
+    "squad@context=64,trunc=head": "medium",
+    "squad@context=64,trunc=window": "easy",
+    "squad@context=256,trunc=head": "easy",
+    "squad@context=256,trunc=window": "easy",
+    "squad@context=full": "easy",
+}
 
 
 @pytest.fixture(scope="module")
@@ -31,9 +39,9 @@ def test_the_llm_suite_has_every_option_count_and_shot_setting_once(llm: Suite) 
         for o in counts
         for k in (0, 5)
     ]
-    assert [v.id for v in llm.variants()] == expected
+    assert [v.id for v in llm.variants()] == expected + list(SQUAD_TIERS)
     assert llm.tiers == ["easy", "medium", "hard"] and llm.calibration == "squad-contexts"
-    for variant in llm.variants():
+    for variant in llm.variants()[: len(expected)]:
         knobs = variant.knobs
         assert variant.id == f"{variant.task}@options={knobs['option_count']},shots={knobs['shots']}"
         assert knobs["prompt_style"] == "continuation" and knobs["data_fraction"] is None
@@ -44,9 +52,9 @@ def test_every_tier_holds_both_tasks_and_the_hard_tier_is_small(llm: Suite) -> N
     placed = [v.id for tier in llm.tiers for v in llm.variants_in(tier)]
     assert sorted(placed) == sorted(v.id for v in llm.variants())
     for tier in llm.tiers:
-        assert {v.task for v in llm.variants_in(tier)} == set(LLM_OPTIONS), tier
+        assert {v.task for v in llm.variants_in(tier)} == {*LLM_OPTIONS, "squad"}, tier
     hard = {v.id for v in llm.variants_in("hard")}
-    assert hard == {"mmlu@options=4,shots=0", "commonsenseqa@options=5,shots=0"}
+    assert hard == {"mmlu@options=4,shots=0", "commonsenseqa@options=5,shots=0", "squad@context=0"}
 
 
 def rank(suite: Suite, variant_id: str) -> int:
@@ -72,6 +80,37 @@ def test_more_options_and_fewer_shots_never_make_a_variant_easier(llm: Suite, ta
 def test_the_why_names_the_knobs(llm: Suite) -> None:
     assert llm.variant("mmlu@options=4,shots=0").why == "option count 4 > 3; shots 0 < 1"
     assert llm.variant("commonsenseqa@options=3,shots=5").why == "option count 3 ≤ 3; shots 5 ≥ 1"
+
+
+def test_squad_variants_sit_in_their_tiers_with_their_knobs(llm: Suite) -> None:
+    squad = [v for v in llm.variants() if v.task == "squad"]
+    assert {v.id: v.tier for v in squad} == SQUAD_TIERS
+    knobs = {v.id: (v.knobs["context_tokens"], v.knobs["truncation"]) for v in squad}
+    assert knobs == {
+        "squad@context=0": (0, None),
+        "squad@context=64,trunc=head": (64, "head"),
+        "squad@context=64,trunc=window": (64, "window"),
+        "squad@context=256,trunc=head": (256, "head"),
+        "squad@context=256,trunc=window": (256, "window"),
+        "squad@context=full": (None, None),
+    }
+    for variant in squad:
+        assert variant.card.task_type == "generative_qa" and variant.knobs["data_fraction"] is None
+        assert variant.knobs["option_count"] is None and variant.knobs["shots"] is None
+    # Closed book factoid recall sits beside the hardest multiple-choice variants.
+    assert llm.variant("squad@context=0").tier == llm.variant("mmlu@options=4,shots=0").tier
+    assert llm.variant("squad@context=0").why == "context tokens 0 ≤ 0"
+    assert (
+        llm.variant("squad@context=64,trunc=head").why == "context tokens 64 > 0 and < 256; truncation head"
+    )
+    assert llm.variant("squad@context=64,trunc=window").why == "context tokens 64 > 0; truncation window"
+    assert llm.variant("squad@context=full").why == "context tokens full ≥ 256"
+
+
+def test_multiple_choice_variants_carry_no_context_knobs(llm: Suite) -> None:
+    for variant in llm.variants():
+        if variant.task != "squad":
+            assert "context_tokens" not in variant.knobs and "truncation" not in variant.knobs
 
 
 def test_glue_and_starter_variant_ids_are_unchanged() -> None:
@@ -104,7 +143,7 @@ def write_suite(tmp_path: Path, **changes: Any) -> Path:
     """The suite in a private tasks folder (its cards copied), so card ids resolve there."""
     folder = tmp_path / "tasks"
     (folder / "suites").mkdir(parents=True, exist_ok=True)
-    for card in ("mmlu", "commonsenseqa", "sst2"):
+    for card in ("mmlu", "commonsenseqa", "sst2", "squad"):
         shutil.copy(tasks_dir() / f"{card}.yaml", folder)
     data = copy.deepcopy(SUITE)
     data.update(changes)
@@ -124,6 +163,36 @@ def test_prompt_styles_make_variants_and_only_the_non_default_one_is_named(tmp_p
     ]
     assert [v.knobs["prompt_style"] for v in suite.variants()] == ["continuation", "lettered"]
     assert suite.calibration == "c4"
+
+
+QA_TIERS = [
+    {"name": "open", "rules": [{"context_tokens": {"gt": 0}}]},
+    {"name": "closed", "rules": [{"context_tokens": {"le": 0}}]},
+]
+
+
+def test_a_generative_task_without_knobs_reads_the_full_context_and_rules_default_to_head(
+    tmp_path: Path,
+) -> None:
+    suite = load_suite(write_suite(tmp_path, tiers=QA_TIERS, tasks=[{"card": "squad"}]))
+    (variant,) = suite.variants()
+    assert variant.id == "squad@context=full" and variant.tier == "open"
+    assert variant.knobs["context_tokens"] is None and variant.knobs["truncation"] is None
+    suite = load_suite(
+        write_suite(tmp_path, tiers=QA_TIERS, tasks=[{"card": "squad", "context_tokens": [32]}])
+    )
+    assert [v.id for v in suite.variants()] == ["squad@context=32,trunc=head"]
+
+
+def test_closed_and_full_contexts_are_one_variant_whatever_the_rules(tmp_path: Path) -> None:
+    tasks = [{"card": "squad", "context_tokens": [0, None, 16], "truncation": ["window", "head"]}]
+    suite = load_suite(write_suite(tmp_path, tiers=QA_TIERS, tasks=tasks))
+    assert [(v.id, v.tier) for v in suite.variants()] == [
+        ("squad@context=0", "closed"),
+        ("squad@context=full", "open"),
+        ("squad@context=16,trunc=window", "open"),
+        ("squad@context=16,trunc=head", "open"),
+    ]
 
 
 def test_a_multiple_choice_task_without_knobs_gets_all_options_zero_shot(tmp_path: Path) -> None:
@@ -172,6 +241,57 @@ BROKEN = [
     ),
     ("unknown calibration text", {"calibration": "wikitext"}, "calibration", "known: squad-contexts, c4"),
     (
+        "a context budget on a multiple-choice card",
+        {"tasks": [{"card": "mmlu", "context_tokens": [64]}]},
+        "tasks.0",
+        "context_tokens and truncation need a generative_qa card; mmlu is multiple_choice",
+    ),
+    (
+        "a truncation rule on a classification card",
+        {"tasks": [{"card": "sst2", "truncation": ["head"]}]},
+        "tasks.0",
+        "need a generative_qa card; sst2 is single_sentence",
+    ),
+    (
+        "a data fraction for a generative task",
+        {"tasks": [{"card": "squad", "data_fractions": [0.5]}]},
+        "tasks.0.data_fractions",
+        "squad is generative_qa, evaluated without training",
+    ),
+    (
+        "shots for a generative task",
+        {"tasks": [{"card": "squad", "shots": [5]}]},
+        "tasks.0.shots",
+        "its knobs are context_tokens and truncation",
+    ),
+    (
+        "a truncation rule without a positive budget",
+        {"tasks": [{"card": "squad", "context_tokens": [0, None], "truncation": ["window"]}]},
+        "tasks.0.truncation",
+        "context_tokens lists none",
+    ),
+    (
+        "a negative context budget",
+        {"tasks": [{"card": "squad", "context_tokens": [-8]}]},
+        "tasks.0.context_tokens.0",
+        "greater than or equal to 0",
+    ),
+    (
+        "an unknown truncation rule",
+        {"tasks": [{"card": "squad", "context_tokens": [64], "truncation": ["tail"]}]},
+        "tasks.0.truncation.0",
+        "'head' or 'window'",
+    ),
+    (
+        "a context budget no tier covers",
+        {
+            "tiers": [{"name": "closed", "rules": [{"context_tokens": {"le": 0}}]}],
+            "tasks": [{"card": "squad", "context_tokens": [0, 64]}],
+        },
+        "tasks.0",
+        "matches no tier",
+    ),
+    (
         "a shot count no tier covers",
         {"tiers": [{"name": "easy", "rules": [{"shots": {"ge": 1}}]}]},
         "tasks.0",
@@ -199,12 +319,14 @@ def test_suites_show_llm_explains_each_tier_offline(shared_data: Path) -> None:
     env = {"COLUMNS": "250", "HF_HUB_OFFLINE": "1", "JUNKDNA_DATA_DIR": str(shared_data)}
     shown = CliRunner().invoke(suites_app, ["show", "llm"], env=env)
     assert shown.exit_code == 0, shown.output
-    for tier in ("tier easy: 6 variants", "tier medium: 4 variants", "tier hard: 2 variants"):
+    for tier in ("tier easy: 10 variants", "tier medium: 5 variants", "tier hard: 3 variants"):
         assert tier in shown.output
     assert "all of the task's options (MMLU 4, CommonsenseQA 5), zero-shot" in shown.output
     assert "option count 4 > 3; shots 0 < 1" in shown.output
     assert "14,042" in shown.output and "1,171" in shown.output and "285" in shown.output
     assert "calibrate on: squad-contexts" in shown.output and "no example counts" not in shown.output
+    assert "10,570" in shown.output and "squad@context=64,trunc=window" in shown.output
+    assert "context tokens full ≥ 256" in shown.output
 
 
 def test_tasks_list_and_show_include_the_multiple_choice_cards() -> None:
@@ -215,3 +337,8 @@ def test_tasks_list_and_show_include_the_multiple_choice_cards() -> None:
     shown = runner.invoke(tasks_app, ["show", "mmlu"], env={"COLUMNS": "250"})
     assert shown.exit_code == 0, shown.output
     assert "89.8 acc" in shown.output and "86.4 acc" in shown.output and "0.038" in shown.output
+    assert "squad" in listed.output and "generative_qa" in listed.output and "free text" in listed.output
+    shown = runner.invoke(tasks_app, ["show", "squad"], env={"COLUMNS": "250"})
+    assert shown.exit_code == 0, shown.output
+    assert "82.3 exact_match" in shown.output and "84.1 exact_match" in shown.output
+    assert "-0.022" in shown.output and "free text, scored against the gold answers" in shown.output

@@ -13,7 +13,13 @@ explainable.
 
 A multiple-choice task is evaluated without training, so its variants have no data fraction:
 each one is an option count (the card's full count when none is given) x shots (0 when none)
-x prompt style (``continuation`` when none). A suite also names the text decoder runs calibrate
+x prompt style (``continuation`` when none). A generative QA task is evaluated without training
+too: each variant is a context budget in tokens of the model's own tokenizer (``context_tokens``:
+0 is closed book, null the full context; full when none is given) x, for a positive budget, a
+truncation rule (``head`` or ``window``, see :mod:`junkdna_bench.data.generative_qa`; ``head``
+when none is given). Tier rules read the budget as the fact ``context_tokens``, the full context
+counting as :data:`FULL_CONTEXT_TOKENS` (more than any budget, so "at least 256 tokens" holds
+for it), and the rule as ``truncation``. A suite also names the text decoder runs calibrate
 their pruning on (``calibration``, default ``squad-contexts``: offline, from the data folder).
 
 The registry ``suites`` holds the suites of the tasks directory (``<tasks dir>/suites/*.yaml``,
@@ -35,6 +41,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from junkdna_bench.cards import CardError, TaskCard, card_error_from, load_card, load_yaml_mapping, tasks_dir
+from junkdna_bench.data.generative_qa import TruncationRule
 from junkdna_bench.registry import Registry
 from junkdna_bench.scoring.prompts import PromptStyle
 
@@ -44,6 +51,9 @@ DEFAULT_PROMPT_STYLE: PromptStyle = "continuation"
 # The calibration text of a suite's decoder runs unless it names another of
 # ``data.calibration_text.CALIBRATION_SOURCES``.
 DEFAULT_CALIBRATION = "squad-contexts"
+# The ``context_tokens`` fact of a variant that reads the whole context: more than any budget.
+FULL_CONTEXT_TOKENS = 10**9
+DEFAULT_TRUNCATION: TruncationRule = "head"
 
 BOUNDS = (
     ("gt", ">", operator.gt),
@@ -57,6 +67,7 @@ FACT_LABELS = {
     "domains": "domains mixed",
     "option_count": "option count",
     "context_length": "context length",
+    "context_tokens": "context tokens",
     "shots": "shots",
 }
 # The knobs a variant id names, in this order, with their short names.
@@ -64,6 +75,8 @@ ID_KNOBS = {
     "data_fraction": "frac",
     "option_count": "options",
     "context_length": "context",
+    "context_tokens": "context",
+    "truncation": "trunc",
     "shots": "shots",
     "prompt_style": "style",
 }
@@ -106,7 +119,14 @@ class Rule(_Spec):
     domains: Range | None = None
     option_count: Range | None = None
     context_length: Range | None = None
+    context_tokens: Range | None = Field(
+        default=None,
+        description=f"context budget in tokens (generative QA; full counts {FULL_CONTEXT_TOKENS:g})",
+    )
     shots: Range | None = None
+    truncation: list[TruncationRule] | None = Field(
+        default=None, description="the rule applies to variants cut by one of these truncation rules only"
+    )
     tasks: list[str] | None = Field(default=None, description="the rule applies to these card ids only")
 
     @model_validator(mode="after")
@@ -131,6 +151,10 @@ class Rule(_Spec):
             if value is None or not bounds.holds(value):
                 return None
             reasons.append(f"{label} {details.get(name, f'{value:g}')} {bounds.describe()}")
+        if self.truncation is not None:
+            if facts.get("truncation") not in self.truncation:
+                return None
+            reasons.append(f"truncation {facts['truncation']}")
         return "; ".join(reasons)
 
 
@@ -152,6 +176,15 @@ class SuiteTask(_Spec):
     )
     prompt_styles: list[PromptStyle] | None = Field(
         default=None, description=f"multiple choice: prompt formats (default [{DEFAULT_PROMPT_STYLE}])"
+    )
+    context_tokens: list[Annotated[int, Field(ge=0)] | None] | None = Field(
+        default=None,
+        description="generative QA: context budgets in the model's tokens, 0 closed book, null the full "
+        "context (default [null])",
+    )
+    truncation: list[TruncationRule] | None = Field(
+        default=None,
+        description=f"generative QA: how a positive budget cuts the context (default [{DEFAULT_TRUNCATION}])",
     )
 
 
@@ -203,10 +236,16 @@ class TaskVariant:
 
 
 def variant_id(card_id: str, knobs: dict[str, Any]) -> str:
-    """``sst2@frac=0.25``, ``mmlu@options=4,shots=5``; ``,style=lettered`` only for a non-default style."""
+    """``sst2@frac=0.25``, ``mmlu@options=4,shots=5``; ``,style=lettered`` only for a non-default style.
+
+    A generative QA variant always names its context (``squad@context=0``, ``squad@context=full``)
+    and, when a positive budget cuts it, the rule (``squad@context=64,trunc=window``).
+    """
     parts: list[str] = []
     for knob, short in ID_KNOBS.items():
         value = knobs.get(knob)
+        if knob == "context_tokens" and knob in knobs and value is None:
+            value = "full"
         if value is None or (knob == "prompt_style" and value == DEFAULT_PROMPT_STYLE):
             continue
         parts.append(f"{short}={value}" if isinstance(value, str) else f"{short}={value:g}")
@@ -263,6 +302,8 @@ class Suite:
                     "difficulty": card.difficulty,
                     "domains": max(1, len(card.domain_names)),
                 }
+                if "context_tokens" in knobs and knobs["context_tokens"] is None:
+                    facts["context_tokens"] = FULL_CONTEXT_TOKENS
                 tier, why = self._place(facts, card, f"tasks.{index}")
                 vid = variant_id(card.id, knobs)
                 if vid in seen:
@@ -282,6 +323,22 @@ class Suite:
         return variants
 
     def _knob_settings(self, task: SuiteTask, card: TaskCard) -> list[dict[str, Any]]:
+        if card.task_type == "generative_qa":
+            # Evaluated without training; the rule matters only where a positive budget cuts.
+            rules = task.truncation or [DEFAULT_TRUNCATION]
+            return [
+                {
+                    "data_fraction": None,
+                    "option_count": None,
+                    "context_length": None,
+                    "shots": None,
+                    "prompt_style": None,
+                    "context_tokens": tokens,
+                    "truncation": rule,
+                }
+                for tokens in task.context_tokens or [None]
+                for rule in (rules if tokens else [None])
+            ]
         contexts: list[int | None] = list(task.context_lengths or [None])
         if card.task_type == "multiple_choice":
             # Evaluated without training: no data fraction (the variant's data_fraction is 1.0).
@@ -304,6 +361,8 @@ class Suite:
 
     def _place(self, facts: dict[str, Any], card: TaskCard, where: str) -> tuple[str, str]:
         details = {"difficulty": _difficulty_detail(card)}
+        if facts.get("context_tokens") == FULL_CONTEXT_TOKENS:
+            details["context_tokens"] = "full"
         matches = []
         for tier in self.spec.tiers:
             for rule in tier.rules:
@@ -366,6 +425,15 @@ def load_suite_file(path: Path | str) -> Suite:
 
 def _check_knobs(path: Path, where: str, task: SuiteTask, card: TaskCard) -> None:
     """Each knob applies to the card's task type, and option counts stay within the card's options."""
+    if card.task_type == "generative_qa":
+        _check_generative_knobs(path, where, task, card)
+        return
+    if task.context_tokens is not None or task.truncation is not None:
+        raise CardError(
+            path,
+            where,
+            f"context_tokens and truncation need a generative_qa card; {card.id} is {card.task_type}",
+        )
     if (task.option_counts or task.context_lengths) and card.task_type not in (
         "multiple_choice",
         "extractive_qa",
@@ -398,6 +466,29 @@ def _check_knobs(path: Path, where: str, task: SuiteTask, card: TaskCard) -> Non
             f"{where}.option_counts",
             f"{too_many} exceed the {card.num_labels} options of {card.id}; give counts from 2 to "
             f"{card.num_labels}",
+        )
+
+
+def _check_generative_knobs(path: Path, where: str, task: SuiteTask, card: TaskCard) -> None:
+    """A generative QA task takes context budgets and truncation rules, nothing trained or shown."""
+    others = [
+        name
+        for name in ("data_fractions", "option_counts", "context_lengths", "shots", "prompt_styles")
+        if getattr(task, name) is not None
+    ]
+    if others:
+        raise CardError(
+            path,
+            f"{where}.{others[0]}",
+            f"{card.id} is generative_qa, evaluated without training, options or shots; remove it "
+            "(its knobs are context_tokens and truncation)",
+        )
+    if task.truncation is not None and not any(task.context_tokens or []):
+        raise CardError(
+            path,
+            f"{where}.truncation",
+            "cuts only a positive context budget, and context_tokens lists none; add one (e.g. 64) or "
+            "remove truncation",
         )
 
 

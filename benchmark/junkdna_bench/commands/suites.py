@@ -3,7 +3,7 @@
 ``suites show`` reads the data of every variant, so the example counts it prints are the ones a
 run would train and evaluate on (after de-duplication, carving and the data fraction); for a
 multiple-choice variant, the pool its in-context examples come from and its questions, before a
-run's evaluation cap.
+run's evaluation cap; for a generative QA variant, its questions (it shows no solved examples).
 """
 
 from __future__ import annotations
@@ -68,6 +68,7 @@ def _counts(
 ) -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
     """Real train (or shot pool) and eval counts per variant; cards whose data is missing get one message."""
     from junkdna_bench.data import DataError, load_variant_data
+    from junkdna_bench.data.generative_qa import load_qa_data
     from junkdna_bench.data.multiple_choice import load_choice_data
 
     counts: dict[str, tuple[str, str]] = {}
@@ -77,6 +78,9 @@ def _counts(
             counts[variant.id] = ("—", "—")
             continue
         try:
+            if variant.card.task_type == "generative_qa":
+                counts[variant.id] = ("—", f"{len(load_qa_data(variant.card, options)):,}")
+                continue
             if variant.card.task_type == "multiple_choice":
                 questions = load_choice_data(variant.card, options)
                 sizes = (len(questions.shots), len(questions.eval))
@@ -135,10 +139,10 @@ def show_suite(
         suite = load_suite(name)
     console.print(f"[bold]{suite.name}[/bold]: {escape(suite.description)}")
     console.print(f"tiers, easiest first: {' < '.join(suite.tiers)}")
-    if any(v.card.task_type == "multiple_choice" for v in suite.variants()):
+    if any(v.card.task_type in ("multiple_choice", "generative_qa") for v in suite.variants()):
         console.print(
-            f"decoder runs calibrate on: {suite.calibration}; multiple-choice variants are evaluated "
-            "without training (train/shots: the pool of in-context examples)"
+            f"decoder runs calibrate on: {suite.calibration}; multiple-choice and generative QA variants "
+            "are evaluated without training (train/shots: the pool of in-context examples)"
         )
     found: dict[str, tuple[str, str]] = {}
     problems: dict[str, str] = {}

@@ -36,6 +36,15 @@ def difficulty_text(value: float | None) -> str:
     return "—" if value is None else f"{value:.3f}"
 
 
+def _labels_text(card: TaskCard) -> str:
+    """What a card predicts: its label names, a numeric range, or free text scored against gold answers."""
+    if card.labels:
+        return ", ".join(card.labels)
+    if card.task_type == "generative_qa":
+        return f"free text, scored against the gold answers in {card.label_column!r}"
+    return f"regression, range {card.label_range}"
+
+
 def _baseline(card: TaskCard, which: str) -> str:
     baseline = getattr(card, which)
     return "—" if baseline is None else f"{baseline.value:g} {baseline.metric}"
@@ -56,7 +65,9 @@ def list_tasks() -> None:
             card.id,
             escape(card.name),
             card.task_type,
-            str(card.num_labels) if card.labels else "regression",
+            str(card.num_labels)
+            if card.labels
+            else ("free text" if card.task_type == "generative_qa" else "regression"),
             card.primary_metric,
             _baseline(card, "human_baseline"),
             _baseline(card, "model_baseline"),
@@ -71,7 +82,7 @@ def _details(card: TaskCard) -> list[tuple[str, str]]:
         ("description", card.description),
         ("task type", card.task_type),
         ("inputs", ", ".join(card.input_columns)),
-        ("labels", ", ".join(card.labels) if card.labels else f"regression, range {card.label_range}"),
+        ("labels", _labels_text(card)),
         ("metrics", f"{card.primary_metric} (primary); " + ", ".join(card.metrics)),
         ("citation", card.citation),
         ("licence", card.license),
