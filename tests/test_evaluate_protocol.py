@@ -152,3 +152,21 @@ def test_remote_code_runs_only_when_the_command_line_asks(monkeypatch: pytest.Mo
     runner.load_causal("m", "cpu")  # type: ignore[arg-type]
     runner.load_causal("m", "cpu", trust_remote_code=True)  # type: ignore[arg-type]
     assert asked == [False, True]
+
+
+def test_the_profile_note_says_defaults_were_replaced_only_when_every_setting_was_given() -> None:
+    from junkdna_bench.harness.session import PlanRequest, _profile_note
+
+    unset = dict.fromkeys(["lr", "epochs", *EVALUATE.fields])  # every option, none given
+    request = PlanRequest(methods=["magnitude"], seeds=[1], sparsities=[0.5], overrides=unset)
+    assert _profile_note("the cpu budget", request, EVALUATE.fields) == "the cpu budget"
+    given = PlanRequest(
+        methods=["magnitude"],
+        seeds=[1],
+        sparsities=[0.5],
+        overrides={**EVALUATE.defaults, "calibration_source": "c4"},
+    )
+    assert (
+        _profile_note("the cpu budget", given, EVALUATE.fields)
+        == "every default replaced by the settings below"
+    )

@@ -183,7 +183,8 @@ def _profile_note(description: str, request: PlanRequest, fields: frozenset[str]
     profile's defaults above such a plan would describe runs that are not the ones planned.
     """
     levels_fixed = bool(request.sparsities or request.patterns or not request.methods)
-    if set(request.overrides) >= fields and request.seeds and levels_fixed:
+    given = {name for name, value in request.overrides.items() if value is not None}
+    if given >= fields and request.seeds and levels_fixed:
         return "every default replaced by the settings below"
     return description
 
