@@ -164,7 +164,7 @@ def test_the_profile_note_says_defaults_were_replaced_only_when_every_setting_wa
         methods=["magnitude"],
         seeds=[1],
         sparsities=[0.5],
-        overrides={**EVALUATE.defaults, "calibration_source": "c4"},
+        overrides={**EVALUATE.defaults, "calibration_source": "c4", "max_eval_examples": 0},
     )
     assert (
         _profile_note("the cpu budget", given, EVALUATE.fields)
