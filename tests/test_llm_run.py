@@ -164,3 +164,26 @@ def test_seeds_that_change_nothing_are_run_once(settings: RunSettings) -> None:
     suite, plan = plan_for(["commonsenseqa@options=5,shots=0"], ["magnitude"], [1, 2], max_eval_examples=0)
     collapsed = collapse_identical_seeds(plan, variants, {"commonsenseqa@options=5,shots=0": size})
     assert sorted((s.method, s.seed) for s in collapsed.specs) == [("dense", 1), ("magnitude", 1)]
+
+
+def test_generative_qa_records_keep_answers_scores_and_whether_the_answer_survived(
+    settings: RunSettings,
+) -> None:
+    variants = ["squad@context=0", "squad@context=64,trunc=head", "squad@context=64,trunc=window"]
+    suite, plan = plan_for(variants, ["magnitude"], [3])
+    records = {(s.variant, s.method): execute_run(s, suite.variant(s.variant), settings) for s in plan.specs}
+    assert all(r.status == "completed" for r in records.values()), [r.error for r in records.values()]
+    for (variant, _), record in records.items():
+        p = record.predictions
+        assert len(p.generations) == len(p.example_ids) == 8
+        assert set(p.example_scores) == {"exact_match", "token_f1", "em_lenient"}
+        assert p.predictions == p.example_scores["exact_match"] and p.labels == [1.0] * 8
+        for name, scores in p.example_scores.items():
+            assert record.metrics[name] == pytest.approx(sum(scores) / 8)
+        assert not any("\n" in answer for answer in p.generations)
+        assert record.trivial_metrics["em_lenient"] == 1.0  # the empty answer, under the paper's rule
+        window = variant.endswith("window")
+        assert ("context window" in record.seed_effects) == window
+    closed = records["squad@context=0", "dense"].predictions.answer_survived
+    window = records["squad@context=64,trunc=window", "dense"].predictions.answer_survived
+    assert not any(closed) and all(window)
