@@ -17,6 +17,7 @@ generated once for all its seeds.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from statistics import fmean
 from typing import TYPE_CHECKING, Any
 
@@ -143,26 +144,19 @@ def _generated(
     pruned: PrunedModel, prompts: list[str], max_new_tokens: int, batch_size: int, settings: RunSettings
 ) -> list[str]:
     """The answer to every prompt, generating only those this pruned model has not answered yet."""
+    from junkdna_bench.harness.evaluate_run import computed_once
     from junkdna_bench.scoring.generate import generate_answers
 
-    keys = [(pruned.key, batch_size, max_new_tokens, prompt) for prompt in prompts]
-    missing = list(dict.fromkeys(key for key in keys if key not in _answers))
-    done_before = len(prompts) - len(missing)
-
-    def answered_so_far(count: int) -> None:
-        if settings.on_scored:
-            settings.on_scored(done_before + count, len(prompts))
-
-    if missing:
-        fresh = generate_answers(
+    def compute(missing: list[Any], progress: Callable[[int], None]) -> list[str]:
+        return generate_answers(
             pruned.model,
             pruned.tokenizer,
             [key[-1] for key in missing],
             max_new_tokens=max_new_tokens,
             batch_size=batch_size,
             device=settings.device,
-            on_progress=answered_so_far,
+            on_progress=progress,
         )
-        _answers.update(zip(missing, fresh, strict=True))
-    answered_so_far(len(missing))
-    return [_answers[key] for key in keys]
+
+    keys = [(pruned.key, batch_size, max_new_tokens, prompt) for prompt in prompts]
+    return computed_once(_answers, keys, compute, settings)

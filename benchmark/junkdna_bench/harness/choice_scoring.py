@@ -10,6 +10,7 @@ dense model can be computed from records alone.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from junkdna_bench.records import Predictions
@@ -137,28 +138,17 @@ def _scored(
     pruned: PrunedModel, prompts: list[ChoicePrompt], batch_size: int, settings: RunSettings
 ) -> list[ChoiceScores]:
     """Option scores of every prompt, computing only those this pruned model has not scored yet."""
+    from junkdna_bench.harness.evaluate_run import computed_once
     from junkdna_bench.scoring.loglik import score_prompts
 
     keys = [(pruned.key, batch_size, p.context, p.continuations) for p in prompts]
-    missing = list(
-        {key: prompt for key, prompt in zip(keys, prompts, strict=True) if key not in _scores}.items()
-    )
-    done_before = len(prompts) - len(missing)
-    report = settings.on_scored
+    by_key = dict(zip(keys, prompts, strict=True))
 
-    def scored_so_far(count: int) -> None:
-        if report:
-            report(done_before + count, len(prompts))
-
-    if missing:
-        fresh = score_prompts(
-            pruned.model,
-            pruned.tokenizer,
-            [prompt for _, prompt in missing],
-            batch_size=batch_size,
-            device=settings.device,
-            on_progress=scored_so_far,
+    def compute(missing: list[Any], progress: Callable[[int], None]) -> list[ChoiceScores]:
+        todo = [by_key[key] for key in missing]
+        device = settings.device
+        return score_prompts(
+            pruned.model, pruned.tokenizer, todo, batch_size=batch_size, device=device, on_progress=progress
         )
-        _scores.update(zip((key for key, _ in missing), fresh, strict=True))
-    scored_so_far(len(missing))
-    return [_scores[key] for key in keys]
+
+    return computed_once(_scores, keys, compute, settings)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -69,6 +70,30 @@ def _scorer(variant: TaskVariant) -> ModuleType:
             f"{', '.join(SCORERS)} tasks on a causal LM"
         )
     return importlib.import_module(SCORERS[task_type])
+
+
+def computed_once(
+    cache: dict[Any, Any],
+    keys: list[Any],
+    compute: Callable[[list[Any], Callable[[int], None]], list[Any]],
+    settings: RunSettings,
+) -> list[Any]:
+    """The cached value of every key, computing the missing ones in one call.
+
+    ``compute(missing_keys, progress)`` returns their values in order and calls ``progress`` with
+    how many it has done; the run's progress counts the cached ones as done from the start.
+    """
+    missing = list(dict.fromkeys(key for key in keys if key not in cache))
+    done_before = len(keys) - len(missing)
+
+    def progress(count: int) -> None:
+        if settings.on_scored:
+            settings.on_scored(done_before + count, len(keys))
+
+    if missing:
+        cache.update(zip(missing, compute(missing, progress), strict=True))
+    progress(len(missing))
+    return [cache[key] for key in keys]
 
 
 def evaluate_as_pruned(
