@@ -70,3 +70,33 @@ def test_records_of_the_real_model_keep_what_the_protocol_promises(results) -> N
             assert record.magnitude_tie_share > 0.9
             per_layer = record.layer_sparsity
             assert len(per_layer) == 30 * 7 and all(abs(s - 0.5) < 1e-3 for s in per_layer.values())
+
+
+def test_squad_open_and_closed_book_run_offline_with_answers_recorded(
+    tmp_path: Path, shared_data: Path
+) -> None:
+    command = [
+        "run",
+        "--model", "smollm2-135m",
+        "--suite", "llm",
+        "--tasks", "squad@context=0,squad@context=full",
+        "--method", "magnitude",
+        "--sparsity", "0.3",
+        "--seeds", "41",
+        "--max-eval-examples", "6",
+        "--data-dir", str(shared_data),
+        "--results", str(tmp_path),
+        "--no-tracking",
+    ]  # fmt: skip
+    outcome = CliRunner().invoke(app, command)
+    assert outcome.exit_code == 0, outcome.output
+    assert "exact_match" in outcome.output and "dense vs sparse" in outcome.output
+    records = {(r.spec.variant, r.spec.method): r for r in load_records(tmp_path)}
+    assert len(records) == 4
+    closed = records["squad@context=0", "dense"].predictions
+    full = records["squad@context=full", "dense"].predictions
+    assert closed.answer_survived == [False] * 6 and full.answer_survived == [True] * 6
+    assert closed.example_ids == full.example_ids  # the same questions, asked with and without context
+    for record in records.values():
+        assert len(record.predictions.generations) == 6
+        assert set(record.metrics) == {"exact_match", "token_f1", "em_lenient"}
