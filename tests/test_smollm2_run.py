@@ -46,6 +46,8 @@ def test_the_hard_tier_runs_offline_and_prints_dense_vs_sparse_beside_chance(res
         ("commonsenseqa@options=5,shots=0", "wanda"),
         ("mmlu@options=4,shots=0", "dense"),
         ("mmlu@options=4,shots=0", "wanda"),
+        ("squad@context=0", "dense"),  # closed-book factoid recall sits beside them
+        ("squad@context=0", "wanda"),
     ]
     assert "dense vs sparse" in output and "trivial" in output
     assert "20.0" in output and "25.0" in output  # chance with 5 and 4 options, in points
@@ -55,12 +57,15 @@ def test_records_of_the_real_model_keep_what_the_protocol_promises(results) -> N
     folder, _ = results
     for record in load_records(folder):
         spec, p = record.spec, record.predictions
-        options = 5 if spec.task == "commonsenseqa" else 4
-        assert spec.transfer == "none" and record.train_steps == 0
-        assert len(p.example_ids) == 12 and all(len(row) == options for row in p.option_logprobs)
-        assert all(math.isfinite(v) and v < 0 for row in p.option_logprobs for v in row)
-        assert record.trivial_metrics["acc"] == pytest.approx(1 / options)
-        assert set(record.metrics) == {"acc", "acc_norm"}
+        assert spec.transfer == "none" and record.train_steps == 0 and len(p.example_ids) == 12
+        if spec.task == "squad":
+            assert len(p.generations) == 12 and p.answer_survived == [False] * 12
+        else:
+            options = 5 if spec.task == "commonsenseqa" else 4
+            assert all(len(row) == options for row in p.option_logprobs)
+            assert all(math.isfinite(v) and v < 0 for row in p.option_logprobs for v in row)
+            assert record.trivial_metrics["acc"] == pytest.approx(1 / options)
+            assert set(record.metrics) == {"acc", "acc_norm"}
         if spec.is_dense:
             assert record.achieved_sparsity == 0.0
         else:
