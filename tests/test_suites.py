@@ -221,7 +221,7 @@ BROKEN_SUITES = [
         "option counts on a classification card",
         {"tasks": [{"card": "sst2", "option_counts": [2, 4]}]},
         "tasks.0",
-        "need a multiple-choice or QA card",
+        "option counts need a multiple-choice card",
     ),
 ]
 

@@ -39,9 +39,7 @@ from junkdna_bench.data.specs import (
 from junkdna_bench.registry import RegistryError
 
 TASKS_DIR_VARIABLE = "JUNKDNA_TASKS_DIR"
-TaskType = Literal[
-    "single_sentence", "sentence_pair", "regression", "multiple_choice", "extractive_qa", "generative_qa"
-]
+TaskType = Literal["single_sentence", "sentence_pair", "regression", "multiple_choice", "generative_qa"]
 # A generative QA card's inputs are its question column, then its context column.
 INPUT_COUNT = {"single_sentence": 1, "sentence_pair": 2, "multiple_choice": 1, "generative_qa": 2}
 
@@ -112,7 +110,6 @@ class TaskCard(BaseModel):
     )
     carving: Carving = Carving()
     option_count: int | None = Field(default=None, ge=2, description="answer options (multiple choice)")
-    context_length: int | None = Field(default=None, ge=1, description="context tokens (retrieval QA)")
     max_new_tokens: int = Field(
         default=32, ge=1, le=512, description="generated tokens an answer may take at most (generative QA)"
     )

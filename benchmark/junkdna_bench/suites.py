@@ -2,11 +2,11 @@
 
 A suite is a YAML file under ``<tasks dir>/suites/`` (see :mod:`junkdna_bench.cards` for how
 the tasks directory is found). It lists cards with their difficulty knobs (data fractions; for
-multiple-choice or retrieval tasks option counts and context lengths; for multiple-choice tasks
-the number of solved examples in the prompt, ``shots``, and the prompt style) and declares
-tiers, ordered easiest to hardest. Each tier holds rules over the variant's facts: the card's
-computed difficulty, the data fraction, the number of domains mixed, option count, context
-length, shots, and the task id. A rule matches when all its conditions hold; a tier matches when
+multiple-choice tasks option counts, the number of solved examples in the prompt, ``shots``, and
+the prompt style; for generative QA the context budget in tokens and its truncation rule) and
+declares tiers, ordered easiest to hardest. Each tier holds rules over the variant's facts: the
+card's computed difficulty, the data fraction, the number of domains mixed, option count, context
+tokens, shots, and the task id. A rule matches when all its conditions hold; a tier matches when
 any of its rules does. Every variant must match exactly one tier, which is checked when the
 suite loads, and the matching rule becomes the variant's ``why``: so ``--tier hard`` is
 explainable.
@@ -66,7 +66,6 @@ FACT_LABELS = {
     "data_fraction": "data fraction",
     "domains": "domains mixed",
     "option_count": "option count",
-    "context_length": "context length",
     "context_tokens": "context tokens",
     "shots": "shots",
 }
@@ -74,7 +73,6 @@ FACT_LABELS = {
 ID_KNOBS = {
     "data_fraction": "frac",
     "option_count": "options",
-    "context_length": "context",
     "context_tokens": "context",
     "truncation": "trunc",
     "shots": "shots",
@@ -118,7 +116,6 @@ class Rule(_Spec):
     data_fraction: Range | None = None
     domains: Range | None = None
     option_count: Range | None = None
-    context_length: Range | None = None
     context_tokens: Range | None = Field(
         default=None,
         description=f"context budget in tokens (generative QA; full counts {FULL_CONTEXT_TOKENS:g})",
@@ -170,7 +167,6 @@ class SuiteTask(_Spec):
     option_counts: list[Annotated[int, Field(ge=2)]] | None = Field(
         default=None, description="options kept per question: the gold one and seeded distractors"
     )
-    context_lengths: list[int] | None = None
     shots: list[Annotated[int, Field(ge=0)]] | None = Field(
         default=None, description="solved examples before each question (multiple choice; default [0])"
     )
@@ -330,7 +326,6 @@ class Suite:
                 {
                     "data_fraction": None,
                     "option_count": None,
-                    "context_length": None,
                     "shots": None,
                     "prompt_style": None,
                     "context_tokens": tokens,
@@ -339,24 +334,20 @@ class Suite:
                 for tokens in task.context_tokens or [None]
                 for rule in (rules if tokens else [None])
             ]
-        contexts: list[int | None] = list(task.context_lengths or [None])
         if card.task_type == "multiple_choice":
             # Evaluated without training: no data fraction (the variant's data_fraction is 1.0).
             settings = itertools.product(
                 task.option_counts or [card.num_labels],
-                contexts,
                 task.shots or [0],
                 task.prompt_styles or [DEFAULT_PROMPT_STYLE],
             )
             return [
-                {"data_fraction": None, "option_count": o, "context_length": c, "shots": k, "prompt_style": p}
-                for o, c, k, p in settings
+                {"data_fraction": None, "option_count": o, "shots": k, "prompt_style": p}
+                for o, k, p in settings
             ]
         fractions = task.data_fractions or self.spec.data_fractions
-        options: list[int | None] = list(task.option_counts or [None])
         return [
-            {"data_fraction": f, "option_count": o, "context_length": c, "shots": None, "prompt_style": None}
-            for f, o, c in itertools.product(fractions, options, contexts)
+            {"data_fraction": f, "option_count": None, "shots": None, "prompt_style": None} for f in fractions
         ]
 
     def _place(self, facts: dict[str, Any], card: TaskCard, where: str) -> tuple[str, str]:
@@ -434,15 +425,9 @@ def _check_knobs(path: Path, where: str, task: SuiteTask, card: TaskCard) -> Non
             where,
             f"context_tokens and truncation need a generative_qa card; {card.id} is {card.task_type}",
         )
-    if (task.option_counts or task.context_lengths) and card.task_type not in (
-        "multiple_choice",
-        "extractive_qa",
-    ):
+    if task.option_counts and card.task_type != "multiple_choice":
         raise CardError(
-            path,
-            where,
-            f"option counts and context lengths need a multiple-choice or "
-            f"QA card; {card.id} is {card.task_type}",
+            path, where, f"option counts need a multiple-choice card; {card.id} is {card.task_type}"
         )
     if card.task_type != "multiple_choice":
         if task.shots is not None or task.prompt_styles is not None:
@@ -473,7 +458,7 @@ def _check_generative_knobs(path: Path, where: str, task: SuiteTask, card: TaskC
     """A generative QA task takes context budgets and truncation rules, nothing trained or shown."""
     others = [
         name
-        for name in ("data_fractions", "option_counts", "context_lengths", "shots", "prompt_styles")
+        for name in ("data_fractions", "option_counts", "shots", "prompt_styles")
         if getattr(task, name) is not None
     ]
     if others:

@@ -62,8 +62,6 @@ def _build_pool(card: TaskCard, glue_dir: Path | None, data_dir: Path | None) ->
             f"task {card.id!r} is generative_qa: its questions load with "
             "junkdna_bench.data.generative_qa.load_qa_data, not as examples"
         )
-    if card.task_type == "extractive_qa":
-        raise DataError(f"task {card.id!r}: loading {card.task_type} data is not supported yet")
     train: list[Example] = []
     evaluation: list[Example] = []
     notes: list[str] = []
