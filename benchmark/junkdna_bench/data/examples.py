@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +22,18 @@ class DataError(ValueError):
 
 class DataNotFoundError(DataError, FileNotFoundError):
     """No source of a card's data is available; the message lists where it looked and how to fix it."""
+
+
+def require_unique_ids(card_id: str, ids: Iterable[str], id_field: str, where: str = "") -> None:
+    """Seeded draws and per-question records key on the id, so two questions may not share one."""
+    seen: set[str] = set()
+    for question_id in ids:
+        if question_id in seen:
+            raise DataError(
+                f"{card_id}: question id {question_id!r} occurs twice{where}; name a unique id column in "
+                f"the source's {id_field}, or leave it out to use row ids"
+            )
+        seen.add(question_id)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from junkdna_bench.data.examples import DataError, DataOptions
+from junkdna_bench.data.examples import DataError, DataOptions, require_unique_ids
 from junkdna_bench.data.loading import choose_and_read
 from junkdna_bench.data.readers import RawSplit
 from junkdna_bench.data.readers import column_value as _value
@@ -81,14 +81,7 @@ def _read(card: TaskCard, options: DataOptions) -> tuple[QAExample, ...]:
     if splits.eval is None:
         raise DataError(f"{card.id}: {splits.description} has no evaluation split; name one in the card")
     examples = _examples(splits.eval, card, spec)
-    seen: set[str] = set()
-    for example in examples:
-        if example.id in seen:
-            raise DataError(
-                f"{card.id}: question id {example.id!r} occurs twice in {splits.description}; name a "
-                "unique id column in the source's answers.id, or leave it out to use row ids"
-            )
-        seen.add(example.id)
+    require_unique_ids(card.id, (e.id for e in examples), "answers.id", f" in {splits.description}")
     return tuple(examples)
 
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from junkdna_bench.data.cleaning import normalize_text
-from junkdna_bench.data.examples import ChoiceQuestion, DataError, DataOptions
+from junkdna_bench.data.examples import ChoiceQuestion, DataError, DataOptions, require_unique_ids
 from junkdna_bench.data.loading import choose_and_read
 from junkdna_bench.data.readers import RawSplit
 from junkdna_bench.data.readers import column_value as _value
@@ -67,7 +67,7 @@ def _read(card: TaskCard, options: DataOptions) -> ChoiceData:
         shots = _questions(splits.train, card, spec, notes)
     else:
         shots, evaluation = _carve_shots(evaluation, card, notes)
-    _check_unique_ids([*shots, *evaluation], card)
+    require_unique_ids(card.id, (q.id for q in [*shots, *evaluation]), "choices.id")
     groups = len({q.group for q in evaluation})
     notes.append(
         f"{card.id}: {len(evaluation):,} evaluation questions"
@@ -97,18 +97,6 @@ def _carve_shots(
         f"(card seed {seed}{stratified}) are the shot pool and are not evaluated, leaving {len(remaining):,}"
     )
     return shots, remaining
-
-
-def _check_unique_ids(questions: list[ChoiceQuestion], card: TaskCard) -> None:
-    """Seeded draws and per-question records key on the id, so two questions may not share one."""
-    seen: set[str] = set()
-    for question in questions:
-        if question.id in seen:
-            raise DataError(
-                f"{card.id}: question id {question.id!r} occurs twice; name a unique id column in the "
-                "source's choices.id, or leave it out to use row ids"
-            )
-        seen.add(question.id)
 
 
 def _questions(raw: RawSplit, card: TaskCard, spec: SourceSpec, notes: list[str]) -> list[ChoiceQuestion]:
