@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,3 +27,15 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def glue_dir(shared_data: Path) -> Path:
     return shared_data / "glue"
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread() -> Iterator[None]:
+    """A tiny model runs fastest on one thread; two spin-wait on a busy machine. Modules of tiny
+    models ask for it (``pytestmark = pytest.mark.usefixtures("one_torch_thread")``)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
