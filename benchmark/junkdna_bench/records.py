@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from junkdna_bench.defaults import NO_TRAINING, TransferMode
 from junkdna_bench.levels import Fraction, PatternText
@@ -165,6 +165,20 @@ class Predictions(BaseModel):
         return self
 
 
+class DataProvenance(BaseModel):
+    """The data a run read: the kind of each source, every file's SHA-256, and what the loader did.
+
+    Not part of the run id (published ids keep resolving); resume compares ``files`` with the
+    files on disk instead (``junkdna_bench.data.fingerprint``).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    sources: list[str] = Field(default_factory=list)  # source kinds in card order: glue, files, hub...
+    files: dict[str, str] = Field(default_factory=dict)  # resolved path -> sha256 of its content
+    notes: list[str] = Field(default_factory=list)  # rows left out, splits carved, caps, subsample
+
+
 class RunRecord(BaseModel):
     """What one run produced. Written once, atomically, never modified."""
 
@@ -190,10 +204,19 @@ class RunRecord(BaseModel):
     # Share of the selected weights whose |w| equals another's in its layer (magnitude ranking
     # among them falls back to position); None where not counted.
     magnitude_tie_share: float | None = None
+    data: DataProvenance | None = None  # None in records written before it was kept
     timings_s: dict[str, float] = Field(default_factory=dict)
     environment: dict[str, str] = Field(default_factory=dict)
     error: str | None = None
     created_at: str = ""
+
+    @field_validator("metrics", "trivial_metrics", mode="before")
+    @classmethod
+    def _null_is_nan(cls, values: Any) -> Any:
+        """JSON has no NaN: a metric a run could not compute is written as null and read back as NaN."""
+        if isinstance(values, dict):
+            return {k: float("nan") if v is None else v for k, v in values.items()}
+        return values
 
     @model_validator(mode="after")
     def _consistent(self) -> RunRecord:
@@ -221,14 +244,82 @@ def write_record(results_dir: Path | ResultsDir, record: RunRecord) -> Path:
     return path
 
 
-def read_record(path: Path) -> RunRecord:
+class RecordError(ValueError):
+    """A record file that cannot be used as it is. The message is one line: file, field, problem, fix."""
+
+    def __init__(self, source: Path | str, field: str, problem: str, fix: str) -> None:
+        self.source, self.field = str(source), field
+        super().__init__(f"{source}: {field}: {problem}; {fix}")
+
+
+class UnreadableRecord(RecordError):
+    """The file is not JSON at all (what a copy cut short or a full disk leaves): nothing in it to keep."""
+
+
+class ForeignRecord(RecordError):
+    """A whole record under another run's file name (copied or moved there): it must not be taken for,
+    or overwritten by, the run its name says."""
+
+
+REDO_FIX = "delete it, or run the plan again: the run is done again and its new record replaces the file"
+INVALID_FIX = "restore the file as the run wrote it, or move it out of the runs folder and run the plan again"
+
+
+def parse_record(text: str | bytes, source: Path | str, run_id: str | None = None) -> RunRecord:
+    """Check a record's text: JSON, a known schema version, valid fields, and (given ``run_id``,
+    the id its file name says) the run it belongs to. The schema version is checked before the
+    fields, so a newer tool's record is reported as that, not as fields this version lacks."""
     try:
-        return RunRecord.model_validate_json(Path(path).read_text())
-    except ValueError as exc:
-        raise ValueError(f"{path}: not a valid run record: {exc}") from exc
+        data = json.loads(text)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise UnreadableRecord(source, "(file)", f"not JSON ({exc})", REDO_FIX) from None
+    if not isinstance(data, dict):
+        raise RecordError(source, "(file)", f"a JSON {type(data).__name__}, not a record object", INVALID_FIX)
+    version = data.get("schema_version", RECORD_SCHEMA_VERSION)
+    if type(version) is not int or not 1 <= version <= RECORD_SCHEMA_VERSION:
+        raise RecordError(
+            source,
+            "schema_version",
+            f"{version!r} is not a record version this junkdna-bench reads (1 to {RECORD_SCHEMA_VERSION})",
+            "read it with the junkdna-bench version that wrote it, or move it out of the runs folder",
+        )
+    try:
+        record = RunRecord.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or "(record)"
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise RecordError(source, field, first["msg"] + more, INVALID_FIX) from None
+    if run_id is not None and record.run_id != run_id:
+        raise ForeignRecord(
+            source,
+            "run_id",
+            f"holds the record of run {record.run_id}, not of run {run_id} its file name says",
+            "move or delete it, then resume",
+        )
+    return record
+
+
+def read_record(path: Path, run_id: str | None = None) -> RunRecord:
+    """The record in ``path``, checked (``parse_record``); a file that cannot be read is an ``OSError``."""
+    return parse_record(Path(path).read_bytes(), path, run_id)
+
+
+def scan_records(results_dir: Path | ResultsDir) -> tuple[list[RunRecord], list[RecordError]]:
+    """Every usable record under ``<results_dir>/runs`` (sorted by run id), and each other file's problem."""
+    records: list[RunRecord] = []
+    problems: list[RecordError] = []
+    for path in ResultsDir(results_dir).record_files():
+        try:
+            records.append(read_record(path, path.name.removesuffix(RECORD_SUFFIX)))
+        except RecordError as exc:
+            problems.append(exc)
+    return records, problems
 
 
 def load_records(results_dir: Path | ResultsDir, include_failed: bool = False) -> list[RunRecord]:
-    """All records under ``<results_dir>/runs``, sorted by run id for determinism."""
-    records = [read_record(p) for p in ResultsDir(results_dir).record_files()]
+    """All records under ``<results_dir>/runs``, sorted by run id; the first bad file is a ``RecordError``."""
+    records, problems = scan_records(results_dir)
+    if problems:
+        raise problems[0]
     return [r for r in records if include_failed or r.status == "completed"]

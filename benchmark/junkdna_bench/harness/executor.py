@@ -8,7 +8,11 @@ same SQLite tracking store at once.
 
 Resume: a spec whose record exists and is completed is skipped; a failed record is retried. A
 record is written atomically (temp file + rename) after its run ends, so a run killed halfway
-leaves nothing but a stray temp file, removed at the next start.
+leaves nothing but a stray temp file, removed at the next start. Resume trusts a record only
+after reading it back: a file that is not JSON holds nothing to keep, so its run is done again
+and the new record replaces it (the plan's preview and outcome say so); a record of another run under this
+run's name, an unknown schema version or an invalid field is a ``RecordError``, and the file is
+never overwritten: only a person knows which of the two runs it should be.
 """
 
 from __future__ import annotations
@@ -22,7 +26,14 @@ from typing import TYPE_CHECKING, Protocol
 
 from junkdna_bench.harness.plan import Plan
 from junkdna_bench.harness.runner import RunSettings, execute_run
-from junkdna_bench.records import RunRecord, RunSpec, read_record, record_path, write_record
+from junkdna_bench.records import (
+    RunRecord,
+    RunSpec,
+    UnreadableRecord,
+    read_record,
+    record_path,
+    write_record,
+)
 from junkdna_bench.results_dir import ResultsDir
 
 if TYPE_CHECKING:
@@ -61,7 +72,8 @@ def results_lock(results_dir: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise ResultsLocked(
-                f"{results_dir} is in use by another junkdna-bench run; wait for it or pass another --results"
+                f"{results_dir} is in use by another junkdna-bench run (it holds "
+                f"{ResultsDir(results_dir).lock}); wait for it or pass another --results"
             ) from None
         try:
             yield
@@ -70,19 +82,47 @@ def results_lock(results_dir: Path) -> Iterator[None]:
 
 
 def completed_record(results_dir: Path, spec: RunSpec) -> RunRecord | None:
+    """The spec's completed record; None when it has none or a failed one.
+
+    Raises ``UnreadableRecord`` for a file that is not JSON (the caller redoes the run) and
+    ``RecordError`` for one that is another run's, of an unknown schema version or invalid.
+    """
     path = record_path(results_dir, spec.run_id())
     if not path.exists():
         return None
-    try:
-        record = read_record(path)
-    except ValueError:
-        return None  # unreadable: run it again, the new record replaces it
+    record = read_record(path, spec.run_id())
     return record if record.status == "completed" else None
+
+
+@dataclass
+class ResumeState:
+    """What a plan finds in its results folder: the runs done before and the runs still to do."""
+
+    done: list[RunRecord] = field(default_factory=list)  # completed records, in plan order
+    pending: list[RunSpec] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)  # one line per record file to be replaced
+
+
+def resume_state(results_dir: Path, specs: Sequence[RunSpec]) -> ResumeState:
+    """Sort ``specs`` into done and pending; the one reading of the folder the preview and the run share."""
+    state = ResumeState()
+    for spec in specs:
+        try:
+            done = completed_record(results_dir, spec)
+        except UnreadableRecord as exc:
+            state.unreadable.append(f"{exc.source}: not JSON, so its run is done again and replaces it")
+            done = None
+        if done is None:
+            state.pending.append(spec)
+        else:
+            state.done.append(done)
+    return state
 
 
 @dataclass
 class PlanOutcome:
     records: list[RunRecord] = field(default_factory=list)  # the plan's records, earlier ones included
+    replaced: list[str] = field(default_factory=list)  # record files that were not JSON, run again
     skipped: int = 0
     ran: int = 0
     failed: int = 0
@@ -104,14 +144,10 @@ def run_plan(
     with results_lock(results_dir):
         for stale in ResultsDir(results_dir).temp_files():
             stale.unlink()
-        pending = []
-        for spec in plan.specs:
-            done = completed_record(results_dir, spec)
-            if done is None:
-                pending.append(spec)
-            else:
-                outcome.records.append(done)
-        outcome.skipped = len(outcome.records)
+        resume = resume_state(results_dir, plan.specs)
+        outcome.records.extend(resume.done)
+        outcome.skipped = len(resume.done)
+        outcome.replaced = resume.unreadable
         if on_skip:
             on_skip(outcome.skipped)
         if tracker is not None:
@@ -119,7 +155,7 @@ def run_plan(
             tracker.log_missing(outcome.records)  # a kill between writing and tracking loses nothing
         status = "KILLED"  # what the plan's tracking run says if an interrupt ends it
         try:
-            for record in executor.run(pending):
+            for record in executor.run(resume.pending):
                 write_record(results_dir, record)
                 if tracker is not None:
                     tracker.log_record(record)

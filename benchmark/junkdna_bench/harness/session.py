@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from junkdna_bench.defaults import DEFAULT_MODEL, DEFAULT_SUITE, NO_TRAINING
 from junkdna_bench.harness.estimate import DataSize, core_params_millions, estimate_plan_seconds
-from junkdna_bench.harness.executor import Executor, LocalExecutor, PlanOutcome, run_plan
+from junkdna_bench.harness.executor import Executor, LocalExecutor, PlanOutcome, resume_state, run_plan
 from junkdna_bench.harness.plan import Plan, expand_plan, prune_settings
 from junkdna_bench.harness.profiles import (
     EVALUATE,
@@ -31,7 +31,7 @@ from junkdna_bench.harness.profiles import (
 from junkdna_bench.harness.progress import PlanListener, QuestionsScored, RunDone, RunsSkipped, RunStarted
 from junkdna_bench.harness.runner import RunSettings, load_causal, load_pretrained
 from junkdna_bench.harness.seed_effects import collapse_identical_seeds
-from junkdna_bench.records import RunSpec, load_records
+from junkdna_bench.records import RunSpec, scan_records
 from junkdna_bench.results_dir import DEFAULT_RESULTS
 
 if TYPE_CHECKING:
@@ -234,11 +234,10 @@ def prepare_plan(request: PlanRequest) -> PreparedPlan:
         full = len(plan)
         plan = collapse_identical_seeds(plan, {v.id: v for v in variants}, sizes)
         collapsed = full - len(plan)
-    earlier = load_records(request.results)
-    done = {r.run_id for r in earlier}
-    pending = [s for s in plan.specs if s.run_id() not in done]
+    resume = resume_state(request.results, plan.specs)  # a record of another run here stops the plan
+    earlier, _ = scan_records(request.results)  # any readable record, of any plan, measures a run's time
     seconds, measured = estimate_plan_seconds(
-        pending, sizes, core_params_millions(request.model), device.type, earlier
+        resume.pending, sizes, core_params_millions(request.model), device.type, earlier
     )
     preview = PlanPreview(
         profile=profile.name,
@@ -251,9 +250,9 @@ def prepare_plan(request: PlanRequest) -> PreparedPlan:
         dense_runs=plan.count(dense=True),
         rows=plan_rows(plan, sizes),
         rows_label="train rows" if protocol is FINETUNE else "questions",
-        notes=_protocol_notes(protocol, collapsed),
-        pending=len(pending),
-        done=len(plan) - len(pending),
+        notes=_protocol_notes(protocol, collapsed) + resume.unreadable,
+        pending=len(resume.pending),
+        done=len(resume.done),
         estimated_seconds=seconds,
         measured=measured,
         tracking_uri=_tracking_uri(request),

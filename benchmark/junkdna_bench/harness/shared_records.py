@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from junkdna_bench.records import RunRecord
+from junkdna_bench.records import RunRecord, UnreadableRecord, parse_record
 from junkdna_bench.results_dir import RECORD_SUFFIX, RUNS_FOLDER, TEMP_SUFFIX
 
 
@@ -82,7 +82,11 @@ class SharedRecords:
         return final
 
     def completed(self, run_ids: Iterable[str]) -> dict[str, RunRecord]:
-        """The completed records among ``run_ids`` (one listing, then one read per record found)."""
+        """The completed records among ``run_ids`` (one listing, then one read per record found).
+
+        Checked as the results folder's are (``records.parse_record``): a record of another run
+        under this one's name, or an invalid one, is a ``RecordError``, never overwritten.
+        """
         fs, runs = self._open()
         wanted = set(run_ids)
         try:
@@ -95,9 +99,9 @@ class SharedRecords:
             if run_id not in wanted or not name.endswith(RECORD_SUFFIX):
                 continue
             try:
-                record = RunRecord.model_validate_json(fs.cat_file(name))
-            except ValueError:
-                continue  # unreadable: the run is done again and its new record replaces this one
-            if record.status == "completed" and record.run_id == run_id:
+                record = parse_record(fs.cat_file(name), name, run_id)
+            except UnreadableRecord:
+                continue  # not JSON: the run is done again and its new record replaces this one
+            if record.status == "completed":
                 found[run_id] = record
         return found
