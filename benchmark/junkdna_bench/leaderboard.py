@@ -12,6 +12,11 @@ safe sparsity and is left unranked: a chance-level dense model cannot rank anyth
 suite under one protocol (``board_name``). Boards are never mixed in one ranking: the same tier
 name means different tasks in different suites, and the same suite run under two protocols (say,
 at training fractions and across task pairs) asks two different questions of a method.
+
+Tier order and suite facts come from the suites this installation defines (the ones validation
+checks every submission against), never from a submission: a file that sorts first must not
+decide how its whole suite is ordered. The document is strict JSON: a number no JSON reader
+accepts (NaN, infinity) is an error naming its field, never written.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import hashlib
 import json
 import math
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +33,10 @@ from pydantic import BaseModel, ConfigDict
 
 from junkdna_bench.records import ConfigKey
 from junkdna_bench.stats.report_schema import Estimate, GapDecision, GapRow, SuiteFacts, TierHeadline
+from junkdna_bench.submissions.limits import non_finite_numbers
 from junkdna_bench.submissions.paths import slugify
 from junkdna_bench.submissions.schema import Submission
+from junkdna_bench.submissions.shipped_suites import ShippedSuites
 from junkdna_bench.submissions.validate import validate_path
 
 LEADERBOARD_SCHEMA_VERSION = 3
@@ -167,7 +174,7 @@ class SubmissionInfo(_Strict):
 class Leaderboard(_Strict):
     schema_version: int = LEADERBOARD_SCHEMA_VERSION
     suites: dict[str, list[str]]  # suite -> tiers, easiest first
-    suite_facts: dict[str, SuiteFacts]  # suite -> what its submissions' reports recorded of it
+    suite_facts: dict[str, SuiteFacts]  # suite -> its facts as this installation defines it
     boards: dict[str, str]  # board -> its suite
     models: dict[str, str]  # model -> page slug
     methods: dict[str, str]  # method -> page slug
@@ -370,38 +377,32 @@ def _submission_info(sub: Submission, file: str, method_slug: str) -> Submission
     )
 
 
-def suite_facts_of(subs: list[Submission]) -> dict[str, SuiteFacts]:
-    """Each board suite as its first described submission (in file order) recorded it."""
+def shipped_facts(subs: list[Submission], shipped: ShippedSuites) -> dict[str, SuiteFacts]:
+    """The facts of each board suite as this installation defines it; refuses a suite it does not."""
     facts: dict[str, SuiteFacts] = {}
-    for sub in subs:
-        for described in sub.report.suites:
-            if described.name == sub.suite:
-                facts.setdefault(sub.suite, described)
+    for name in sorted({s.suite for s in subs}):
+        described = shipped.get(name)
+        if described is None:
+            raise ValueError(
+                f"suite {name!r} is not defined here; validate the submissions before summarizing"
+            )
+        facts[name] = described
     return facts
 
 
-def tier_orders(subs: list[Submission], facts: dict[str, SuiteFacts]) -> dict[str, list[str]]:
-    """Each suite's tiers that submissions cover, easiest first: in the order its report recorded,
-    then any other tier used.
-
-    A submission whose report predates suite facts only knows the tiers it covers; those are
-    appended in its report's order, so they never reorder a recorded suite.
-    """
+def tier_orders(subs: list[Submission], facts: Mapping[str, SuiteFacts]) -> dict[str, list[str]]:
+    """Each suite's tiers that submissions cover, in the suite's order (easiest first)."""
     used: dict[str, set[str]] = {}
     for sub in subs:
         used.setdefault(sub.suite, set()).update(sub.report.tiers)
-    suites = {name: [t for t in f.tiers if t in used.get(name, set())] for name, f in facts.items()}
-    for sub in subs:
-        order = suites.setdefault(sub.suite, [])
-        order += [t for t in sub.report.tiers if t not in order]
-    return suites
+    return {name: [t for t in facts[name].tiers if t in tiers] for name, tiers in used.items()}
 
 
-def summarize(submissions: dict[str, Submission]) -> Leaderboard:
+def summarize(submissions: dict[str, Submission], shipped: ShippedSuites | None = None) -> Leaderboard:
     """Tables and plot data from accepted submissions, keyed by their file name inside the folder."""
     files = sorted(submissions)
     subs = [submissions[f] for f in files]
-    facts = suite_facts_of(subs)
+    facts = shipped_facts(subs, shipped or ShippedSuites())
     suites = tier_orders(subs, facts)
     method_slugs = unique_slugs(s.method.name for s in subs)
     model_slugs = unique_slugs(s.model for s in subs)
@@ -496,12 +497,20 @@ def summarize(submissions: dict[str, Submission]) -> Leaderboard:
 def summarize_folder(folder: Path) -> Leaderboard:
     """Validate every submission under ``folder`` and summarize them; any problem rejects the folder."""
     folder = Path(folder)
-    validated = validate_path(folder)
+    shipped = ShippedSuites()
+    validated = validate_path(folder, shipped=shipped)
     validated.raise_if_rejected()
     accepted = validated.submissions.items()
-    return summarize({path.relative_to(folder).as_posix(): sub for path, sub in accepted})
+    return summarize({path.relative_to(folder).as_posix(): sub for path, sub in accepted}, shipped)
 
 
 def leaderboard_json(board: Leaderboard) -> str:
-    """Canonical JSON: sorted keys, fixed indentation, trailing newline."""
-    return json.dumps(board.model_dump(mode="json"), sort_keys=True, indent=1, ensure_ascii=False) + "\n"
+    """Canonical strict JSON: sorted keys, fixed indentation, trailing newline; never NaN or infinity."""
+    data = board.model_dump(mode="json")
+    bad = non_finite_numbers(data)
+    if bad:
+        raise ValueError(
+            f"the leaderboard would hold {len(bad)} non-finite number(s), at "
+            f"{', '.join(location for location, _ in bad[:5])}; no validated submission carries one"
+        )
+    return json.dumps(data, sort_keys=True, indent=1, ensure_ascii=False, allow_nan=False) + "\n"

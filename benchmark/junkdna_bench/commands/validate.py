@@ -20,7 +20,8 @@ def validate(
         Path, typer.Argument(help="A submission file, or a folder of them (searched recursively).")
     ] = DEFAULT_SUBMISSIONS,
 ) -> None:
-    """Check submissions: bounds, schema, numbers recomputed from per-seed data, duplicates (all problems)."""
+    """Check submissions: bounds, schema, numbers recomputed from per-seed data, numbers in range,
+    the suite, tiers and variants against the suites defined here, duplicates (all problems)."""
     from junkdna_bench.console.problems import print_problems
     from junkdna_bench.submissions.validate import validate_path
 

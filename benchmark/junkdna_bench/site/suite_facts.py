@@ -1,9 +1,9 @@
 """What the methodology and tier pages say about suites: tasks, variants, tiers, difficulty and its sources.
 
-Read from the board, which carries what the submissions' statistics reports recorded of their
-suites when they were built (``StatsReport.suites``); never from this installation's cards, so the
-site describes the suites the published runs were tiered by, on any machine. A suite whose
-submissions predate those records is left out of the description (its entries are still shown).
+Read from the board, which carries the suites its submissions name as this installation defines
+them: validation accepts a submission only when what its report recorded of its suite
+(``StatsReport.suites``) is exactly that, so the site describes the suites the published runs
+were tiered by, and no submission can describe them otherwise.
 """
 
 from __future__ import annotations

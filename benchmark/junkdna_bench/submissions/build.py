@@ -20,11 +20,12 @@ from junkdna_bench import __version__
 from junkdna_bench.records import DENSE_METHOD, RunRecord, canonical_json
 from junkdna_bench.stats.build import build_report
 from junkdna_bench.stats.report_schema import ReportSettings, SuiteFacts
-from junkdna_bench.submissions.consistency import check_consistency
 from junkdna_bench.submissions.digest import digest_records
 from junkdna_bench.submissions.paths import inside, submission_filename
 from junkdna_bench.submissions.problems import Problem, SubmissionRejected
 from junkdna_bench.submissions.schema import Hardware, MethodInfo, Submission
+from junkdna_bench.submissions.shipped_suites import ShippedSuites
+from junkdna_bench.submissions.validate import check_submission
 
 
 class SelectionError(ValueError):
@@ -171,7 +172,7 @@ def build_submission(
         records_digest=digest_records(selected),
         report=report,
     )
-    findings = check_consistency(submission)
+    findings = check_submission(submission, ShippedSuites())
     problems = [Problem("(new submission)", where, message) for where, message in findings]
     if problems:
         raise SubmissionRejected(problems)

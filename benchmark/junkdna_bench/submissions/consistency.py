@@ -37,9 +37,9 @@ from junkdna_bench.stats.report_schema import (
 )
 from junkdna_bench.stats.seed_tests import one_sample_t
 from junkdna_bench.submissions.digest import combined_sha256
+from junkdna_bench.submissions.problems import Finding
 from junkdna_bench.submissions.schema import Submission
 
-Finding = tuple[str, str]  # (location, message)
 P_TOLERANCE = 1e-6  # p-values may differ in their last digits between scipy versions
 
 

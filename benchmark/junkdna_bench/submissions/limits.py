@@ -4,15 +4,22 @@ Submissions arrive from strangers. Python's ``json`` module recurses per nesting
 keeps the last of two duplicate keys or parses ``NaN``; each of those is either a crash (deep
 nesting), a silent ambiguity (duplicate keys) or a number no statistic should contain. So the raw
 text is checked before parsing, and the parser is told to refuse what standard JSON does not allow.
+Standard JSON still spells infinity: ``1e999`` (or an integer of 400 digits) is a valid number
+that no float can hold, so every number is checked again once parsed.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from junkdna_bench.submissions.problems import field_path
 
 # Never fails to match once it sees a quote (an unterminated string runs to the end), so the scan
 # stays linear on hostile input such as thousands of escaped quotes with no closing one.
@@ -32,7 +39,14 @@ DEFAULT_LIMITS = Limits()
 
 
 class JsonLimitError(ValueError):
-    """The file breaks a bound or is not strict JSON; the message says which and how to fix it."""
+    """The file breaks a bound or is not strict JSON; the message says which and how to fix it.
+
+    ``location`` is the field at fault where there is one (``-``: the file as a whole).
+    """
+
+    def __init__(self, message: str, location: str = "-") -> None:
+        super().__init__(message)
+        self.location = location
 
 
 def nesting_depth(text: str, stop_after: int | None = None) -> int:
@@ -63,6 +77,44 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return obj
 
 
+def _numbers(data: Any, loc: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], Any]]:
+    """Every number in parsed JSON with its location (the depth is bounded before parsing)."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            yield from _numbers(value, (*loc, key))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from _numbers(value, (*loc, index))
+    elif isinstance(data, (int, float)) and not isinstance(data, bool):
+        yield loc, data
+
+
+_LARGEST_FLOAT = int(sys.float_info.max)
+
+
+def _is_finite(number: int | float) -> bool:
+    """Whether a float can hold it: ``1e999`` parses as infinity, a 400-digit integer overflows one."""
+    return math.isfinite(number) if isinstance(number, float) else abs(number) <= _LARGEST_FLOAT
+
+
+def non_finite_numbers(data: Any) -> list[tuple[str, int | float]]:
+    """``(location, number)`` of every number in parsed JSON that no float can hold, in order."""
+    return [(field_path(loc), number) for loc, number in _numbers(data) if not _is_finite(number)]
+
+
+def require_finite(data: Any) -> None:
+    """Raise ``JsonLimitError`` at the first number no float can hold, counting the others."""
+    bad = non_finite_numbers(data)
+    if not bad:
+        return
+    (location, number), others = bad[0], len(bad) - 1
+    shown = repr(number) if isinstance(number, float) else f"an integer of {len(str(abs(number)))} digits"
+    message = f"is not a finite number (it reads as {shown}); write a finite number, or null"
+    if others:
+        message += f" ({others} more number(s) like it elsewhere in the file)"
+    raise JsonLimitError(message, location=location)
+
+
 def parse_bounded_json(text: str, limits: Limits = DEFAULT_LIMITS) -> Any:
     """Parse strict JSON after checking size and depth; raise ``JsonLimitError`` otherwise."""
     size = len(text.encode("utf-8"))
@@ -75,9 +127,18 @@ def parse_bounded_json(text: str, limits: Limits = DEFAULT_LIMITS) -> Any:
     if depth > limits.max_depth:
         raise JsonLimitError(f"JSON nesting is deeper than {limits.max_depth} levels; flatten it")
     try:
-        return json.loads(text, parse_constant=_refuse_constant, object_pairs_hook=_no_duplicate_keys)
+        data = json.loads(text, parse_constant=_refuse_constant, object_pairs_hook=_no_duplicate_keys)
+    except JsonLimitError:
+        raise
     except json.JSONDecodeError as exc:
         raise JsonLimitError(f"not valid JSON: {exc}") from exc
+    except ValueError as exc:  # an integer past Python's digit limit for reading one
+        raise JsonLimitError(
+            f"holds an integer of more than {sys.get_int_max_str_digits()} digits; "
+            "write a finite number (no statistic needs one that long)"
+        ) from exc
+    require_finite(data)
+    return data
 
 
 def read_bounded_json(path: Path, limits: Limits = DEFAULT_LIMITS) -> Any:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+Finding = tuple[str, str]  # (location, message): a problem before it is tied to a file
+
 
 @dataclass(frozen=True, order=True)
 class Problem:
@@ -29,6 +31,14 @@ class SubmissionRejected(ValueError):
         self.problems = sorted(problems)
         lines = "\n".join(f"  - {p}" for p in self.problems)
         super().__init__(f"rejected: {len(self.problems)} problem(s)\n{lines}")
+
+
+def field_path(loc: tuple[str | int, ...]) -> str:
+    """A location as messages write it: ``report.rows[3].seeds[0].dense``; ``-`` for the whole file."""
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else str(part)
+    return text or "-"
 
 
 def display_path(path: Path) -> str:

@@ -1,9 +1,11 @@
 """``junkdna-bench validate``: check one submission file or a whole folder, listing every problem.
 
-Order of checks per file: bounds (size, nesting, strict JSON), schema, internal consistency.
-A file that fails an earlier stage cannot be checked by a later one, but within a stage every
-problem is listed. Across a folder: files that escape it, and duplicates (the same records, or
-two entries for the same model, method, parameters, suite and protocol).
+Order of checks per file: bounds (size, nesting, strict JSON, finite numbers), schema, then the
+checks of a parsed submission (``check_submission``): internal consistency, agreement with the
+suite this installation defines, and numbers within their ranges. A file that fails an earlier
+stage cannot be checked by a later one, but within a stage every problem is listed. Across a
+folder: files that escape it, and duplicates (the same records, or two entries for the same
+model, method, parameters, suite and protocol).
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ from pydantic import ValidationError
 from junkdna_bench.submissions.consistency import check_consistency
 from junkdna_bench.submissions.limits import DEFAULT_LIMITS, JsonLimitError, Limits, read_bounded_json
 from junkdna_bench.submissions.paths import list_submission_files
-from junkdna_bench.submissions.problems import Problem, SubmissionRejected, display_path
+from junkdna_bench.submissions.problems import Finding, Problem, SubmissionRejected, display_path, field_path
+from junkdna_bench.submissions.ranges import check_ranges
 from junkdna_bench.submissions.schema import SUBMISSION_SCHEMA_VERSION, Submission
+from junkdna_bench.submissions.shipped_suites import ShippedSuites, check_suite
 
 
 @dataclass
@@ -37,19 +41,28 @@ class Validated:
             raise SubmissionRejected(self.problems)
 
 
-def _location(loc: tuple[str | int, ...]) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else str(part)
-    return text or "-"
+def check_submission(sub: Submission, shipped: ShippedSuites) -> list[Finding]:
+    """Every problem of a parsed submission, so that ``submit`` and ``validate`` reject alike.
+
+    Where two checks fault the same field, the first one's message is kept: the suite's (it names
+    the value the shipped suite expects), then the consistency checks', then the ranges'.
+    """
+    findings: dict[str, str] = {}
+    for where, message in [*check_suite(sub, shipped), *check_consistency(sub), *check_ranges(sub.report)]:
+        findings.setdefault(where, message)
+    return list(findings.items())
 
 
-def check_file(path: Path, limits: Limits = DEFAULT_LIMITS) -> tuple[Submission | None, list[Problem]]:
+def check_file(
+    path: Path, limits: Limits = DEFAULT_LIMITS, shipped: ShippedSuites | None = None
+) -> tuple[Submission | None, list[Problem]]:
     """Validate one file; the submission is returned only when there is no problem at all."""
     name = display_path(path)
     try:
         data = read_bounded_json(path, limits)
-    except (JsonLimitError, OSError) as exc:
+    except JsonLimitError as exc:
+        return None, [Problem(name, exc.location, str(exc))]
+    except OSError as exc:
         return None, [Problem(name, "-", str(exc))]
     version = data.get("schema_version", SUBMISSION_SCHEMA_VERSION) if isinstance(data, dict) else None
     if version != SUBMISSION_SCHEMA_VERSION and version is not None:
@@ -64,8 +77,9 @@ def check_file(path: Path, limits: Limits = DEFAULT_LIMITS) -> tuple[Submission 
     try:
         submission = Submission.model_validate(data)
     except ValidationError as exc:
-        return None, [Problem(name, _location(err["loc"]), err["msg"]) for err in exc.errors()]
-    problems = [Problem(name, where, message) for where, message in check_consistency(submission)]
+        return None, [Problem(name, field_path(err["loc"]), err["msg"]) for err in exc.errors()]
+    findings = check_submission(submission, shipped or ShippedSuites())
+    problems = [Problem(name, where, message) for where, message in findings]
     return (None if problems else submission), problems
 
 
@@ -107,9 +121,12 @@ def _duplicates(accepted: dict[Path, Submission]) -> list[Problem]:
     return problems
 
 
-def validate_path(path: Path, limits: Limits = DEFAULT_LIMITS) -> Validated:
+def validate_path(
+    path: Path, limits: Limits = DEFAULT_LIMITS, shipped: ShippedSuites | None = None
+) -> Validated:
     """Validate a submission file, or every ``*.json`` under a folder (sub-folders included)."""
     path = Path(path)
+    shipped = shipped or ShippedSuites()
     result = Validated()
     if path.is_dir():
         files, escaping = list_submission_files(path)
@@ -127,7 +144,7 @@ def validate_path(path: Path, limits: Limits = DEFAULT_LIMITS) -> Validated:
         result.problems.append(Problem(display_path(path), "-", "no such file or folder"))
         return result
     for file in files:
-        submission, problems = check_file(file, limits)
+        submission, problems = check_file(file, limits, shipped)
         result.problems += problems
         if submission is not None:
             result.submissions[file] = submission

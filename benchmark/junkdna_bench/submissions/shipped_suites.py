@@ -1,0 +1,176 @@
+"""A submission's suite, tiers and variants must be those of the suite this installation defines.
+
+A submission's report records what its suite was (``StatsReport.suites``): the tier order, the
+variants and the tier each one sits in. Taken on trust, that record lets one file decide the tier
+order of its whole suite on the board, and a tier order decides the verdict (the trend test reads
+tiers easiest first). So every suite a submission names is looked up among the suites this
+installation defines (``junkdna-bench suites list``: the package's ``tasks/suites/*.yaml``, or
+those of ``JUNKDNA_TASKS_DIR``, plus entry-point plugins), and the submission is checked against
+it: the suite facts it records, its report's tier order, and the variant, task and tier of every
+row. A suite this installation does not define cannot be checked, so it is refused.
+
+The suites are this installation's, at its package version: a submission made with another
+version passes as long as the suite is unchanged; where it differs, the message names both
+versions, so the submitter knows to rebuild it (or to validate with the version it names).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from junkdna_bench import __version__
+from junkdna_bench.stats.report_schema import SuiteFacts, VariantFacts
+from junkdna_bench.submissions.problems import Finding
+from junkdna_bench.submissions.schema import Submission
+
+MAX_NAMED = 5  # variants named per message; the rest are counted
+
+
+class ShippedSuites:
+    """The suites this installation defines, each described once (loading a suite reads its cards).
+
+    Suite names come from untrusted files, so only registered names are looked up: ``load_suite``
+    also accepts a path, which a name such as ``../x.yaml`` must never become.
+    """
+
+    def __init__(self) -> None:
+        self._facts: dict[str, SuiteFacts | None] = {}
+        self._names: list[str] | None = None
+
+    def names(self) -> list[str]:
+        from junkdna_bench.suites import suites
+
+        if self._names is None:
+            self._names = suites.names()
+        return self._names
+
+    def get(self, name: str) -> SuiteFacts | None:
+        """The suite's facts, or None when this installation defines no suite of that name."""
+        if name not in self._facts:
+            from junkdna_bench.suite_facts import describe_suite
+            from junkdna_bench.suites import load_suite
+
+            self._facts[name] = describe_suite(load_suite(name)) if name in self.names() else None
+        return self._facts[name]
+
+
+def _version_note(code_version: str) -> str:
+    named = code_version.split(" ", 1)[0]
+    if named == __version__:
+        return ""
+    return (
+        f" (as junkdna-bench {__version__} defines it; the submission names code version {named}: "
+        "rebuild it with this version, or validate it with that one)"
+    )
+
+
+def _named(ids: list[str]) -> str:
+    shown = ", ".join(ids[:MAX_NAMED])
+    return shown + (f" and {len(ids) - MAX_NAMED} more" if len(ids) > MAX_NAMED else "")
+
+
+def _variant_findings(where: str, given: SuiteFacts, shipped: SuiteFacts, note: str) -> Iterator[Finding]:
+    expected = {v.id: v for v in shipped.variants}
+    listed = {v.id: v for v in given.variants}
+    missing = sorted(set(expected) - set(listed))
+    invented = sorted(set(listed) - set(expected))
+    changed = sorted(i for i in set(listed) & set(expected) if listed[i] != expected[i])
+    parts = []
+    if missing:
+        parts.append(f"lack {_named(missing)}")
+    if invented:
+        parts.append(f"list {_named(invented)}, not variants of it")
+    if changed:
+        shown = [f"{i} (tier {expected[i].tier!r}, task {expected[i].task!r})" for i in changed]
+        parts.append(f"differ on {_named(shown)}")
+    if parts:
+        yield f"{where}.variants", f"{'; '.join(parts)}: suite {shipped.name!r} defines them so{note}"
+
+
+def _task_findings(where: str, given: SuiteFacts, shipped: SuiteFacts, note: str) -> Iterator[Finding]:
+    expected = {t.id: t for t in shipped.tasks}
+    given_ids, shipped_ids = [t.id for t in given.tasks], [t.id for t in shipped.tasks]
+    if given_ids != shipped_ids:
+        yield f"{where}.tasks", f"lists tasks {given_ids}; suite {shipped.name!r} has {shipped_ids}{note}"
+        return
+    for k, task in enumerate(given.tasks):
+        reference = expected[task.id].model_dump(mode="json")
+        for name, value in task.model_dump(mode="json").items():
+            if value != reference[name]:
+                yield (
+                    f"{where}.tasks[{k}].{name}",
+                    f"is {value!r}; suite {shipped.name!r} gives {reference[name]!r} for {task.id}{note}",
+                )
+
+
+def _facts_findings(where: str, given: SuiteFacts, shipped: SuiteFacts, note: str) -> Iterator[Finding]:
+    """The recorded facts of one suite against the shipped ones, field by field."""
+    if given.tiers != shipped.tiers:
+        yield (
+            f"{where}.tiers",
+            f"is {given.tiers}; suite {shipped.name!r} orders its tiers {shipped.tiers}, easiest first{note}",
+        )
+    if given.description != shipped.description:
+        yield f"{where}.description", f"differs from suite {shipped.name!r}'s: {shipped.description!r}{note}"
+    yield from _task_findings(where, given, shipped, note)
+    yield from _variant_findings(where, given, shipped, note)
+
+
+def _tier_order(tiers: list[str], shipped: SuiteFacts, note: str) -> Iterator[Finding]:
+    unknown = [t for t in tiers if t not in shipped.tiers]
+    if unknown:
+        yield "report.tiers", f"lists {unknown}, not tiers of suite {shipped.name!r} ({shipped.tiers}){note}"
+        return
+    expected = [t for t in shipped.tiers if t in tiers]
+    if tiers != expected:
+        yield (
+            "report.tiers",
+            f"is {tiers}; suite {shipped.name!r} orders them {expected}, easiest first{note}",
+        )
+
+
+def _placed(
+    where: str, item: Any, suite: str, variants: dict[str, VariantFacts], note: str
+) -> Iterator[Finding]:
+    """A row (or informativeness entry) sits where the suite puts its variant."""
+    variant = variants.get(item.variant)
+    if variant is None:
+        yield f"{where}.variant", f"is {item.variant!r}, not a variant of suite {suite!r}{note}"
+        return
+    for name in ("task", "tier"):
+        if getattr(item, name) != getattr(variant, name):
+            yield (
+                f"{where}.{name}",
+                f"is {getattr(item, name)!r}; suite {suite!r} places {variant.id} "
+                f"in {name} {getattr(variant, name)!r}{note}",
+            )
+
+
+def check_suite(sub: Submission, shipped: ShippedSuites) -> list[Finding]:
+    """Every way the submission disagrees with the suites it names, as this installation defines them."""
+    facts = shipped.get(sub.suite)
+    if facts is None:
+        return [
+            (
+                "suite",
+                f"is {sub.suite!r}, a suite this installation does not define (it has "
+                f"{', '.join(shipped.names())}); submit runs of one of those, or validate where "
+                "that suite is installed",
+            )
+        ]
+    note = _version_note(sub.code_version)
+    report = sub.report
+    findings = list(_tier_order(report.tiers, facts, note))
+    for i, described in enumerate(report.suites):
+        reference = shipped.get(described.name)
+        if reference is None:
+            findings.append((f"report.suites[{i}].name", f"is {described.name!r}, not a suite defined here"))
+        else:
+            findings += _facts_findings(f"report.suites[{i}]", described, reference, note)
+    variants = {v.id: v for v in facts.variants}
+    for section, items in (("rows", report.rows), ("informativeness", report.informativeness)):
+        for k, item in enumerate(items):
+            if item.suite == sub.suite:  # a row of another suite is reported by the consistency checks
+                findings += _placed(f"report.{section}[{k}]", item, facts.name, variants, note)
+    return findings
