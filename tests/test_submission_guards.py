@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from junkdna_bench import __version__
 from junkdna_bench.leaderboard import leaderboard_json, summarize, summarize_folder
 from junkdna_bench.stats.headlines import build_verdicts
 from junkdna_bench.stats.report_schema import GapRow, ReportSettings
@@ -116,6 +117,28 @@ def test_an_unknown_suite_is_refused_naming_the_suites_there_are(
     path.write_text(json.dumps(data), encoding="utf-8")
     message = _messages(path)["suite"]
     assert "'../../etc/passwd.yaml'" in message and "glue, llm, starter" in message
+
+
+def test_submit_refuses_runs_of_a_suite_not_defined_here() -> None:
+    """``submit`` writes nothing ``validate`` would reject: runs of an unknown suite stop at submit."""
+    records = [
+        r.model_copy(update={"spec": r.spec.model_copy(update={"suite": "my-suite"})})
+        for r in synthetic_records(("magnitude",))
+    ]
+    with pytest.raises(SubmissionRejected, match=r"suite: is 'my-suite', a suite this installation does not"):
+        make_submission(records, "magnitude")
+
+
+def test_a_mismatch_names_the_code_version_the_submission_was_made_with(
+    magnitude: Submission, tmp_path: Path
+) -> None:
+    data = magnitude.model_dump(mode="json")
+    data["code_version"] = "0.0.1 (git 1234abcd)"
+    data["report"]["suites"][0]["tiers"] = ["hard", "medium", "easy"]
+    path = tmp_path / "x.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    message = _messages(path)["report.suites[0].tiers"]
+    assert f"as junkdna-bench {__version__} defines it" in message and "names code version 0.0.1" in message
 
 
 def test_a_moved_or_invented_variant_is_rejected(magnitude: Submission, tmp_path: Path) -> None:

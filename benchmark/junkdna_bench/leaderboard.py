@@ -36,7 +36,7 @@ from junkdna_bench.stats.report_schema import Estimate, GapDecision, GapRow, Sui
 from junkdna_bench.submissions.limits import non_finite_numbers
 from junkdna_bench.submissions.paths import slugify
 from junkdna_bench.submissions.schema import Submission
-from junkdna_bench.submissions.shipped_suites import ShippedSuites
+from junkdna_bench.submissions.shipped_suites import ShippedSuites, UnknownSuite
 from junkdna_bench.submissions.validate import validate_path
 
 LEADERBOARD_SCHEMA_VERSION = 3
@@ -381,12 +381,10 @@ def shipped_facts(subs: list[Submission], shipped: ShippedSuites) -> dict[str, S
     """The facts of each board suite as this installation defines it; refuses a suite it does not."""
     facts: dict[str, SuiteFacts] = {}
     for name in sorted({s.suite for s in subs}):
-        described = shipped.get(name)
-        if described is None:
-            raise ValueError(
-                f"suite {name!r} is not defined here; validate the submissions before summarizing"
-            )
-        facts[name] = described
+        try:
+            facts[name] = shipped.get(name)
+        except UnknownSuite as exc:
+            raise ValueError(f"the submissions' suite {exc}; validate them before summarizing") from None
     return facts
 
 

@@ -1,9 +1,9 @@
 """Suites as a report records them: tier order, tasks with their cited baselines, variants and why.
 
-The statistics report is the last stage that may read the task cards; it writes what it read
-into itself (``StatsReport.suites``), and the submissions, the leaderboard and the site read only
-that. So a board built on another machine, or after a card changed, shows the tiers and the
-difficulty facts the runs were reported under.
+The statistics report writes what it read of the task cards into itself (``StatsReport.suites``),
+so a report says which tiers and difficulty facts its runs were reported under. A submission's
+copy is untrusted: validation checks it against the suite as this installation defines it
+(``submissions.shipped_suites``), and the leaderboard orders tiers by that definition.
 """
 
 from __future__ import annotations

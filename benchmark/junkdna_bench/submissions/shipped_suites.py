@@ -17,14 +17,17 @@ versions, so the submitter knows to rebuild it (or to validate with the version 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from junkdna_bench import __version__
-from junkdna_bench.stats.report_schema import SuiteFacts, VariantFacts
+from junkdna_bench.stats.report_schema import GapRow, SuiteFacts, VariantFacts, VariantInformativeness
 from junkdna_bench.submissions.problems import Finding
 from junkdna_bench.submissions.schema import Submission
 
 MAX_NAMED = 5  # variants named per message; the rest are counted
+
+
+class UnknownSuite(LookupError):
+    """A suite this installation cannot check against; the message says which and why."""
 
 
 class ShippedSuites:
@@ -35,24 +38,37 @@ class ShippedSuites:
     """
 
     def __init__(self) -> None:
-        self._facts: dict[str, SuiteFacts | None] = {}
-        self._names: list[str] | None = None
+        self._facts: dict[str, SuiteFacts | UnknownSuite] = {}
 
-    def names(self) -> list[str]:
-        from junkdna_bench.suites import suites
-
-        if self._names is None:
-            self._names = suites.names()
-        return self._names
-
-    def get(self, name: str) -> SuiteFacts | None:
-        """The suite's facts, or None when this installation defines no suite of that name."""
+    def get(self, name: str) -> SuiteFacts:
+        """The suite's facts; raises ``UnknownSuite`` when it is not defined here or does not load."""
         if name not in self._facts:
-            from junkdna_bench.suite_facts import describe_suite
-            from junkdna_bench.suites import load_suite
+            self._facts[name] = self._describe(name)
+        found = self._facts[name]
+        if isinstance(found, UnknownSuite):
+            raise found
+        return found
 
-            self._facts[name] = describe_suite(load_suite(name)) if name in self.names() else None
-        return self._facts[name]
+    @staticmethod
+    def _describe(name: str) -> SuiteFacts | UnknownSuite:
+        from junkdna_bench.cards import CardError
+        from junkdna_bench.registry import RegistryError
+        from junkdna_bench.suite_facts import describe_suite
+        from junkdna_bench.suites import load_suite, suites
+
+        try:
+            names = suites.names()
+            if name not in names:
+                return UnknownSuite(
+                    f"is {name!r}, a suite this installation does not define (it has {', '.join(names)}; "
+                    "a suite of your own counts once its YAML is in $JUNKDNA_TASKS_DIR/suites or a "
+                    "plugin registers it); submit runs of a defined suite, or validate where it is"
+                )
+            return describe_suite(load_suite(name))
+        except (CardError, RegistryError, OSError) as exc:
+            return UnknownSuite(
+                f"is {name!r}, a suite that does not load here, so it cannot be checked: {exc}"
+            )
 
 
 def _version_note(code_version: str) -> str:
@@ -70,6 +86,15 @@ def _named(ids: list[str]) -> str:
     return shown + (f" and {len(ids) - MAX_NAMED} more" if len(ids) > MAX_NAMED else "")
 
 
+def _differences(given: VariantFacts, expected: VariantFacts) -> str:
+    """The expected value of each field where a recorded variant differs: ``tier 'easy', why '...'``."""
+    return ", ".join(
+        f"{name} {getattr(expected, name)!r}"
+        for name in VariantFacts.model_fields
+        if getattr(given, name) != getattr(expected, name)
+    )
+
+
 def _variant_findings(where: str, given: SuiteFacts, shipped: SuiteFacts, note: str) -> Iterator[Finding]:
     expected = {v.id: v for v in shipped.variants}
     listed = {v.id: v for v in given.variants}
@@ -82,7 +107,7 @@ def _variant_findings(where: str, given: SuiteFacts, shipped: SuiteFacts, note: 
     if invented:
         parts.append(f"list {_named(invented)}, not variants of it")
     if changed:
-        shown = [f"{i} (tier {expected[i].tier!r}, task {expected[i].task!r})" for i in changed]
+        shown = [f"{i} ({_differences(listed[i], expected[i])})" for i in changed]
         parts.append(f"differ on {_named(shown)}")
     if parts:
         yield f"{where}.variants", f"{'; '.join(parts)}: suite {shipped.name!r} defines them so{note}"
@@ -131,7 +156,11 @@ def _tier_order(tiers: list[str], shipped: SuiteFacts, note: str) -> Iterator[Fi
 
 
 def _placed(
-    where: str, item: Any, suite: str, variants: dict[str, VariantFacts], note: str
+    where: str,
+    item: GapRow | VariantInformativeness,
+    suite: str,
+    variants: dict[str, VariantFacts],
+    note: str,
 ) -> Iterator[Finding]:
     """A row (or informativeness entry) sits where the suite puts its variant."""
     variant = variants.get(item.variant)
@@ -149,25 +178,18 @@ def _placed(
 
 def check_suite(sub: Submission, shipped: ShippedSuites) -> list[Finding]:
     """Every way the submission disagrees with the suites it names, as this installation defines them."""
-    facts = shipped.get(sub.suite)
-    if facts is None:
-        return [
-            (
-                "suite",
-                f"is {sub.suite!r}, a suite this installation does not define (it has "
-                f"{', '.join(shipped.names())}); submit runs of one of those, or validate where "
-                "that suite is installed",
-            )
-        ]
+    try:
+        facts = shipped.get(sub.suite)
+    except UnknownSuite as exc:
+        return [("suite", str(exc))]
     note = _version_note(sub.code_version)
     report = sub.report
     findings = list(_tier_order(report.tiers, facts, note))
     for i, described in enumerate(report.suites):
-        reference = shipped.get(described.name)
-        if reference is None:
-            findings.append((f"report.suites[{i}].name", f"is {described.name!r}, not a suite defined here"))
-        else:
-            findings += _facts_findings(f"report.suites[{i}]", described, reference, note)
+        try:
+            findings += _facts_findings(f"report.suites[{i}]", described, shipped.get(described.name), note)
+        except UnknownSuite as exc:
+            findings.append((f"report.suites[{i}].name", str(exc)))
     variants = {v.id: v for v in facts.variants}
     for section, items in (("rows", report.rows), ("informativeness", report.informativeness)):
         for k, item in enumerate(items):
