@@ -280,7 +280,8 @@ def parse_record(text: str | bytes, source: Path | str, run_id: str | None = Non
         raise RecordError(
             source,
             "schema_version",
-            f"{version!r} is not a record version this junkdna-bench reads (1 to {RECORD_SCHEMA_VERSION})",
+            f"{version!r} is not a record version this junkdna-bench reads (the newest it knows is "
+            f"{RECORD_SCHEMA_VERSION})",
             "read it with the junkdna-bench version that wrote it, or move it out of the runs folder",
         )
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -38,6 +39,29 @@ def tier_order(
     ordered += [t for t in CONVENTIONAL_TIER_ORDER if t not in ordered]
     ordered = [t for t in ordered if t in present]
     return ordered + sorted(present - set(ordered))
+
+
+def _scored(records: list[RunRecord]) -> tuple[list[RunRecord], list[str]]:
+    """The records with a numeric primary score, and a warning for each completed one without.
+
+    A run whose metric came out NaN (a metric undefined on its predictions, a failed metric
+    computation) is a fact about that run, not a score: averaging it would turn every gap,
+    interval and test it touches into NaN, so it is left out and the report says so.
+    """
+    scored: list[RunRecord] = []
+    warnings: list[str] = []
+    for record in records:
+        score = record.metrics.get(record.primary_metric, 0.0)  # a completed run always has it
+        if record.status == "completed" and not math.isfinite(score):
+            spec = record.spec
+            what = "dense" if spec.is_dense else f"{spec.method} {spec.level} {spec.transfer}"
+            warnings.append(
+                f"run {record.run_id} ({spec.variant} {what} seed {spec.seed}): {record.primary_metric} "
+                f"is {score}; left out of the statistics"
+            )
+        else:
+            scored.append(record)
+    return scored, warnings
 
 
 def _set_corrected(tests: list[TestResult | None], correction: Correction, adjust) -> None:
@@ -78,12 +102,13 @@ def build_report(
     """
     used = {r.spec.suite for r in records}
     described = sorted((f for f in suites if f.name in used), key=lambda f: f.name)
-    pairing = pair_records(records)
+    scored, warnings = _scored(records)
+    pairing = pair_records(scored)
     pool = ReplicatePool(settings.n_boot, settings.seed)
     informativeness = {
         key: assess_baseline(key, runs, pool, settings) for key, runs in pairing.baselines.items()
     }
-    warnings = list(pairing.warnings)
+    warnings += pairing.warnings
     undescribed = sorted(used - {f.name for f in described})
     if undescribed:
         warnings.append(
