@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from junkdna_bench.cli import app
 from junkdna_bench.harness.executor import run_plan
 from junkdna_bench.harness.plan import Plan, expand_plan, prune_settings
+from junkdna_bench.harness.shared_records import SharedRecords
 from junkdna_bench.records import (
     ForeignRecord,
     RecordError,
@@ -123,6 +124,17 @@ def test_a_failed_record_is_retried_and_replaced(plan: Plan, tmp_path: Path) -> 
     run_plan(plan, executor, tmp_path)
     assert executor.ran == [plan.specs[0].run_id()]
     assert json.loads(paths[0].read_text())["status"] == "completed"
+
+
+def test_a_shared_location_is_checked_as_the_results_folder_is(plan: Plan, tmp_path: Path) -> None:
+    pytest.importorskip("fsspec")
+    paths = _done_plan(plan, tmp_path)
+    ids = [spec.run_id() for spec in plan.specs]
+    paths[0].write_text("not json")
+    assert sorted(SharedRecords(str(tmp_path)).completed(ids)) == sorted(ids[1:])  # the first is redone
+    shutil.copyfile(paths[1], paths[2])
+    with pytest.raises(ForeignRecord, match="move or delete it, then resume"):
+        SharedRecords(str(tmp_path)).completed(ids)
 
 
 # The command line: one line on the console and exit 2 for a foreign record; a note and a
