@@ -8,6 +8,7 @@ message naming the file, the field and the value expected.
 from __future__ import annotations
 
 import json
+import math
 import shutil
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,9 @@ from junkdna_bench.submissions.digest import combined_sha256
 from junkdna_bench.submissions.limits import JsonLimitError, parse_bounded_json
 from junkdna_bench.submissions.problems import SubmissionRejected
 from junkdna_bench.submissions.schema import RecordDigest, Submission
-from junkdna_bench.submissions.validate import check_file, validate_path
+from junkdna_bench.submissions.shipped_suites import ShippedSuites
+from junkdna_bench.submissions.validate import check_file, check_submission, validate_path
+from junkdna_bench.suites import suites
 from submission_fixtures import make_submission, synthetic_records
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -116,7 +119,8 @@ def test_an_unknown_suite_is_refused_naming_the_suites_there_are(
     path = tmp_path / "x.json"
     path.write_text(json.dumps(data), encoding="utf-8")
     message = _messages(path)["suite"]
-    assert "'../../etc/passwd.yaml'" in message and "glue, llm, starter" in message
+    assert "'../../etc/passwd.yaml'" in message and f"it has {', '.join(suites.names())};" in message
+    assert "glue" in suites.names()
 
 
 def test_submit_refuses_runs_of_a_suite_not_defined_here() -> None:
@@ -210,6 +214,16 @@ def test_an_infinite_interval_is_rejected_and_never_reaches_the_board(
     assert "not a finite number (it reads as -inf)" in message and "1 more number" in message
     with pytest.raises(SubmissionRejected, match="ci_low"):
         summarize_folder(folder)
+
+
+def test_a_submission_being_built_with_an_infinite_number_is_refused(magnitude: Submission) -> None:
+    """Pydantic would write infinity as null, so ``submit`` checks before it writes."""
+    row = magnitude.report.rows[0]
+    broken = row.model_copy(update={"gap_points": row.gap_points.model_copy(update={"ci_high": math.inf})})
+    report = magnitude.report.model_copy(update={"rows": [broken, *magnitude.report.rows[1:]]})
+    findings = dict(check_submission(magnitude.model_copy(update={"report": report}), ShippedSuites()))
+    assert "not a finite number (it reads as inf)" in findings["report.rows[0].gap_points.ci_high"]
+    assert check_submission(magnitude, ShippedSuites()) == []
 
 
 def test_the_leaderboard_document_refuses_non_finite_numbers(magnitude: Submission) -> None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from junkdna_bench.submissions.problems import field_path
+from junkdna_bench.submissions.problems import Finding, field_path
 
 # Never fails to match once it sees a quote (an unterminated string runs to the end), so the scan
 # stays linear on hostile input such as thousands of escaped quotes with no closing one.
@@ -97,9 +97,17 @@ def _is_finite(number: int | float) -> bool:
     return math.isfinite(number) if isinstance(number, float) else abs(number) <= _LARGEST_FLOAT
 
 
-def non_finite_numbers(data: Any) -> list[tuple[str, int | float]]:
-    """``(location, number)`` of every number in parsed JSON that no float can hold, in order."""
-    return [(field_path(loc), number) for loc, number in _numbers(data) if not _is_finite(number)]
+def non_finite_numbers(data: Any) -> list[Finding]:
+    """``(location, message)`` for every number in parsed JSON that no float can hold, in order."""
+    findings = []
+    for loc, number in _numbers(data):
+        if not _is_finite(number):
+            shown = (
+                repr(number) if isinstance(number, float) else f"an integer of {len(str(abs(number)))} digits"
+            )
+            message = f"is not a finite number (it reads as {shown}); write a finite number, or null"
+            findings.append((field_path(loc), message))
+    return findings
 
 
 def require_finite(data: Any) -> None:
@@ -107,9 +115,7 @@ def require_finite(data: Any) -> None:
     bad = non_finite_numbers(data)
     if not bad:
         return
-    (location, number), others = bad[0], len(bad) - 1
-    shown = repr(number) if isinstance(number, float) else f"an integer of {len(str(abs(number)))} digits"
-    message = f"is not a finite number (it reads as {shown}); write a finite number, or null"
+    (location, message), others = bad[0], len(bad) - 1
     if others:
         message += f" ({others} more number(s) like it elsewhere in the file)"
     raise JsonLimitError(message, location=location)

@@ -17,7 +17,13 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from junkdna_bench.submissions.consistency import check_consistency
-from junkdna_bench.submissions.limits import DEFAULT_LIMITS, JsonLimitError, Limits, read_bounded_json
+from junkdna_bench.submissions.limits import (
+    DEFAULT_LIMITS,
+    JsonLimitError,
+    Limits,
+    non_finite_numbers,
+    read_bounded_json,
+)
 from junkdna_bench.submissions.paths import list_submission_files
 from junkdna_bench.submissions.problems import Finding, Problem, SubmissionRejected, display_path, field_path
 from junkdna_bench.submissions.ranges import check_ranges
@@ -44,11 +50,18 @@ class Validated:
 def check_submission(sub: Submission, shipped: ShippedSuites) -> list[Finding]:
     """Every problem of a parsed submission, so that ``submit`` and ``validate`` reject alike.
 
-    Where two checks fault the same field, the first one's message is kept: the suite's (it names
-    the value the shipped suite expects), then the consistency checks', then the ranges'.
+    Where two checks fault the same field, the first one's message is kept: a non-finite number's
+    (a file read from disk has none; a submission being built may, and pydantic would write it as
+    null), the suite's (it names the value the shipped suite expects), the consistency checks',
+    then the ranges'.
     """
     findings: dict[str, str] = {}
-    for where, message in [*check_suite(sub, shipped), *check_consistency(sub), *check_ranges(sub.report)]:
+    for where, message in [
+        *non_finite_numbers(sub.model_dump(mode="json")),
+        *check_suite(sub, shipped),
+        *check_consistency(sub),
+        *check_ranges(sub.report),
+    ]:
         findings.setdefault(where, message)
     return list(findings.items())
 
