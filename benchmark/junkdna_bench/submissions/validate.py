@@ -1,8 +1,8 @@
 """``junkdna-bench validate``: check one submission file or a whole folder, listing every problem.
 
 Order of checks per file: bounds (size, nesting, strict JSON, finite numbers), schema, then the
-checks of a parsed submission (``check_submission``): internal consistency, agreement with the
-suite this installation defines, and numbers within their ranges. A file that fails an earlier
+checks of a parsed submission (``check_submission``): agreement with the suite this installation
+defines, internal consistency, and numbers within their ranges. A file that fails an earlier
 stage cannot be checked by a later one, but within a stage every problem is listed. Across a
 folder: files that escape it, and duplicates (the same records, or two entries for the same
 model, method, parameters, suite and protocol).
