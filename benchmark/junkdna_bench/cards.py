@@ -1,6 +1,7 @@
 """Task cards: what a task is, where its data lives, how it is scored, and how hard it is.
 
-A card is one YAML file ``tasks/<id>.yaml`` read with ``yaml.safe_load`` into :class:`TaskCard`.
+A card is one YAML file ``tasks/<id>.yaml`` read with ``yaml_io.parse_yaml``
+(``yaml.safe_load`` semantics; repeated keys and deep nesting refused) into :class:`TaskCard`.
 Difficulty is *computed*, never typed in: ``(human - model) / human`` from the card's human
 baseline and best published model baseline, which must be on the same metric and cite sources.
 A card that types a ``difficulty`` is rejected.
@@ -23,7 +24,6 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from junkdna_bench.builtin import builtin_folder
@@ -38,6 +38,7 @@ from junkdna_bench.data.specs import (
 )
 from junkdna_bench.registry import RegistryError
 
+from junkdna_bench.yaml_io import YamlError, parse_yaml
 TASKS_DIR_VARIABLE = "JUNKDNA_TASKS_DIR"
 TaskType = Literal["single_sentence", "sentence_pair", "regression", "multiple_choice", "generative_qa"]
 # A generative QA card's inputs are its question column, then its context column.
@@ -369,12 +370,9 @@ def load_yaml_mapping(path: Path) -> dict[str, Any]:
     except UnicodeDecodeError as exc:
         raise CardError(path, None, "the file is not UTF-8 text") from exc
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise CardError(path, None, f"invalid YAML{where}: {problem}") from exc
+        data = parse_yaml(text, path)
+    except YamlError as exc:
+        raise CardError(path, None, exc.reason) from None
     if not isinstance(data, dict):
         raise CardError(
             path, None, f"expected a mapping of fields at the top level, found {type(data).__name__}"
@@ -402,6 +400,7 @@ def card_error_from(path: Path, error: ValidationError, model: type[BaseModel]) 
     return CardError(path, ".".join(location) or None, reason)
 
 
+    """A card or suite file's top-level mapping, read by the one strict YAML parser (``yaml_io``)."""
 def _resolve_evaluate_paths(data: dict[str, Any], base: Path) -> None:
     """Relative local ``evaluate:`` metric paths are relative to the card file, like data paths."""
     from junkdna_bench.metrics import EVALUATE_PREFIX, split_evaluate_name
@@ -439,6 +438,8 @@ def card_paths(directory: Path | None = None) -> list[Path]:
     return sorted((directory or tasks_dir()).glob("*.yaml"))
 
 
+    elif first["type"] in ("int_type", "float_type") and isinstance(first.get("input"), bool):
+        reason += ", found a boolean (YAML reads yes/no/true/false/on/off as one): write the number itself"
 def load_card(id_or_path: str | Path, directory: Path | None = None) -> TaskCard:
     """A card by id (from the tasks directory) or by path to its YAML file."""
     candidate = Path(id_or_path)

@@ -19,13 +19,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from junkdna_bench.defaults import DEFAULT_MODEL, EXPERIMENTS_DIR
 from junkdna_bench.harness.profiles import KNOWN_HYPERPARAMS, PROFILES
 from junkdna_bench.harness.session import PlanRequest
 from junkdna_bench.levels import PlannedSparsity
+from junkdna_bench.yaml_io import YamlError, parse_yaml
 
 PLAN_SUFFIX = ".yaml"
 NAME_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
@@ -132,11 +132,11 @@ class Experiment(BaseModel):
 def load_experiment(path: Path) -> Experiment:
     """Read and validate one plan file; the error names the file and each bad field."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = parse_yaml(path.read_text(encoding="utf-8"), path)
     except OSError as exc:
         raise ExperimentError(f"{path}: cannot read the plan file ({exc.strerror})") from None
-    except yaml.YAMLError as exc:
-        raise ExperimentError(f"{path}: not valid YAML: {exc}") from None
+    except YamlError as exc:
+        raise ExperimentError(f"{path}: not valid YAML at {exc.where}: {exc.problem}") from None
     if not isinstance(raw, dict):
         raise ExperimentError(f"{path}: a plan file is a YAML mapping (name:, suite:, blocks: ...)")
     try:

@@ -81,7 +81,9 @@ ID_KNOBS = {
 
 
 class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    """Strict: YAML's ``true`` is not the fraction 1.0, nor ``"2"`` an option count (ints pass as floats)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class Range(_Spec):

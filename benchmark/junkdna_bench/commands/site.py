@@ -26,10 +26,11 @@ HERE = Path(".")
 
 def _layout(root: Path) -> SiteLayout:
     from junkdna_bench.site.build import SiteLayout
+    from junkdna_bench.yaml_io import YamlError
 
     try:
         return SiteLayout.from_root(root)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, YamlError) as exc:
         raise typer.BadParameter(str(exc), param_hint="--root") from exc
 
 

@@ -51,7 +51,7 @@ def list_suites() -> None:
         try:
             suite = load_suite(entry.name)
         except (CardError, FileNotFoundError) as exc:
-            table.add_row(entry.name, "", "", "", f"[red]cannot load:[/red] {escape(str(exc))}")
+            table.add_row(escape(entry.name), "", "", "", f"[red]cannot load:[/red] {escape(str(exc))}")
             continue
         table.add_row(
             suite.name,
@@ -100,7 +100,7 @@ def _tier_table(
 ) -> Table:
     description = next(t.description for t in suite.spec.tiers if t.name == tier)
     title = f"tier {tier}: {len(variants)} variant{'' if len(variants) == 1 else 's'}" + (
-        f" — {description}" if description else ""
+        f" — {escape(description)}" if description else ""
     )
     table = make_table(
         title,

@@ -47,7 +47,7 @@ def _labels_text(card: TaskCard) -> str:
 
 def _baseline(card: TaskCard, which: str) -> str:
     baseline = getattr(card, which)
-    return "—" if baseline is None else f"{baseline.value:g} {baseline.metric}"
+    return "—" if baseline is None else escape(f"{baseline.value:g} {baseline.metric}")
 
 
 @app.command("list")
@@ -68,7 +68,7 @@ def list_tasks() -> None:
             str(card.num_labels)
             if card.labels
             else ("free text" if card.task_type == "generative_qa" else "regression"),
-            card.primary_metric,
+            escape(card.primary_metric),
             _baseline(card, "human_baseline"),
             _baseline(card, "model_baseline"),
             difficulty_text(card.difficulty),
@@ -119,7 +119,7 @@ def show_task(
 
     with clear_errors():
         card = load_card(task_id)
-    table = make_table(f"{card.id}: {card.name}", ("field", "value"), show_header=False)
+    table = make_table(escape(f"{card.id}: {card.name}"), ("field", "value"), show_header=False)
     table.columns[0].style = "bold"
     for name, value in _details(card):
         table.add_row(escape(name), escape(value))

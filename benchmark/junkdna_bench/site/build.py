@@ -13,11 +13,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from junkdna_bench.leaderboard import Leaderboard, summarize_folder
 from junkdna_bench.site.render import SiteExtras, render_site
 from junkdna_bench.site.suite_facts import suite_facts
+from junkdna_bench.yaml_io import parse_yaml
 
 STATISTICS_DOC = Path("docs") / "statistics.md"
 FINDINGS_DOC = Path("docs") / "findings.md"
@@ -42,7 +41,7 @@ class SiteLayout:
         config = root / "mkdocs.yml"
         if not config.is_file():
             raise FileNotFoundError(f"{config} not found; run from the project root or pass --root")
-        settings = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
+        settings = parse_yaml(config.read_text(encoding="utf-8"), config) or {}
         return cls(
             root=root,
             config=config,
