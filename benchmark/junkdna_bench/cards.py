@@ -37,8 +37,8 @@ from junkdna_bench.data.specs import (
     SourceSpec,
 )
 from junkdna_bench.registry import RegistryError
-
 from junkdna_bench.yaml_io import YamlError, parse_yaml
+
 TASKS_DIR_VARIABLE = "JUNKDNA_TASKS_DIR"
 TaskType = Literal["single_sentence", "sentence_pair", "regression", "multiple_choice", "generative_qa"]
 # A generative QA card's inputs are its question column, then its context column.
@@ -363,6 +363,7 @@ class TaskCard(BaseModel):
 
 
 def load_yaml_mapping(path: Path) -> dict[str, Any]:
+    """A card or suite file's top-level mapping, read by the one strict YAML parser (``yaml_io``)."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -397,10 +398,11 @@ def card_error_from(path: Path, error: ValidationError, model: type[BaseModel]) 
         reason = "required field is missing"
     elif first["type"] == "string_type" and isinstance(first.get("input"), bool):
         reason += " (YAML reads yes/no/true/false/on/off as booleans: quote the value)"
+    elif first["type"] in ("int_type", "float_type") and isinstance(first.get("input"), bool):
+        reason += ", found a boolean (YAML reads yes/no/true/false/on/off as one): write the number itself"
     return CardError(path, ".".join(location) or None, reason)
 
 
-    """A card or suite file's top-level mapping, read by the one strict YAML parser (``yaml_io``)."""
 def _resolve_evaluate_paths(data: dict[str, Any], base: Path) -> None:
     """Relative local ``evaluate:`` metric paths are relative to the card file, like data paths."""
     from junkdna_bench.metrics import EVALUATE_PREFIX, split_evaluate_name
@@ -438,8 +440,6 @@ def card_paths(directory: Path | None = None) -> list[Path]:
     return sorted((directory or tasks_dir()).glob("*.yaml"))
 
 
-    elif first["type"] in ("int_type", "float_type") and isinstance(first.get("input"), bool):
-        reason += ", found a boolean (YAML reads yes/no/true/false/on/off as one): write the number itself"
 def load_card(id_or_path: str | Path, directory: Path | None = None) -> TaskCard:
     """A card by id (from the tasks directory) or by path to its YAML file."""
     candidate = Path(id_or_path)
