@@ -69,6 +69,12 @@ def _published(name: str) -> dict[str, Any]:
     return json.loads((REPO_ROOT / "submissions" / name).read_text(encoding="utf-8"))
 
 
+def _write(folder: Path, data: dict[str, Any]) -> Path:
+    path = folder / "x.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
 def _messages(path: Path) -> dict[str, str]:
     submission, problems = check_file(path)
     assert submission is None
@@ -117,8 +123,7 @@ def test_an_unknown_suite_is_refused_naming_the_suites_there_are(
         for item in data["report"][section]:
             item["suite"] = "../../etc/passwd.yaml"
     data["suite"] = data["report"]["suites"][0]["name"] = "../../etc/passwd.yaml"
-    path = tmp_path / "x.json"
-    path.write_text(json.dumps(data), encoding="utf-8")
+    path = _write(tmp_path, data)
     message = _messages(path)["suite"]
     assert "'../../etc/passwd.yaml'" in message and f"it has {', '.join(suites.names())};" in message
     assert "glue" in suites.names()
@@ -140,8 +145,7 @@ def test_a_mismatch_names_the_code_version_the_submission_was_made_with(
     data = magnitude.model_dump(mode="json")
     data["code_version"] = "0.0.1 (git 1234abcd)"
     data["report"]["suites"][0]["tiers"] = ["hard", "medium", "easy"]
-    path = tmp_path / "x.json"
-    path.write_text(json.dumps(data), encoding="utf-8")
+    path = _write(tmp_path, data)
     message = _messages(path)["report.suites[0].tiers"]
     assert f"as junkdna-bench {__version__} defines it" in message and "names code version 0.0.1" in message
 
@@ -154,8 +158,7 @@ def test_a_moved_or_invented_variant_is_rejected(magnitude: Submission, tmp_path
     moved["tier"] = "hard"
     row = data["report"]["rows"][0]
     row["variant"] = "bbc-news@frac=0.99"
-    path = tmp_path / "x.json"
-    path.write_text(json.dumps(data), encoding="utf-8")
+    path = _write(tmp_path, data)
     messages = _messages(path)
     variants = messages["report.suites[0].variants"]
     assert "bbc-news@frac=0.5" in variants  # missing
@@ -170,8 +173,7 @@ def test_a_variant_in_the_wrong_tier_on_an_undescribed_report_is_rejected(
     data["report"]["suites"] = []
     index = next(i for i, r in enumerate(data["report"]["rows"]) if r["variant"] == "bbc-news@frac=1")
     data["report"]["rows"][index]["tier"] = "hard"
-    path = tmp_path / "x.json"
-    path.write_text(json.dumps(data), encoding="utf-8")
+    path = _write(tmp_path, data)
     message = _messages(path)[f"report.rows[{index}].tier"]
     assert "'hard'" in message and "'easy'" in message
 
@@ -179,8 +181,7 @@ def test_a_variant_in_the_wrong_tier_on_an_undescribed_report_is_rejected(
 def test_changed_task_facts_are_refused_with_the_shipped_value(magnitude: Submission, tmp_path: Path) -> None:
     data = magnitude.model_dump(mode="json")
     data["report"]["suites"][0]["tasks"][0]["difficulty"] = 0.99
-    path = tmp_path / "x.json"
-    path.write_text(json.dumps(data), encoding="utf-8")
+    path = _write(tmp_path, data)
     message = _messages(path)["report.suites[0].tasks[0].difficulty"]
     assert "0.99" in message and "suite 'starter' gives" in message
 
@@ -260,8 +261,7 @@ def test_numbers_outside_their_range_are_rejected(
 ) -> None:
     data = magnitude.model_dump(mode="json")
     _set(data, field, value)
-    path = tmp_path / "x.json"
-    path.write_text(json.dumps(data), encoding="utf-8")
+    path = _write(tmp_path, data)
     messages = _messages(path)
     location = field.replace(".0", "[0]") + (".p_value" if isinstance(value, dict) else "")
     assert expected in messages[location], messages
