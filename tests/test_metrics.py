@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,7 @@ from scipy import stats
 
 from junkdna_bench.metrics import (
     MetricError,
+    code_metrics_allowed,
     compute_metrics,
     trivial_predictions,
 )
@@ -104,13 +106,16 @@ METRIC_SCRIPT = textwrap.dedent(
 
 
 @pytest.fixture
-def local_metric(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def local_metric(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The module, allowed to run (as --allow-code-metrics allows it; tests/test_code_metrics.py)."""
     pytest.importorskip("evaluate")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_EVALUATE_OFFLINE", "1")
     path = tmp_path / "match_share.py"
     path.write_text(METRIC_SCRIPT)
-    return path
+    absent = path.parent / "absent_metric.py"
+    with code_metrics_allowed({str(path), str(path.resolve()), str(absent)}):
+        yield path
 
 
 def test_a_local_evaluate_metric_module_is_computed_offline(local_metric: Path) -> None:

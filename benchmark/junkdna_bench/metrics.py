@@ -6,20 +6,30 @@ indices (floats that hold integers are accepted, as records store them as floats
 A card may also name a Hugging Face ``evaluate`` metric as ``"evaluate:<module>[#<key>]"``:
 ``<module>`` is a local metric script or folder (works offline) or a hub id (needs the hub),
 ``<key>`` picks one value of the dict the module returns (optional when it returns one value).
+Such a module is Python code from wherever the card points, so it runs only inside
+:func:`code_metrics_allowed` for that module: the commands grant it with ``--allow-code-metrics``
+after printing which modules will run, and refuse a card or record naming one without it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy import stats
 from sklearn.metrics import accuracy_score, f1_score, matthews_corrcoef
 
+if TYPE_CHECKING:
+    from junkdna_bench.cards import TaskCard
+    from junkdna_bench.records import RunRecord
+
 EVALUATE_PREFIX = "evaluate:"
+CODE_METRICS_FLAG = "--allow-code-metrics"
 
 CLASSIFICATION_METRICS = frozenset({"accuracy", "f1", "f1_macro", "mcc"})
 REGRESSION_METRICS = frozenset({"pearson", "spearman"})
@@ -97,30 +107,108 @@ def split_evaluate_name(name: str) -> tuple[str, str | None]:
     return module, key or None
 
 
+_allowed_code: set[str] = set()  # evaluate modules whose code may run now (code_metrics_allowed)
+
+
+def code_metric_names(names: Iterable[str]) -> list[str]:
+    """The names among ``names`` that run an ``evaluate`` module's code, each once, in order."""
+    return list(dict.fromkeys(name for name in names if name.startswith(EVALUATE_PREFIX)))
+
+
+def code_metric_refused(where: str, field: str, name: str) -> str:
+    """The one line that says where a code metric is named and how to let it run."""
+    module, _ = split_evaluate_name(name)
+    return (
+        f"{where}: {field} names {name!r}, which runs the Python code of {module}; pass "
+        f"{CODE_METRICS_FLAG} to run it (only for code you trust), or name a built-in metric"
+    )
+
+
+def cards_code_metrics(cards: Iterable[TaskCard], allowed: bool) -> dict[str, str]:
+    """Each ``evaluate`` module the cards' metrics would run, with the card that names it.
+
+    Without ``allowed`` the first one is a ``MetricError`` naming the card file and the field,
+    so a plan stops before anything runs rather than failing every run of the card.
+    """
+    modules: dict[str, str] = {}
+    for card in cards:
+        where = str(card.path or f"card {card.id}")
+        for name in code_metric_names(card.metrics):
+            if not allowed:
+                field = "primary_metric" if name == card.primary_metric else "metrics"
+                raise MetricError(code_metric_refused(where, field, name))
+            modules.setdefault(split_evaluate_name(name)[0], where)
+    return modules
+
+
+def records_code_metrics(records: Iterable[RunRecord], allowed: bool) -> list[str]:
+    """The ``evaluate`` modules recomputing the records' primary metrics would run (statistics do).
+
+    Without ``allowed`` the first is a ``MetricError`` naming the run and its ``primary_metric``.
+    """
+    modules: list[str] = []
+    for record in records:
+        if not record.primary_metric.startswith(EVALUATE_PREFIX):
+            continue
+        if not allowed:
+            raise MetricError(
+                code_metric_refused(f"run {record.run_id}", "primary_metric", record.primary_metric)
+            )
+        modules.append(split_evaluate_name(record.primary_metric)[0])
+    return list(dict.fromkeys(modules))
+
+
+@contextlib.contextmanager
+def code_metrics_allowed(modules: Iterable[str]) -> Iterator[None]:
+    """Let ``compute_metrics`` run these ``evaluate`` modules, and only these, inside the block."""
+    added = set(modules) - _allowed_code
+    _allowed_code.update(added)
+    try:
+        yield
+    finally:
+        _allowed_code.difference_update(added)
+
+
 def _plain_numbers(values: Sequence[float]) -> list[int] | list[float]:
     floats = [float(v) for v in values]
     return [int(v) for v in floats] if all(v.is_integer() for v in floats) else floats
 
 
-def _evaluate_metric(name: str, labels: Sequence[float], predictions: Sequence[float]) -> float:
+_evaluate_modules: dict[str, Any] = {}  # loaded once per process: statistics score thousands of resamples
+
+
+def _load_evaluate(name: str, module: str) -> Any:
+    """The loaded ``evaluate`` module (the caller has checked that it may run)."""
+    if module in _evaluate_modules:
+        return _evaluate_modules[module]
     try:
         import evaluate
     except ImportError as exc:
         raise MetricError(
             f"metric {name!r} needs 'evaluate', a dependency of junkdna-bench: pip install evaluate"
         ) from exc
-    module, key = split_evaluate_name(name)
     if not Path(module).exists():
         from junkdna_bench.hub import prepare_hub_access
 
         prepare_hub_access()  # an unreachable hub then fails at once instead of after a time-out
     try:
-        metric = evaluate.load(module)
+        _evaluate_modules[module] = evaluate.load(module)
     except Exception as exc:  # evaluate raises many kinds; all mean "cannot load"
         raise MetricError(
             f"metric {name!r}: cannot load evaluate module {module!r} ({exc}); give a local metric "
             "script path, or make the hub reachable"
         ) from exc
+    return _evaluate_modules[module]
+
+
+def _evaluate_metric(name: str, labels: Sequence[float], predictions: Sequence[float]) -> float:
+    module, key = split_evaluate_name(name)
+    if module not in _allowed_code:
+        raise MetricError(
+            f"metric {name!r} runs the Python code of {module}; it runs only when allowed "
+            f"({CODE_METRICS_FLAG}, for code you trust)"
+        )
+    metric = _load_evaluate(name, module)
     result = metric.compute(predictions=_plain_numbers(predictions), references=_plain_numbers(labels))
     if not result:
         raise MetricError(f"metric {name!r}: evaluate module {module!r} returned no value")

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from junkdna_bench.commands import record_options as inputs
 from junkdna_bench.console import make_console
@@ -36,15 +37,31 @@ def report(
     quiet: Annotated[
         bool, typer.Option("--quiet", help="Write the JSON report without printing tables.")
     ] = False,
+    allow_code_metrics: Annotated[
+        bool,
+        typer.Option(
+            "--allow-code-metrics",
+            help="Run the Python code of 'evaluate:' metric modules the records are scored by (only code "
+            "you trust).",
+        ),
+    ] = False,
 ) -> None:
     """Gaps with CIs, paired tests, corrected p-values, safe sparsity and the Junk DNA verdict."""
+    from junkdna_bench.metrics import MetricError, code_metrics_allowed, records_code_metrics
     from junkdna_bench.stats.build import build_report
     from junkdna_bench.stats.render import print_report
     from junkdna_bench.stats.report_schema import write_report
 
     console = make_console()
     records, source = inputs.load_command_records(results, mlflow_experiment, tracking_uri)
-    with console.status(f"testing {len(records)} run records"):
+    try:
+        modules = records_code_metrics(records, allow_code_metrics)
+    except MetricError as exc:
+        console.print(f"[red]error:[/] {escape(str(exc))}")
+        raise typer.Exit(2) from None
+    for module in modules:
+        console.print(f"[yellow]code metric[/]: evaluate module {escape(module)} runs its Python code")
+    with code_metrics_allowed(modules), console.status(f"testing {len(records)} run records"):
         stats_report = build_report(
             records,
             settings,

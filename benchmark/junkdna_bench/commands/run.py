@@ -148,6 +148,13 @@ def run(
             help="Run the Python code a hub model ships with its weights (only for repositories you trust).",
         ),
     ] = False,
+    allow_code_metrics: Annotated[
+        bool,
+        typer.Option(
+            "--allow-code-metrics",
+            help="Run the Python code of 'evaluate:' metric modules the cards name (only code you trust).",
+        ),
+    ] = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the plan and its estimated duration; run nothing.")
     ] = False,
@@ -202,6 +209,7 @@ def run(
         data_dir=data_dir,
         device=device,
         trust_remote_code=trust_remote_code,
+        allow_code_metrics=allow_code_metrics,
         tracking=tracking,
         tracking_uri=tracking_uri,
         overrides={

@@ -45,6 +45,13 @@ def print_preview(console: Console, preview: PlanPreview) -> None:
     console.print(plan_table(preview))
     for note in preview.notes:
         console.print(escape(note))
+    if preview.data_notes:
+        console.print("[bold]data[/]:")
+        for note in preview.data_notes:
+            console.print(f"  {escape(note)}")
+    for module, card in preview.code_metrics.items():
+        where = f"evaluate module {escape(module)} (card {escape(card)})"
+        console.print(f"[yellow]code metric[/]: {where} runs its Python code")
     basis = f"{preview.measured} from earlier runs of the same variant, " if preview.measured else ""
     console.print(
         f"estimated duration: {preview.estimated_seconds / 60:.1f} min for {preview.pending} pending "

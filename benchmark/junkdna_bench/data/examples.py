@@ -6,8 +6,12 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from junkdna_bench.defaults import GLUE_DIR_VARIABLE
+
+if TYPE_CHECKING:
+    from junkdna_bench.records import DataProvenance
 
 # The environment variable naming the local data folder that cards' ``data_dir`` sources read
 # (mmlu/, commonsenseqa/, ...), and the folder used when it is unset: the shared data beside a
@@ -107,3 +111,4 @@ class VariantData:
     train: list[Example]
     eval: list[Example]
     notes: list[str] = field(default_factory=list)
+    provenance: DataProvenance | None = None  # what a run's record keeps of it: notes, source, digests

@@ -3,14 +3,16 @@
 Steps, each deterministic: pick the first available source of every domain, read it, map its
 columns and label values onto the card's, clean and (if the source asks) de-duplicate the whole
 pool, carve a missing split with the card's fixed seed, then subsample the training split to
-the variant's data fraction with the *run* seed. The pool of each card is cached per process,
-because a suite listing reads the same file for every data fraction. Multiple-choice cards are
-read by :mod:`junkdna_bench.data.multiple_choice` and generative QA cards by
-:mod:`junkdna_bench.data.generative_qa`, through the same choice of source.
+the variant's data fraction with the *run* seed. What was read (the source kinds and the digest
+of every file) and every note made on the way go into the run's record (``DataProvenance``). The
+pool of each card is cached per process, because a suite listing reads the same file for every
+data fraction. Multiple-choice cards are read by :mod:`junkdna_bench.data.multiple_choice` and
+generative QA cards by :mod:`junkdna_bench.data.generative_qa`, through the same choice of source.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,11 +23,14 @@ from junkdna_bench.data.readers import RawSplit
 from junkdna_bench.data.sampling import carve, fraction_size, subsample
 from junkdna_bench.data.sources import SourceSplits, SourceUnavailable, read_source
 from junkdna_bench.data.specs import SourceSet, SourceSpec
+from junkdna_bench.records import DataProvenance
 
 if TYPE_CHECKING:
     from junkdna_bench.cards import TaskCard
     from junkdna_bench.suites import TaskVariant
 
+# Task types read as examples (a pool); multiple-choice and generative QA cards have their own loaders.
+EXAMPLE_TASK_TYPES = ("single_sentence", "sentence_pair", "regression")
 # Caps must not depend on the run seed: every seed draws its data fraction from the same capped
 # training pool and is scored on the same capped evaluation examples.
 CAP_SEED = 0
@@ -38,6 +43,8 @@ class Pool:
     train: tuple[Example, ...]
     eval: tuple[Example, ...]
     notes: tuple[str, ...]
+    sources: tuple[str, ...] = ()  # the kind of source each domain was read from
+    files: tuple[tuple[str, str], ...] = ()  # (resolved path, sha256) of every file read
 
 
 _pools: dict[tuple[str, str, str, str], Pool] = {}
@@ -49,6 +56,23 @@ def load_pool(card: TaskCard, glue_dir: Path | None, data_dir: Path | None = Non
     if key not in _pools:
         _pools[key] = _build_pool(card, glue_dir, data_dir)
     return _pools[key]
+
+
+def data_notes(cards: Iterable[TaskCard], options: DataOptions) -> list[str]:
+    """What reading each card's data found and did (source, rows left out, splits carved), each once.
+
+    The plan prints these before anything runs; the loaders cache what they read, so the runs
+    that follow read nothing again.
+    """
+    from junkdna_bench.data.multiple_choice import load_choice_data
+
+    notes: list[str] = []
+    for card in cards:
+        if card.task_type == "multiple_choice":
+            notes.extend(load_choice_data(card, options).notes)
+        elif card.task_type in EXAMPLE_TASK_TYPES:
+            notes.extend(load_pool(card, options.glue_dir, options.data_dir).notes)
+    return list(dict.fromkeys(notes))
 
 
 def _build_pool(card: TaskCard, glue_dir: Path | None, data_dir: Path | None) -> Pool:
@@ -65,12 +89,16 @@ def _build_pool(card: TaskCard, glue_dir: Path | None, data_dir: Path | None) ->
     train: list[Example] = []
     evaluation: list[Example] = []
     notes: list[str] = []
+    sources: list[str] = []
+    files: dict[str, str] = {}
     for domain, source_set in zip(card.domain_names or [""], card.source_sets(), strict=True):
-        part_train, part_eval, part_notes = _load_part(card, domain, source_set, glue_dir, data_dir)
-        train.extend(part_train)
-        evaluation.extend(part_eval)
-        notes.extend(part_notes)
-    return Pool(tuple(train), tuple(evaluation), tuple(notes))
+        part = _load_part(card, domain, source_set, glue_dir, data_dir)
+        train.extend(part.train)
+        evaluation.extend(part.eval)
+        notes.extend(part.notes)
+        sources.extend(part.sources)
+        files.update(part.files)
+    return Pool(tuple(train), tuple(evaluation), tuple(notes), tuple(sources), tuple(files.items()))
 
 
 def choose_and_read(
@@ -90,16 +118,19 @@ def choose_and_read(
 
 def _load_part(
     card: TaskCard, domain: str, source_set: SourceSet, glue_dir: Path | None, data_dir: Path | None
-) -> tuple[list[Example], list[Example], list[str]]:
+) -> Pool:
+    """One domain's examples (the whole card's when it has none), from its first available source."""
     spec, splits = choose_and_read(card, source_set, glue_dir, data_dir)
     label = f"{card.id}" + (f" [{domain}]" if domain else "")
     notes = [f"{label}: data from {splits.description}"]
+    files: dict[str, str] = {}
     converted: dict[str, list[Example] | None] = {}
     for split_name, raw in (("train", splits.train), ("eval", splits.eval)):
         if raw is None:
             converted[split_name] = None
             continue
         notes.extend(raw.notes)
+        files.update(raw.files)
         converted[split_name] = _to_examples(raw, card, spec, domain, notes)
     train, evaluation = converted["train"], converted["eval"]
     if spec.dedupe:
@@ -122,7 +153,7 @@ def _load_part(
             f"and {len(evaluation)} eval examples ({carving.eval_fraction:.0%} eval, stratified, "
             f"seed {carving.seed})"
         )
-    return train, evaluation, notes
+    return Pool(tuple(train), tuple(evaluation), tuple(notes), (spec.kind,), tuple(files.items()))
 
 
 def _dedupe_pool(
@@ -225,4 +256,5 @@ def load_variant_data(variant: TaskVariant, seed: int, options: DataOptions) -> 
         f"train: {len(train)} of {len(train_pool)} examples (data fraction {variant.data_fraction:g}, "
         f"stratified, seed {seed}); eval: {len(evaluation)} examples"
     )
-    return VariantData(train=train, eval=evaluation, notes=notes)
+    provenance = DataProvenance(sources=list(pool.sources), files=dict(pool.files), notes=notes)
+    return VariantData(train=train, eval=evaluation, notes=notes, provenance=provenance)

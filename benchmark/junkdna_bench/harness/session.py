@@ -22,6 +22,7 @@ from junkdna_bench.harness.plan import Plan, expand_plan, prune_settings
 from junkdna_bench.harness.profiles import (
     EVALUATE,
     FINETUNE,
+    Hyperparams,
     Protocol,
     default_profile_name,
     get_profile,
@@ -62,6 +63,7 @@ class PlanRequest:
     data_dir: Path | None = None
     device: str = "auto"
     trust_remote_code: bool = False  # run a hub model's own code: only when the user asks
+    allow_code_metrics: bool = False  # run the ``evaluate:`` metric modules cards name: only when asked
     tracking: bool = True
     tracking_uri: str | None = None
     overrides: dict[str, Any] = field(default_factory=dict)
@@ -163,6 +165,8 @@ class PlanPreview:
     estimated_seconds: float  # of the pending runs
     measured: int  # pending runs estimated from earlier runs of their variant, not per-token costs
     tracking_uri: str | None  # where records are mirrored; None without tracking
+    data_notes: list[str] = field(default_factory=list)  # what reading each card's data found and did
+    code_metrics: dict[str, str] = field(default_factory=dict)  # evaluate module -> card that names it
 
 
 @dataclass
@@ -195,7 +199,9 @@ def prepare_plan(request: PlanRequest) -> PreparedPlan:
     Reads every variant's data (so missing data fails here, before any run) and the records
     already in the results folder (done runs are not estimated again).
     """
+    from junkdna_bench.data.loading import data_notes
     from junkdna_bench.finetune.device import describe, resolve_device
+    from junkdna_bench.metrics import cards_code_metrics
     from junkdna_bench.models import resolve_model
     from junkdna_bench.suites import load_suite
 
@@ -205,6 +211,8 @@ def prepare_plan(request: PlanRequest) -> PreparedPlan:
     profile = get_profile(request.profile or default_profile_name(device.type), protocol)
     suite = load_suite(request.suite)
     variants = select_variants(suite, request.tiers, request.tasks)
+    cards = list({v.card.id: v.card for v in variants}.values())
+    code_metrics = cards_code_metrics(cards, request.allow_code_metrics)  # refused before any data is read
     hyperparams = resolve_hyperparams(profile, model.finetune_defaults, request.overrides, protocol)
     if "calibration_source" in hyperparams:
         from junkdna_bench.data.calibration_text import CALIBRATION_SOURCES
@@ -256,6 +264,10 @@ def prepare_plan(request: PlanRequest) -> PreparedPlan:
         estimated_seconds=seconds,
         measured=measured,
         tracking_uri=_tracking_uri(request),
+        data_notes=data_notes(
+            cards, Hyperparams.of(hyperparams).data_options(request.glue_dir, request.data_dir)
+        ),
+        code_metrics=code_metrics,
     )
     return PreparedPlan(request, preview, plan, variants, device)
 
@@ -309,12 +321,15 @@ def run_prepared(
         on_step=emit,
         on_scored=lambda done, total: emit(QuestionsScored(done, total)),
     )
-    return run_plan(
-        prepared.plan,
-        make_executor({v.id: v for v in prepared.variants}, settings),
-        request.results,
-        tracker=tracker,
-        fail_fast=fail_fast,
-        on_record=lambda record: emit(RunDone(record)),
-        on_skip=lambda count: emit(RunsSkipped(count)),
-    )
+    from junkdna_bench.metrics import code_metrics_allowed
+
+    with code_metrics_allowed(prepared.preview.code_metrics):  # the modules the preview named, no others
+        return run_plan(
+            prepared.plan,
+            make_executor({v.id: v for v in prepared.variants}, settings),
+            request.results,
+            tracker=tracker,
+            fail_fast=fail_fast,
+            on_record=lambda record: emit(RunDone(record)),
+            on_skip=lambda count: emit(RunsSkipped(count)),
+        )

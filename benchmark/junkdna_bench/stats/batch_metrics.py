@@ -107,6 +107,7 @@ def metric_rows(name: str, labels: np.ndarray, predictions: np.ndarray) -> np.nd
     predictions = np.atleast_2d(np.asarray(predictions, dtype=float))
     batch = BATCH_METRICS.get(name)
     if batch is None:
+        labels = np.broadcast_to(labels, predictions.shape)  # one label row serves every resample
         return np.array(
             [
                 compute_metrics([name], list(y), list(p))[name]
