@@ -27,7 +27,7 @@ BUILTIN_PACKAGES = {
     "junkdna_bench.builtin.tasks": "tasks",
     "junkdna_bench.builtin.experiments": "experiments",
 }
-BUILTIN_FILES = ("*.yaml", "suites/*.yaml", "SETTINGS.md")
+BUILTIN_FILES = ("*.yaml", "suites/*.yaml", "lm_eval/*.yaml", "lm_eval/*/*", "SETTINGS.md")
 # Never part of a build: version control, build output, caches, and records written by local runs.
 NOT_SOURCE = shutil.ignore_patterns(
     ".git", "build", "dist", "*.egg-info", "__pycache__", ".*_cache", ".venv", "mlflow.db", "mlartifacts"

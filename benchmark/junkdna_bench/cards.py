@@ -33,6 +33,7 @@ from junkdna_bench.data.specs import (
     Domain,
     FilesSource,
     HubSource,
+    LmEvalSource,
     SourceSet,
     SourceSpec,
 )
@@ -40,7 +41,11 @@ from junkdna_bench.registry import RegistryError
 from junkdna_bench.yaml_io import YamlError, parse_yaml
 
 TASKS_DIR_VARIABLE = "JUNKDNA_TASKS_DIR"
-TaskType = Literal["single_sentence", "sentence_pair", "regression", "multiple_choice", "generative_qa"]
+TaskType = Literal[
+    "single_sentence", "sentence_pair", "regression", "multiple_choice", "generative_qa", "lm_eval"
+]
+# Fields an lm_eval card leaves to lm-eval's own task definition.
+LM_EVAL_DEFINES = ("input_columns", "label_column", "labels", "label_range", "option_count", "domains")
 # A generative QA card's inputs are its question column, then its context column.
 INPUT_COUNT = {"single_sentence": 1, "sentence_pair": 2, "multiple_choice": 1, "generative_qa": 2}
 
@@ -97,8 +102,8 @@ class TaskCard(BaseModel):
     citation: str = Field(min_length=1)
     license: str = Field(min_length=1, description="licence of the data, with where it is stated")
     task_type: TaskType
-    input_columns: list[str] = Field(min_length=1)
-    label_column: str
+    input_columns: list[str] | None = Field(default=None, min_length=1, description="none for lm_eval")
+    label_column: str | None = Field(default=None, description="none for lm_eval")
     labels: list[str] | None = None
     label_range: tuple[float, float] | None = Field(default=None, description="regression targets' range")
     primary_metric: str
@@ -146,6 +151,16 @@ class TaskCard(BaseModel):
         return self
 
     def _check_inputs_and_labels(self) -> None:
+        if self.task_type == "lm_eval":
+            self._check_lm_eval()
+            return
+        for name in ("input_columns", "label_column"):
+            if getattr(self, name) is None:
+                raise FieldProblem(
+                    name, f"required field is missing (a {self.task_type} task names its columns)"
+                )
+        if self.source is not None and self.source.lm_eval is not None:
+            raise FieldProblem("source.lm_eval", f"is for task_type lm_eval; this is a {self.task_type} task")
         expected = INPUT_COUNT.get(self.task_type)
         if expected is not None and len(self.input_columns) != expected:
             raise FieldProblem(
@@ -176,6 +191,16 @@ class TaskCard(BaseModel):
         if self.task_type == "multiple_choice":
             self._check_answer_letters(self.labels or [])
 
+    def _check_lm_eval(self) -> None:
+        """lm-eval defines the task's columns, options and prompts; the card names it and its baselines."""
+        given = [name for name in LM_EVAL_DEFINES if getattr(self, name) is not None]
+        if given:
+            raise FieldProblem(
+                given[0], "an lm_eval task's data, prompts and options are lm-eval's; remove it"
+            )
+        if self.source is None or self.source.lm_eval is None:
+            raise FieldProblem("source.lm_eval", "an lm_eval task names its lm-eval task, e.g. {task: boolq}")
+
     def _check_answer_letters(self, labels: list[str]) -> None:
         """A multiple-choice card's labels are its answer letters, which prompts and sources use."""
         letters = [chr(ord("A") + i) for i in range(len(labels))]
@@ -195,6 +220,7 @@ class TaskCard(BaseModel):
         from junkdna_bench.metrics import (
             CHOICE_METRICS,
             CLASSIFICATION_METRICS,
+            LM_EVAL_METRICS,
             QA_METRICS,
             REGRESSION_METRICS,
             is_known_metric,
@@ -204,6 +230,15 @@ class TaskCard(BaseModel):
             raise FieldProblem(
                 "primary_metric", f"{self.primary_metric!r} must be one of 'metrics' {self.metrics}"
             )
+        if self.task_type == "lm_eval":
+            unknown = [name for name in self.metrics if name not in LM_EVAL_METRICS]
+            if unknown:
+                raise FieldProblem(
+                    "metrics",
+                    f"{unknown[0]!r} is not an lm-eval metric junkdna-bench can recompute per example; "
+                    f"an lm_eval task is scored by {', '.join(sorted(LM_EVAL_METRICS))}",
+                )
+            return
         for name in self.metrics:
             if not is_known_metric(name):
                 known = sorted(CLASSIFICATION_METRICS | REGRESSION_METRICS | CHOICE_METRICS | QA_METRICS)
@@ -354,6 +389,11 @@ class TaskCard(BaseModel):
     @property
     def domain_names(self) -> list[str]:
         return [d.name for d in self.domains] if self.domains else []
+
+    @property
+    def lm_eval(self) -> LmEvalSource | None:
+        """The lm-eval task an lm_eval card names; None for every other card."""
+        return self.source.lm_eval if self.source is not None else None
 
     def source_sets(self) -> list[SourceSet]:
         """The card's sources: one, or one per domain."""

@@ -40,6 +40,10 @@ CHOICE_METRICS = frozenset({"acc", "acc_norm"})
 # the lenient containment match: scored per example from the generated text by
 # junkdna_bench.scoring.answers, so they are known names here but computed there.
 QA_METRICS = frozenset({"exact_match", "token_f1", "em_lenient"})
+# lm-evaluation-harness tasks (lm_eval cards), under lm-eval's names: the multiple-choice ones
+# recomputed here from each question's gold and chosen option (f1 binary, mcc Matthews, as
+# lm-eval's defaults), exact_match the mean of lm-eval's per-example scores.
+LM_EVAL_METRICS = frozenset({"acc", "acc_norm", "f1", "mcc", "exact_match"})
 
 
 class MetricError(ValueError):

@@ -336,6 +336,13 @@ class Suite:
                 for tokens in task.context_tokens or [None]
                 for rule in (rules if tokens else [None])
             ]
+        if card.task_type == "lm_eval":
+            # lm-eval writes the prompts: the one knob is its num_fewshot, the card's by default.
+            default = card.lm_eval.num_fewshot if card.lm_eval else 0
+            return [
+                {"data_fraction": None, "option_count": None, "shots": k, "prompt_style": None}
+                for k in task.shots or [default]
+            ]
         if card.task_type == "multiple_choice":
             # Evaluated without training: no data fraction (the variant's data_fraction is 1.0).
             settings = itertools.product(
@@ -420,6 +427,20 @@ def _check_knobs(path: Path, where: str, task: SuiteTask, card: TaskCard) -> Non
     """Each knob applies to the card's task type, and option counts stay within the card's options."""
     if card.task_type == "generative_qa":
         _check_generative_knobs(path, where, task, card)
+        return
+    if card.task_type == "lm_eval":
+        others = [
+            name
+            for name in ("data_fractions", "option_counts", "prompt_styles", "context_tokens", "truncation")
+            if getattr(task, name) is not None
+        ]
+        if others:
+            raise CardError(
+                path,
+                f"{where}.{others[0]}",
+                f"{card.id} is an lm-eval task, whose prompts and options lm-eval defines; its one knob "
+                "is shots (lm-eval's num_fewshot); remove it",
+            )
         return
     if task.context_tokens is not None or task.truncation is not None:
         raise CardError(

@@ -78,6 +78,9 @@ def _counts(
             counts[variant.id] = ("—", "—")
             continue
         try:
+            if variant.card.task_type == "lm_eval":
+                counts[variant.id] = ("—", f"{_lm_eval_documents(variant, options):,}")
+                continue
             if variant.card.task_type == "generative_qa":
                 counts[variant.id] = ("—", f"{len(load_qa_data(variant.card, options)):,}")
                 continue
@@ -93,6 +96,18 @@ def _counts(
             continue
         counts[variant.id] = (f"{sizes[0]:,}", f"{sizes[1]:,}")
     return counts, problems
+
+
+def _lm_eval_documents(variant: TaskVariant, options: DataOptions) -> int:
+    """Documents lm-eval evaluates for the card (after its limit); lm-eval reads the data."""
+    from junkdna_bench.data import DataError
+    from junkdna_bench.scoring.lm_eval_tasks import LmEvalError, document_counts, load_tasks
+
+    try:
+        tasks = load_tasks(variant.card, options.data_dir)
+    except LmEvalError as exc:
+        raise DataError(str(exc)) from None
+    return sum(document_counts(tasks, variant.card.lm_eval.limit if variant.card.lm_eval else None).values())
 
 
 def _tier_table(
@@ -139,10 +154,10 @@ def show_suite(
         suite = load_suite(name)
     console.print(f"[bold]{suite.name}[/bold]: {escape(suite.description)}")
     console.print(f"tiers, easiest first: {' < '.join(suite.tiers)}")
-    if any(v.card.task_type in ("multiple_choice", "generative_qa") for v in suite.variants()):
+    if any(v.card.task_type in ("multiple_choice", "generative_qa", "lm_eval") for v in suite.variants()):
         console.print(
-            f"decoder runs calibrate on: {suite.calibration}; multiple-choice and generative QA variants "
-            "are evaluated without training (train/shots: the pool of in-context examples)"
+            f"decoder runs calibrate on: {suite.calibration}; multiple-choice, generative QA and lm-eval "
+            "variants are evaluated without training (train/shots: the pool of in-context examples)"
         )
     found: dict[str, tuple[str, str]] = {}
     problems: dict[str, str] = {}

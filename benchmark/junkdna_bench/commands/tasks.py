@@ -42,7 +42,16 @@ def _labels_text(card: TaskCard) -> str:
         return ", ".join(card.labels)
     if card.task_type == "generative_qa":
         return f"free text, scored against the gold answers in {card.label_column!r}"
+    if card.lm_eval is not None:
+        return f"as lm-eval's task {card.lm_eval.task!r} defines them"
     return f"regression, range {card.label_range}"
+
+
+def _sources_text(card: TaskCard) -> str:
+    if card.lm_eval is not None:
+        return "lm_eval"
+    sources = sorted({alt.kind for source in card.source_sets() for alt in source.alternatives()})
+    return ", ".join(sources) + (f" ({len(card.domain_names)} domains)" if card.domains else "")
 
 
 def _baseline(card: TaskCard, which: str) -> str:
@@ -60,19 +69,18 @@ def list_tasks() -> None:
     columns = ("id", "name", "type", "labels", "metric", "human", "model", "difficulty", "sources")
     table = make_table("tasks", columns)
     for card in cards:
-        sources = sorted({alt.kind for source in card.source_sets() for alt in source.alternatives()})
         table.add_row(
             card.id,
             escape(card.name),
             card.task_type,
             str(card.num_labels)
             if card.labels
-            else ("free text" if card.task_type == "generative_qa" else "regression"),
+            else {"generative_qa": "free text", "lm_eval": "lm-eval"}.get(card.task_type, "regression"),
             escape(card.primary_metric),
             _baseline(card, "human_baseline"),
             _baseline(card, "model_baseline"),
             difficulty_text(card.difficulty),
-            ", ".join(sources) + (f" ({len(card.domain_names)} domains)" if card.domains else ""),
+            _sources_text(card),
         )
     make_console().print(table)
 
@@ -81,7 +89,7 @@ def _details(card: TaskCard) -> list[tuple[str, str]]:
     rows = [
         ("description", card.description),
         ("task type", card.task_type),
-        ("inputs", ", ".join(card.input_columns)),
+        ("inputs", ", ".join(card.input_columns or []) or "lm-eval's prompts"),
         ("labels", _labels_text(card)),
         ("metrics", f"{card.primary_metric} (primary); " + ", ".join(card.metrics)),
         ("citation", card.citation),
@@ -103,7 +111,13 @@ def _details(card: TaskCard) -> list[tuple[str, str]]:
             else f"(human - model) / human = {difficulty:.3f}",
         )
     )
+    if card.lm_eval is not None:
+        task = card.lm_eval
+        folder = f" from {task.include_path}/" if task.include_path else " (built into lm-eval)"
+        rows.append(("source", f"lm-eval task {task.task}{folder}, {task.num_fewshot}-shot"))
     for domain, source in zip(card.domain_names or [""], card.source_sets(), strict=True):
+        if not source.alternatives():
+            continue
         kinds = ", ".join(alt.kind for alt in source.alternatives())
         rows.append((f"source [{domain}]" if domain else "source", f"{kinds} (first available is used)"))
     rows.append(("file", str(card.path)))

@@ -287,6 +287,34 @@ class PackageSource(_Mapping):
 
 SourceSpec = GlueSource | HubSource | FilesSource | DataDirSource | PackageSource
 
+LM_EVAL_DATA_DIR = "${data_dir}"  # stands for the local data folder in an include_path task file
+
+
+class LmEvalSource(_Spec):
+    """A task of EleutherAI's lm-evaluation-harness: it loads, prompts and scores its own data.
+
+    ``task`` names an lm-eval task or group: one of its built-in tasks (which read the hub), or
+    one defined by the YAML files in ``include_path``, a folder relative to the card. lm-eval
+    renders those files' prompts with Jinja and may import Python named in them, so a folder
+    outside the built-in tasks runs only when the user allows card code. In those files the text
+    ``${data_dir}`` stands for the local data folder, so a task can read local files
+    (``dataset_path: json`` with ``dataset_kwargs: {data_files: ...}``) on any machine.
+    """
+
+    task: str = Field(min_length=1, description="an lm-eval task or group name")
+    include_path: str | None = Field(
+        default=None, description="a folder of lm-eval task YAML files, relative to the card"
+    )
+    num_fewshot: int = Field(
+        default=0, ge=0, description="in-context examples per prompt (a suite's shots knob overrides it)"
+    )
+    limit: int | None = Field(
+        default=None, ge=1, description="evaluate only the first N documents of each task (lm-eval's limit)"
+    )
+    filter: str = Field(
+        default="none", min_length=1, description="which of a generative task's answer filters is scored"
+    )
+
 
 class SourceSet(_Spec):
     """Alternative places to find the same data; the first one available on this machine wins.
@@ -301,14 +329,20 @@ class SourceSet(_Spec):
     files: FilesSource | None = None
     data_dir: DataDirSource | None = None
     hub: HubSource | None = None
+    lm_eval: LmEvalSource | None = Field(
+        default=None, description="an lm-evaluation-harness task, which brings its own data (lm_eval cards)"
+    )
 
     @model_validator(mode="after")
     def _at_least_one(self) -> SourceSet:
-        if not self.alternatives():
-            raise ValueError("name at least one source: glue, package, files, data_dir or hub")
+        if self.lm_eval is not None and self.alternatives():
+            raise ValueError("an lm_eval source brings its own data; give it alone, without other sources")
+        if self.lm_eval is None and not self.alternatives():
+            raise ValueError("name at least one source: glue, package, files, data_dir, hub or lm_eval")
         return self
 
     def alternatives(self) -> list[SourceSpec]:
+        """The sources the data loaders choose from (an lm_eval source is read by lm-eval instead)."""
         candidates = (self.glue, self.package, self.files, self.data_dir, self.hub)
         return [s for s in candidates if s is not None]
 

@@ -7,8 +7,9 @@ the variants of a plan share it, and the scorers cache per pruned model what the
 
 Each task type has its scorer module (``measure`` for the plan's estimate, ``score`` for the
 record's task fields): multiple choice in ``harness.choice_scoring``, generative QA in
-``harness.answer_scoring``. This module adds what every record of the protocol shares: the
-sparsity reached, the tie share of the pre-trained weights, and what the seed decided.
+``harness.answer_scoring``, lm-evaluation-harness tasks in ``harness.lm_eval_scoring``. This
+module adds what every record of the protocol shares: the sparsity reached, the tie share of the
+pre-trained weights, and what the seed decided.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
 SCORERS = {
     "multiple_choice": "junkdna_bench.harness.choice_scoring",
     "generative_qa": "junkdna_bench.harness.answer_scoring",
+    "lm_eval": "junkdna_bench.harness.lm_eval_scoring",
 }
 CALIBRATION_BATCH = 8  # calibration sequences per forward pass
 
