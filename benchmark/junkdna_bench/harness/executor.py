@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from junkdna_bench.data.fingerprint import check_record_data
 from junkdna_bench.harness.plan import Plan
 from junkdna_bench.harness.runner import RunSettings, execute_run
 from junkdna_bench.records import (
@@ -85,13 +86,17 @@ def completed_record(results_dir: Path, spec: RunSpec) -> RunRecord | None:
     """The spec's completed record; None when it has none or a failed one.
 
     Raises ``UnreadableRecord`` for a file that is not JSON (the caller redoes the run) and
-    ``RecordError`` for one that is another run's, of an unknown schema version or invalid.
+    ``RecordError`` for one that is another run's, of an unknown schema version or invalid, and
+    ``DataChanged`` for a completed one made from other content of a data file than is there now.
     """
     path = record_path(results_dir, spec.run_id())
     if not path.exists():
         return None
     record = read_record(path, spec.run_id())
-    return record if record.status == "completed" else None
+    if record.status != "completed":
+        return None
+    check_record_data(record, path)
+    return record
 
 
 @dataclass
