@@ -11,11 +11,12 @@ import pytest
 import torch
 from rich.console import Console
 
-from junkdna_bench.cards import load_card_file
+from junkdna_bench.cards import load_card, load_card_file
 from junkdna_bench.console.plan import print_preview
-from junkdna_bench.data import DataError, load_pool
+from junkdna_bench.data import DataError, DataOptions, load_pool
 from junkdna_bench.data import fingerprint as data_fingerprint
 from junkdna_bench.data.fingerprint import DataChanged
+from junkdna_bench.data.multiple_choice import load_choice_data
 from junkdna_bench.harness.executor import LocalExecutor, run_plan
 from junkdna_bench.harness.plan import expand_plan, prune_settings
 from junkdna_bench.harness.profiles import PROTOCOL_DEFAULTS
@@ -212,3 +213,12 @@ def test_published_records_keep_their_run_ids() -> None:
         assert not problems and records
     first = read_record(next((folders[0] / "runs").glob("*.json")))
     assert first.run_id == first.spec.run_id() and first.data is None
+
+
+def test_multiple_choice_data_keeps_its_notes_and_digests_for_the_record(shared_data: Path) -> None:
+    data = load_choice_data(load_card("commonsenseqa"), DataOptions(data_dir=shared_data))
+    validation = (shared_data / "commonsenseqa" / "validation.jsonl").resolve()
+    assert data.provenance.sources == ["data_dir"]
+    assert data.provenance.files == {str(validation): hashlib.sha256(validation.read_bytes()).hexdigest()}
+    assert data.provenance.notes == list(data.notes)
+    assert any("the source has no shot split; 50 of its 1,221 questions" in note for note in data.notes)

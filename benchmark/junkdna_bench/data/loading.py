@@ -123,14 +123,12 @@ def _load_part(
     spec, splits = choose_and_read(card, source_set, glue_dir, data_dir)
     label = f"{card.id}" + (f" [{domain}]" if domain else "")
     notes = [f"{label}: data from {splits.description}"]
-    files: dict[str, str] = {}
     converted: dict[str, list[Example] | None] = {}
     for split_name, raw in (("train", splits.train), ("eval", splits.eval)):
         if raw is None:
             converted[split_name] = None
             continue
         notes.extend(raw.notes)
-        files.update(raw.files)
         converted[split_name] = _to_examples(raw, card, spec, domain, notes)
     train, evaluation = converted["train"], converted["eval"]
     if spec.dedupe:
@@ -153,7 +151,7 @@ def _load_part(
             f"and {len(evaluation)} eval examples ({carving.eval_fraction:.0%} eval, stratified, "
             f"seed {carving.seed})"
         )
-    return Pool(tuple(train), tuple(evaluation), tuple(notes), (spec.kind,), tuple(files.items()))
+    return Pool(tuple(train), tuple(evaluation), tuple(notes), (spec.kind,), tuple(splits.files.items()))
 
 
 def _dedupe_pool(

@@ -29,6 +29,7 @@ from junkdna_bench.data.readers import RawSplit
 from junkdna_bench.data.readers import column_value as _value
 from junkdna_bench.data.sampling import stratified_indices
 from junkdna_bench.data.specs import SourceSpec
+from junkdna_bench.records import DataProvenance
 
 if TYPE_CHECKING:
     from junkdna_bench.cards import TaskCard
@@ -41,6 +42,7 @@ class ChoiceData:
     eval: tuple[ChoiceQuestion, ...]
     shots: tuple[ChoiceQuestion, ...]
     notes: tuple[str, ...]
+    provenance: DataProvenance  # what each run's record keeps: the notes, the source, the file digests
 
 
 _loaded: dict[tuple[str, str, str, str], ChoiceData] = {}
@@ -62,6 +64,7 @@ def _read(card: TaskCard, options: DataOptions) -> ChoiceData:
     notes = [f"{card.id}: data from {splits.description}"]
     if splits.eval is None:
         raise DataError(f"{card.id}: {splits.description} has no evaluation split; name one in the card")
+    notes += [note for raw in (splits.train, splits.eval) if raw for note in raw.notes]
     evaluation = _questions(splits.eval, card, spec, notes)
     if splits.train is not None:
         shots = _questions(splits.train, card, spec, notes)
@@ -74,7 +77,8 @@ def _read(card: TaskCard, options: DataOptions) -> ChoiceData:
         + (f" in {groups} groups" if groups > 1 else "")
         + f", {len(shots):,} shot questions"
     )
-    return ChoiceData(tuple(evaluation), tuple(shots), tuple(notes))
+    provenance = DataProvenance(sources=[spec.kind], files=splits.files, notes=notes)
+    return ChoiceData(tuple(evaluation), tuple(shots), tuple(notes), provenance)
 
 
 def _carve_shots(

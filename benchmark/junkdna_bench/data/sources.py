@@ -38,6 +38,11 @@ class SourceSplits:
     eval: RawSplit | None
     description: str
 
+    @property
+    def files(self) -> dict[str, str]:
+        """The digest of every file either split was read from."""
+        return {name: digest for raw in (self.train, self.eval) if raw for name, digest in raw.files.items()}
+
 
 def read_glue(spec: GlueSource, glue_dir: Path | None) -> SourceSplits:
     expected = f"{spec.task}/{spec.train_file} and {spec.task}/{spec.eval_file}"

@@ -96,6 +96,7 @@ def score(
             option_chars=chars,
             shots_used=[p.shots_used for p in prompts],
         ),
+        "data": data.provenance,
     }
     return fields, len(data.eval)
 
