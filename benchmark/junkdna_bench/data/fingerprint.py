@@ -31,7 +31,10 @@ class DataChanged(DataError):
 
 def file_digest(path: Path) -> str:
     """The SHA-256 of a file's bytes, computed again only when its size or modification time changes."""
-    resolved = path.resolve()
+    return _cached_digest(path.resolve())
+
+
+def _cached_digest(resolved: Path) -> str:
     stat = resolved.stat()
     cached = _digests.get(resolved)
     if cached is not None and cached[:2] == (stat.st_size, stat.st_mtime_ns):
@@ -48,13 +51,14 @@ def path_digest(path: Path) -> str:
     Names starting with ``_`` or ``.`` (``__pycache__``, editor files) are left out: readers skip
     them, so they must not make the same documents look like other data.
     """
-    if not path.is_dir():
-        return file_digest(path)
-    lines = [
-        f"{member.relative_to(path).as_posix()}\0{file_digest(member)}\n"
-        for member in sorted(path.rglob("*"))
-        if member.is_file() and not any(part[0] in "_." for part in member.relative_to(path).parts)
-    ]
+    root = path.resolve()
+    if not root.is_dir():
+        return _cached_digest(root)
+    lines = []
+    for member in sorted(root.rglob("*")):
+        relative = member.relative_to(root)
+        if not any(part[0] in "_." for part in relative.parts) and member.is_file():
+            lines.append(f"{relative.as_posix()}\0{_cached_digest(member)}\n")
     return hashlib.sha256("".join(lines).encode()).hexdigest()
 
 
