@@ -143,3 +143,37 @@ def test_report_recomputes_a_code_metric_only_when_allowed(hostile: Path, tmp_pa
     assert allowed.exit_code == 0, allowed.output
     assert f"code metric: evaluate module {hostile} runs its Python code" in allowed.output
     assert _side_effect(hostile).exists()
+
+
+def test_the_grant_travels_with_the_run_settings_to_wherever_a_run_executes(
+    hostile: Path, tmp_path: Path
+) -> None:
+    """A worker process is allowed what its settings carry and nothing else (the Ray executor ships them)."""
+    import torch
+
+    from junkdna_bench.harness.plan import expand_plan, prune_settings
+    from junkdna_bench.harness.profiles import PROTOCOL_DEFAULTS
+    from junkdna_bench.harness.runner import RunSettings, execute_run
+    from junkdna_bench.suites import load_suite
+
+    suite_path, _ = _toy_suite_with_code_metric(tmp_path, hostile)
+    suite = load_suite(suite_path)
+    (variant,) = suite.variants()
+    model = save_tiny_model(tmp_path / "model")
+    plan = expand_plan(
+        [variant],
+        suite=suite.name,
+        model=str(model),
+        settings=prune_settings(["magnitude"], [0.5], []),
+        transfers=["sparse"],
+        seeds=[1],
+        hyperparams={**PROTOCOL_DEFAULTS, "epochs": 1, "batch_size": 8},
+        code_version="test",
+    )
+    dense = plan.specs[0]
+    cpu = torch.device("cpu")
+    refused = execute_run(dense, variant, RunSettings(device=cpu))
+    assert refused.status == "failed" and "--allow-code-metrics" in (refused.error or "")
+    assert not _side_effect(hostile).exists()
+    allowed = execute_run(dense, variant, RunSettings(device=cpu, code_metrics=frozenset({str(hostile)})))
+    assert allowed.status == "completed" and allowed.metrics[f"evaluate:{hostile}"] == 1.0

@@ -87,6 +87,9 @@ class RunSettings:
     on_start: Callable[[RunSpec, int], None] | None = None  # (spec, optimizer steps or questions)
     on_step: Callable[[StepInfo], None] | None = None
     on_scored: Callable[[int, int], None] | None = None  # (questions scored, of total), no training
+    # The ``evaluate:`` metric modules whose code the user allowed (--allow-code-metrics); carried
+    # with the settings so a run on another worker is allowed exactly what the plan printed.
+    code_metrics: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -115,9 +118,12 @@ def execute_run(spec: RunSpec, variant: TaskVariant, settings: RunSettings) -> R
         "created_at": created,
         "environment": collect_environment(settings.device),
     }
+    from junkdna_bench.metrics import code_metrics_allowed
+
     try:
         protocol = finetune_then_evaluate if spec.trains else evaluate_as_pruned
-        fields = protocol(spec, variant, settings, progress)
+        with code_metrics_allowed(settings.code_metrics):
+            fields = protocol(spec, variant, settings, progress)
         progress.timed("total", started)
         progress.cpu_used(cpu_started)
         return RunRecord(status="completed", timings_s=progress.timings, **base, **fields)

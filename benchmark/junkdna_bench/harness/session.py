@@ -320,16 +320,14 @@ def run_prepared(
         on_start=started,
         on_step=emit,
         on_scored=lambda done, total: emit(QuestionsScored(done, total)),
+        code_metrics=frozenset(prepared.preview.code_metrics),  # the modules the preview named, no others
     )
-    from junkdna_bench.metrics import code_metrics_allowed
-
-    with code_metrics_allowed(prepared.preview.code_metrics):  # the modules the preview named, no others
-        return run_plan(
-            prepared.plan,
-            make_executor({v.id: v for v in prepared.variants}, settings),
-            request.results,
-            tracker=tracker,
-            fail_fast=fail_fast,
-            on_record=lambda record: emit(RunDone(record)),
-            on_skip=lambda count: emit(RunsSkipped(count)),
-        )
+    return run_plan(
+        prepared.plan,
+        make_executor({v.id: v for v in prepared.variants}, settings),
+        request.results,
+        tracker=tracker,
+        fail_fast=fail_fast,
+        on_record=lambda record: emit(RunDone(record)),
+        on_skip=lambda count: emit(RunsSkipped(count)),
+    )
