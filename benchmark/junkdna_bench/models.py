@@ -64,11 +64,17 @@ class ModelSpec:
         return self.source.endswith(GGUF_SUFFIX)
 
     def resolve_path(self) -> str:
-        """Where the model is: a path (folder or GGUF file) or a hub id."""
+        """Where the model is: a path (folder or GGUF file) or a hub id.
+
+        A hub id is handed out after the hub probe, so whatever reads it next (tokenizer, weights,
+        config) finds the hub libraries already offline on a machine without the hub, and fails fast.
+        """
         if self.source_kind == "package":
             return str(_package_file(self.name, self.source))
         if self.source_kind == "local" and not Path(self.source).exists():
             raise FileNotFoundError(f"model {self.name!r}: local directory {self.source} does not exist")
+        if self.source_kind == "hub":
+            prepare_hub_access()
         return self.source
 
     def weights_path(self) -> str:
@@ -257,18 +263,23 @@ def kind_from_config(config: dict[str, Any], origin: str) -> ModelKind:
 
 @contextmanager
 def _hub_failures(spec: ModelSpec) -> Iterator[None]:
-    """Fail fast offline, and turn a hub model missing from the cache into an error that says the fix."""
-    if spec.source_kind == "hub":
-        prepare_hub_access()
+    """Turn a hub model missing from the cache into one line that says the fix (the library's own
+    message runs to several lines and ends in a chain of four exceptions)."""
     try:
         yield
     except OSError as exc:
-        if spec.source_kind == "hub":
-            raise ModelUnavailable(
-                f"could not load model {spec.name!r} from the Hugging Face hub ({spec.source}) and it is "
-                f"not in the local cache. {_download_fix(spec.source)} Cause: {exc}"
-            ) from exc
-        raise
+        if spec.source_kind != "hub":
+            raise
+        reachable = prepare_hub_access()  # the probe's answer, given once per process
+        cause = "the hub is unreachable from this machine" if not reachable else _first_line(exc)
+        raise ModelUnavailable(
+            f"could not load model {spec.name!r} from the Hugging Face hub ({spec.source}) and it is "
+            f"not in the local cache ({cause}). {_download_fix(spec.source)}"
+        ) from exc
+
+
+def _first_line(error: BaseException) -> str:
+    return next((line.strip() for line in str(error).splitlines() if line.strip()), type(error).__name__)
 
 
 def load_tokenizer(spec: ModelSpec, trust_remote_code: bool = False) -> PreTrainedTokenizerBase:
