@@ -16,6 +16,7 @@ from junkdna_bench.console.plan import print_preview
 from junkdna_bench.data import DataError, DataOptions, load_pool
 from junkdna_bench.data import fingerprint as data_fingerprint
 from junkdna_bench.data.fingerprint import DataChanged
+from junkdna_bench.data.generative_qa import qa_provenance
 from junkdna_bench.data.multiple_choice import load_choice_data
 from junkdna_bench.harness.executor import LocalExecutor, run_plan
 from junkdna_bench.harness.plan import expand_plan, prune_settings
@@ -222,3 +223,11 @@ def test_multiple_choice_data_keeps_its_notes_and_digests_for_the_record(shared_
     assert data.provenance.files == {str(validation): hashlib.sha256(validation.read_bytes()).hexdigest()}
     assert data.provenance.notes == list(data.notes)
     assert any("the source has no shot split; 50 of its 1,221 questions" in note for note in data.notes)
+
+
+def test_generative_qa_data_keeps_its_notes_and_digests_for_the_record(shared_data: Path) -> None:
+    provenance = qa_provenance(load_card("squad"), DataOptions(data_dir=shared_data))
+    parts = sorted((shared_data / "squad_v1.1").resolve().glob("dev-v1.1.part*.json"))
+    assert len(parts) == 2  # the dev file is stored in two parts, read as one split
+    assert provenance.files == {str(part): hashlib.sha256(part.read_bytes()).hexdigest() for part in parts}
+    assert provenance.sources == ["data_dir"] and provenance.notes[0].startswith("squad: data from")

@@ -24,6 +24,7 @@ from junkdna_bench.data.readers import RawSplit
 from junkdna_bench.data.readers import column_value as _value
 from junkdna_bench.data.sampling import stratified_indices
 from junkdna_bench.data.specs import AnswerColumns, SourceSpec
+from junkdna_bench.records import DataProvenance
 
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase
@@ -62,27 +63,40 @@ class QAExample:
         ]
 
 
-_loaded: dict[tuple[str, str, str, str], tuple[QAExample, ...]] = {}
+CacheKey = tuple[str, str, str, str]
+_loaded: dict[CacheKey, tuple[QAExample, ...]] = {}
+_provenance: dict[CacheKey, DataProvenance] = {}
+
+
+def _key(card: TaskCard, options: DataOptions) -> CacheKey:
+    return (card.model_dump_json(), str(card.path), str(options.glue_dir), str(options.data_dir))
 
 
 def load_qa_data(card: TaskCard, options: DataOptions) -> tuple[QAExample, ...]:
     """All questions of a generative QA card, read once per process per card and data folders."""
     if card.task_type != "generative_qa":
         raise DataError(f"task {card.id!r} is {card.task_type}, not generative_qa")
-    key = (card.model_dump_json(), str(card.path), str(options.glue_dir), str(options.data_dir))
+    key = _key(card, options)
     if key not in _loaded:
-        _loaded[key] = _read(card, options)
+        _loaded[key], _provenance[key] = _read(card, options)
     return _loaded[key]
 
 
-def _read(card: TaskCard, options: DataOptions) -> tuple[QAExample, ...]:
+def qa_provenance(card: TaskCard, options: DataOptions) -> DataProvenance:
+    """What a run's record keeps of the card's data: the source kind, the file digests, the notes."""
+    load_qa_data(card, options)
+    return _provenance[_key(card, options)]
+
+
+def _read(card: TaskCard, options: DataOptions) -> tuple[tuple[QAExample, ...], DataProvenance]:
     (source_set,) = card.source_sets()  # a generative QA card has one source, no domains
     spec, splits = choose_and_read(card, source_set, options.glue_dir, options.data_dir)
     if splits.eval is None:
         raise DataError(f"{card.id}: {splits.description} has no evaluation split; name one in the card")
     examples = _examples(splits.eval, card, spec)
     require_unique_ids(card.id, (e.id for e in examples), "answers.id", f" in {splits.description}")
-    return tuple(examples)
+    notes = [f"{card.id}: data from {splits.description}", *splits.eval.notes]
+    return tuple(examples), DataProvenance(sources=[spec.kind], files=splits.eval.files, notes=notes)
 
 
 def _examples(raw: RawSplit, card: TaskCard, spec: SourceSpec) -> list[QAExample]:

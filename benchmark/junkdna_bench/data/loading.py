@@ -64,12 +64,15 @@ def data_notes(cards: Iterable[TaskCard], options: DataOptions) -> list[str]:
     The plan prints these before anything runs; the loaders cache what they read, so the runs
     that follow read nothing again.
     """
+    from junkdna_bench.data.generative_qa import qa_provenance
     from junkdna_bench.data.multiple_choice import load_choice_data
 
     notes: list[str] = []
     for card in cards:
         if card.task_type == "multiple_choice":
             notes.extend(load_choice_data(card, options).notes)
+        elif card.task_type == "generative_qa":
+            notes.extend(qa_provenance(card, options).notes)
         elif card.task_type in EXAMPLE_TASK_TYPES:
             notes.extend(load_pool(card, options.glue_dir, options.data_dir).notes)
     return list(dict.fromkeys(notes))

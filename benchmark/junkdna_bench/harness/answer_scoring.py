@@ -92,6 +92,7 @@ def score(
     options: DataOptions,
 ) -> tuple[dict[str, Any], int]:
     """The record's task fields, and the size of the evaluation pool the questions came from."""
+    from junkdna_bench.data.generative_qa import qa_provenance
     from junkdna_bench.scoring.answers import score_answer
 
     card = variant.card
@@ -117,6 +118,7 @@ def score(
             answer_survived=survived,
             example_scores=per_example,
         ),
+        "data": qa_provenance(card, options),
     }
     return fields, len(pool)
 
