@@ -26,10 +26,6 @@ from junkdna_bench.metrics import compute_metrics
 LETTERS = "ABCDE"
 
 
-def plain(text: str) -> str:
-    return " ".join(text.split())
-
-
 @pytest.fixture(scope="module")
 def mmlu(shared_data: Path) -> Any:
     return load_choice_data(load_card("mmlu"), DataOptions(data_dir=shared_data))
@@ -48,7 +44,7 @@ def _mmlu_rows(shared_data: Path, split: str) -> list[tuple[str, str, tuple[str,
         with path.open(encoding="utf-8", newline="") as handle:
             for question, *options, answer in csv.reader(handle):
                 rows.append(
-                    (subject, plain(question), tuple(plain(o) for o in options), LETTERS.index(answer))
+                    (subject, question.strip(), tuple(options), LETTERS.index(answer))
                 )
     return rows
 

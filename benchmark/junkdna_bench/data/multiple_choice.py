@@ -4,7 +4,9 @@ A card's source says where the question, options, answer letter and group are (s
 :class:`junkdna_bench.data.specs.ChoiceColumns`); :func:`load_choice_data` reads the first source
 available here into evaluation questions and a pool of solved examples for few-shot prompts (the
 source's ``train`` split; carved from the evaluation questions with the card's seed when the
-source has none). Nothing is trained on either.
+source has none). Nothing is trained on either. Questions and options keep their text as the
+source holds it (line breaks in code and passages, repeated spaces), only the question's ends
+stripped, as lm-evaluation-harness reads them: the prompts are the ones the field scores.
 
 The draws a run makes afterwards, :func:`restrict_options`, :func:`draw_shots` and
 :func:`cap_questions`, depend only on the run seed and the question id, never on the model or
@@ -22,7 +24,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from junkdna_bench.data.cleaning import normalize_text
 from junkdna_bench.data.examples import ChoiceQuestion, DataError, DataOptions, require_unique_ids
 from junkdna_bench.data.loading import choose_and_read
 from junkdna_bench.data.readers import RawSplit
@@ -128,7 +129,7 @@ def _questions(raw: RawSplit, card: TaskCard, spec: SourceSpec, notes: list[str]
     questions: list[ChoiceQuestion] = []
     empty = 0
     for row_id, row in raw.rows:
-        text = normalize_text(str(_value(row, columns["question"]) or ""))
+        text = str(_value(row, columns["question"]) or "").strip()
         if not text:
             empty += 1
             continue
@@ -155,14 +156,14 @@ def _questions(raw: RawSplit, card: TaskCard, spec: SourceSpec, notes: list[str]
 
 def _options(row: dict[str, Any], layout: list[str] | str, where: str) -> tuple[str, ...]:
     if isinstance(layout, list):
-        return tuple(normalize_text(str(row[column] or "")) for column in layout)
+        return tuple(str(row[column] or "") for column in layout)
     value = _value(row, layout)
     if not isinstance(value, (list, tuple)):
         raise DataError(
             f"{where}: column {layout!r} holds {type(value).__name__}, not a list of option texts; "
             "name one column per option in choices.options instead"
         )
-    return tuple(normalize_text(str(option or "")) for option in value)
+    return tuple(str(option or "") for option in value)
 
 
 def _gold(raw_answer: str, labels: list[str], spec: SourceSpec, where: str) -> int:
