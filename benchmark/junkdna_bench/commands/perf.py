@@ -13,7 +13,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from junkdna_bench.commands.perf_executors import executors
-from junkdna_bench.commands.perf_llm import llm_eval, llm_prune
+from junkdna_bench.commands.perf_llm import llm_eval, llm_prune, lm_eval_check
 from junkdna_bench.commands.perf_threads import threads
 from junkdna_bench.commands.perf_train import train
 from junkdna_bench.console import make_console, make_table
@@ -150,3 +150,4 @@ app.command("train")(train)
 app.command("threads")(threads)
 app.command("llm-eval")(llm_eval)
 app.command("llm-prune")(llm_prune)
+app.command("lm-eval")(lm_eval_check)

@@ -1,5 +1,6 @@
-"""``junkdna-bench perf llm-eval`` and ``perf llm-prune``: what decoder runs cost, as ratios against
-the dense model measured in the same run (scoring throughput, and pruning seconds per block)."""
+"""``junkdna-bench perf llm-eval``, ``perf llm-prune`` and ``perf lm-eval``: what decoder runs cost,
+as ratios measured in the same run (scoring throughput against the dense model, pruning seconds
+per block, and our multiple-choice scorer against lm-evaluation-harness on the same questions)."""
 
 from __future__ import annotations
 
@@ -63,3 +64,39 @@ def llm_prune(
         with console.status("a random Llama-7B-shaped block"):
             costs.append(measure_llama7b_block(min(sequences, 2), length))
     console.print(format_block_costs(costs))
+
+
+def lm_eval_check(
+    task: Annotated[list[str], typer.Option(help="commonsenseqa and/or mmlu.")] = ["commonsenseqa", "mmlu"],  # noqa: B006
+    questions: Annotated[int, typer.Option(min=1, help="Seeded zero-shot questions per task.")] = 150,
+    batch_size: Annotated[int, typer.Option(min=1, help="Rows per forward pass, both scorers.")] = 16,
+    rounds: Annotated[int, typer.Option(min=1, help="Rounds; the two scorers take turns, best kept.")] = 1,
+    seed: int = 0,
+) -> None:
+    """Our multiple-choice scorer against lm-evaluation-harness on SmolLM2-135M: the same questions
+    and prompts, compared question by question (acc, acc_norm, log-likelihoods), and timed in turns."""
+    import torch
+
+    from junkdna_bench.models import load_causal_lm, resolve_model
+    from junkdna_bench.perf.lm_eval_check import PAIRS, cross_check, format_checks
+
+    unknown = sorted(set(task) - set(PAIRS))
+    if unknown:
+        raise typer.BadParameter(f"{unknown}: choose from {', '.join(PAIRS)}", param_hint="--task")
+    console = make_console()
+    model, tokenizer = load_causal_lm(resolve_model("smollm2-135m"), torch.device("cpu"))
+    checks = []
+    for name in task:
+        with console.status(f"{name}: {questions} questions, our scorer and lm-eval in turns"):
+            checks.append(
+                cross_check(
+                    name,
+                    model,
+                    tokenizer,
+                    questions=questions,
+                    seed=seed,
+                    batch_size=batch_size,
+                    rounds=rounds,
+                )
+            )
+    console.print(format_checks(checks))

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from rich.table import Table
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
     from junkdna_bench.data.examples import ChoiceQuestion
@@ -168,3 +169,40 @@ def _compare(
         lm_eval_seconds=min(times["theirs"]),
         disagreements=disagreements,
     )
+
+
+def format_checks(checks: list[CrossCheck]) -> Table:
+    """One row per task: agreement, both scorers' accuracies, and the time ratio."""
+    from rich.table import Table
+
+    table = Table(
+        title="our multiple-choice scorer vs lm-evaluation-harness (same questions, prompts, model)"
+    )
+    for column in (
+        "task",
+        "questions",
+        "acc agree",
+        "acc_norm agree",
+        "max |Δ log-lik|",
+        "acc ours / lm-eval",
+        "acc_norm ours / lm-eval",
+        "seconds ours / lm-eval",
+        "ours faster",
+    ):
+        table.add_column(column)
+    for c in checks:
+        table.add_row(
+            c.task,
+            str(c.questions),
+            f"{c.acc_agree}/{c.questions}",
+            f"{c.acc_norm_agree}/{c.questions}",
+            f"{c.max_logprob_gap:.1e}",
+            f"{100 * c.ours_acc:.1f} / {100 * c.lm_eval_acc:.1f}",
+            f"{100 * c.ours_acc_norm:.1f} / {100 * c.lm_eval_acc_norm:.1f}",
+            f"{c.ours_seconds:.1f} / {c.lm_eval_seconds:.1f}",
+            f"{c.speedup:.2f}x",
+        )
+    for c in checks:
+        for line in c.disagreements:
+            table.caption = (table.caption + "; " if table.caption else "") + line
+    return table
