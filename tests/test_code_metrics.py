@@ -1,4 +1,4 @@
-"""``evaluate:`` metrics run a module's Python code: only with --allow-code-metrics, and said first.
+"""``evaluate:`` metrics run a module's Python code: only with --allow-card-code, and said first.
 
 The hostile module below scores every prediction 1.0 and writes a file when it is loaded: without
 the flag neither may happen, with it the module runs and the command names it before it does.
@@ -65,7 +65,7 @@ def hostile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_a_code_metric_does_not_run_without_permission(hostile: Path) -> None:
-    with pytest.raises(MetricError, match=f"runs the Python code of {hostile}.*--allow-code-metrics"):
+    with pytest.raises(MetricError, match=f"runs the Python code of {hostile}.*--allow-card-code"):
         compute_metrics([f"evaluate:{hostile}", "accuracy"], LABELS, WRONG)
     assert not _side_effect(hostile).exists()
 
@@ -76,7 +76,7 @@ def test_permission_is_for_the_modules_named_and_ends_with_the_block(hostile: Pa
     with code_metrics_allowed([str(hostile)]):
         assert compute_metrics([f"evaluate:{hostile}"], LABELS, WRONG) == {f"evaluate:{hostile}": 1.0}
     assert _side_effect(hostile).exists()
-    with pytest.raises(MetricError, match="--allow-code-metrics"):
+    with pytest.raises(MetricError, match="--allow-card-code"):
         compute_metrics([f"evaluate:{hostile}"], LABELS, WRONG)
 
 
@@ -105,14 +105,14 @@ def test_run_refuses_a_card_with_a_code_metric_unless_allowed_and_names_what_wil
     code, output = _run(suite, model, tmp_path / "results")
     assert code == 2, output
     error = next(line for line in output.splitlines() if line.startswith("error:"))
-    assert str(card) in error and "metrics" in error and "--allow-code-metrics" in error
+    assert str(card) in error and "metrics" in error and "--allow-card-code" in error
     assert not _side_effect(hostile).exists()
 
-    code, output = _run(suite, model, tmp_path / "results", "--allow-code-metrics")
+    code, output = _run(suite, model, tmp_path / "results", "--allow-card-code")
     assert code == 0, output
     assert f"code metric: evaluate module {hostile} (card {card}) runs its Python code" in output
 
-    code, output = _run(suite, model, tmp_path / "results", "--allow-code-metrics", "--epochs", "1", run=True)
+    code, output = _run(suite, model, tmp_path / "results", "--allow-card-code", "--epochs", "1", run=True)
     assert code == 0, output
     (record,) = [r for r in load_records(tmp_path / "results") if r.spec.method == "magnitude"]
     assert record.metrics[f"evaluate:{hostile}"] == 1.0  # what the module claims, whatever the predictions
@@ -136,10 +136,10 @@ def test_report_recomputes_a_code_metric_only_when_allowed(hostile: Path, tmp_pa
 
     refused = CliRunner().invoke(app, args, env={"COLUMNS": "400"})
     assert refused.exit_code == 2, refused.output
-    assert "primary_metric" in refused.output and "--allow-code-metrics" in refused.output
+    assert "primary_metric" in refused.output and "--allow-card-code" in refused.output
     assert not _side_effect(hostile).exists()
 
-    allowed = CliRunner().invoke(app, [*args, "--allow-code-metrics"], env={"COLUMNS": "400"})
+    allowed = CliRunner().invoke(app, [*args, "--allow-card-code"], env={"COLUMNS": "400"})
     assert allowed.exit_code == 0, allowed.output
     assert f"code metric: evaluate module {hostile} runs its Python code" in allowed.output
     assert _side_effect(hostile).exists()
@@ -173,7 +173,7 @@ def test_the_grant_travels_with_the_run_settings_to_wherever_a_run_executes(
     dense = plan.specs[0]
     cpu = torch.device("cpu")
     refused = execute_run(dense, variant, RunSettings(device=cpu))
-    assert refused.status == "failed" and "--allow-code-metrics" in (refused.error or "")
+    assert refused.status == "failed" and "--allow-card-code" in (refused.error or "")
     assert not _side_effect(hostile).exists()
     allowed = execute_run(dense, variant, RunSettings(device=cpu, code_metrics=frozenset({str(hostile)})))
     assert allowed.status == "completed" and allowed.metrics[f"evaluate:{hostile}"] == 1.0

@@ -107,7 +107,7 @@ METRIC_SCRIPT = textwrap.dedent(
 
 @pytest.fixture
 def local_metric(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """The module, allowed to run (as --allow-code-metrics allows it; tests/test_code_metrics.py)."""
+    """The module, allowed to run (as --allow-card-code allows it; tests/test_code_metrics.py)."""
     pytest.importorskip("evaluate")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_EVALUATE_OFFLINE", "1")

@@ -43,9 +43,7 @@ def _mmlu_rows(shared_data: Path, split: str) -> list[tuple[str, str, tuple[str,
         subject = path.name.removesuffix(f"_{split}.csv")
         with path.open(encoding="utf-8", newline="") as handle:
             for question, *options, answer in csv.reader(handle):
-                rows.append(
-                    (subject, question.strip(), tuple(options), LETTERS.index(answer))
-                )
+                rows.append((subject, question.strip(), tuple(options), LETTERS.index(answer)))
     return rows
 
 

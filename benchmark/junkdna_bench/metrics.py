@@ -7,7 +7,7 @@ A card may also name a Hugging Face ``evaluate`` metric as ``"evaluate:<module>[
 ``<module>`` is a local metric script or folder (works offline) or a hub id (needs the hub),
 ``<key>`` picks one value of the dict the module returns (optional when it returns one value).
 Such a module is Python code from wherever the card points, so it runs only inside
-:func:`code_metrics_allowed` for that module: the commands grant it with ``--allow-code-metrics``
+:func:`code_metrics_allowed` for that module: the commands grant it with ``--allow-card-code``
 after printing which modules will run, and refuse a card or record naming one without it.
 """
 
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from junkdna_bench.records import RunRecord
 
 EVALUATE_PREFIX = "evaluate:"
-CODE_METRICS_FLAG = "--allow-code-metrics"
+CARD_CODE_FLAG = "--allow-card-code"
 
 CLASSIFICATION_METRICS = frozenset({"accuracy", "f1", "f1_macro", "mcc"})
 REGRESSION_METRICS = frozenset({"pearson", "spearman"})
@@ -124,7 +124,7 @@ def code_metric_refused(where: str, field: str, name: str) -> str:
     module, _ = split_evaluate_name(name)
     return (
         f"{where}: {field} names {name!r}, which runs the Python code of {module}; pass "
-        f"{CODE_METRICS_FLAG} to run it (only for code you trust), or name a built-in metric"
+        f"{CARD_CODE_FLAG} to run it (only for code you trust), or name a built-in metric"
     )
 
 
@@ -210,7 +210,7 @@ def _evaluate_metric(name: str, labels: Sequence[float], predictions: Sequence[f
     if module not in _allowed_code:
         raise MetricError(
             f"metric {name!r} runs the Python code of {module}; it runs only when allowed "
-            f"({CODE_METRICS_FLAG}, for code you trust)"
+            f"({CARD_CODE_FLAG}, for code you trust)"
         )
     metric = _load_evaluate(name, module)
     result = metric.compute(predictions=_plain_numbers(predictions), references=_plain_numbers(labels))

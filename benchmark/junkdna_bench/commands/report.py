@@ -37,10 +37,10 @@ def report(
     quiet: Annotated[
         bool, typer.Option("--quiet", help="Write the JSON report without printing tables.")
     ] = False,
-    allow_code_metrics: Annotated[
+    allow_card_code: Annotated[
         bool,
         typer.Option(
-            "--allow-code-metrics",
+            "--allow-card-code",
             help="Run the Python code of 'evaluate:' metric modules the records are scored by (only code "
             "you trust).",
         ),
@@ -55,7 +55,7 @@ def report(
     console = make_console()
     records, source = inputs.load_command_records(results, mlflow_experiment, tracking_uri)
     try:
-        modules = records_code_metrics(records, allow_code_metrics)
+        modules = records_code_metrics(records, allow_card_code)
     except MetricError as exc:
         console.print(f"[red]error:[/] {escape(str(exc))}")
         raise typer.Exit(2) from None

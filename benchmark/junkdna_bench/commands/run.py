@@ -148,11 +148,12 @@ def run(
             help="Run the Python code a hub model ships with its weights (only for repositories you trust).",
         ),
     ] = False,
-    allow_code_metrics: Annotated[
+    allow_card_code: Annotated[
         bool,
         typer.Option(
-            "--allow-code-metrics",
-            help="Run the Python code of 'evaluate:' metric modules the cards name (only code you trust).",
+            "--allow-card-code",
+            help="Run code the cards name: 'evaluate:' metric modules, lm-eval task folders outside the "
+            "built-in tasks (only code you trust).",
         ),
     ] = False,
     dry_run: Annotated[
@@ -209,7 +210,7 @@ def run(
         data_dir=data_dir,
         device=device,
         trust_remote_code=trust_remote_code,
-        allow_code_metrics=allow_code_metrics,
+        allow_card_code=allow_card_code,
         tracking=tracking,
         tracking_uri=tracking_uri,
         overrides={

@@ -52,6 +52,9 @@ def print_preview(console: Console, preview: PlanPreview) -> None:
     for module, card in preview.code_metrics.items():
         where = f"evaluate module {escape(module)} (card {escape(card)})"
         console.print(f"[yellow]code metric[/]: {where} runs its Python code")
+    for folder, card in preview.task_code.items():
+        where = f"lm-eval task folder {escape(folder)} (card {escape(card)})"
+        console.print(f"[yellow]task code[/]: {where} runs as code (Jinja prompts, any Python it imports)")
     basis = f"{preview.measured} from earlier runs of the same variant, " if preview.measured else ""
     console.print(
         f"estimated duration: {preview.estimated_seconds / 60:.1f} min for {preview.pending} pending "

@@ -108,9 +108,12 @@ def score(
     options: DataOptions,
 ) -> tuple[dict[str, Any], int]:
     """The record's task fields, and the size of the evaluation pool the documents came from."""
-    from junkdna_bench.scoring.lm_eval_tasks import load_tasks
+    from junkdna_bench.scoring.lm_eval_tasks import LmEvalError, load_tasks, task_code_folder
 
     card = variant.card
+    folder = task_code_folder(card)
+    if folder is not None and str(folder) not in settings.task_code:
+        raise LmEvalError(f"the plan did not allow lm-eval to run {folder} as code (--allow-card-code)")
     tasks = load_tasks(card, options.data_dir)
     chosen, pool = chosen_documents(tasks, card, hp.max_eval_examples, spec.seed)
     documents = sum(len(indices) for indices in chosen.values())

@@ -87,9 +87,10 @@ class RunSettings:
     on_start: Callable[[RunSpec, int], None] | None = None  # (spec, optimizer steps or questions)
     on_step: Callable[[StepInfo], None] | None = None
     on_scored: Callable[[int, int], None] | None = None  # (questions scored, of total), no training
-    # The ``evaluate:`` metric modules whose code the user allowed (--allow-code-metrics); carried
+    # The ``evaluate:`` metric modules whose code the user allowed (--allow-card-code); carried
     # with the settings so a run on another worker is allowed exactly what the plan printed.
     code_metrics: frozenset[str] = frozenset()
+    task_code: frozenset[str] = frozenset()  # lm-eval task folders outside the built-in tasks, likewise
 
 
 @dataclass

@@ -63,7 +63,7 @@ class PlanRequest:
     data_dir: Path | None = None
     device: str = "auto"
     trust_remote_code: bool = False  # run a hub model's own code: only when the user asks
-    allow_code_metrics: bool = False  # run the ``evaluate:`` metric modules cards name: only when asked
+    allow_card_code: bool = False  # run the ``evaluate:`` metric modules cards name: only when asked
     tracking: bool = True
     tracking_uri: str | None = None
     overrides: dict[str, Any] = field(default_factory=dict)
@@ -167,6 +167,7 @@ class PlanPreview:
     tracking_uri: str | None  # where records are mirrored; None without tracking
     data_notes: list[str] = field(default_factory=list)  # what reading each card's data found and did
     code_metrics: dict[str, str] = field(default_factory=dict)  # evaluate module -> card that names it
+    task_code: dict[str, str] = field(default_factory=dict)  # lm-eval task folder run as code -> its card
 
 
 @dataclass
@@ -203,6 +204,7 @@ def prepare_plan(request: PlanRequest) -> PreparedPlan:
     from junkdna_bench.finetune.device import describe, resolve_device
     from junkdna_bench.metrics import cards_code_metrics
     from junkdna_bench.models import resolve_model
+    from junkdna_bench.scoring.lm_eval_tasks import cards_task_code
     from junkdna_bench.suites import load_suite
 
     device = resolve_device(request.device)
@@ -212,7 +214,8 @@ def prepare_plan(request: PlanRequest) -> PreparedPlan:
     suite = load_suite(request.suite)
     variants = select_variants(suite, request.tiers, request.tasks)
     cards = list({v.card.id: v.card for v in variants}.values())
-    code_metrics = cards_code_metrics(cards, request.allow_code_metrics)  # refused before any data is read
+    code_metrics = cards_code_metrics(cards, request.allow_card_code)  # refused before any data is read
+    task_code = cards_task_code(cards, request.allow_card_code)
     hyperparams = resolve_hyperparams(profile, model.finetune_defaults, request.overrides, protocol)
     if "calibration_source" in hyperparams:
         from junkdna_bench.data.calibration_text import CALIBRATION_SOURCES
@@ -268,6 +271,7 @@ def prepare_plan(request: PlanRequest) -> PreparedPlan:
             cards, Hyperparams.of(hyperparams).data_options(request.glue_dir, request.data_dir)
         ),
         code_metrics=code_metrics,
+        task_code=task_code,
     )
     return PreparedPlan(request, preview, plan, variants, device)
 
@@ -321,6 +325,7 @@ def run_prepared(
         on_step=emit,
         on_scored=lambda done, total: emit(QuestionsScored(done, total)),
         code_metrics=frozenset(prepared.preview.code_metrics),  # the modules the preview named, no others
+        task_code=frozenset(prepared.preview.task_code),  # and the lm-eval task folders
     )
     return run_plan(
         prepared.plan,

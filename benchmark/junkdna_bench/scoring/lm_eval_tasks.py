@@ -24,12 +24,14 @@ import logging
 import shutil
 import tempfile
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from statistics import fmean
 from typing import TYPE_CHECKING, Any
 
 from junkdna_bench.data.specs import LM_EVAL_DATA_DIR
+from junkdna_bench.metrics import CARD_CODE_FLAG
 
 if TYPE_CHECKING:
     import torch
@@ -104,16 +106,35 @@ def include_folder(card: TaskCard) -> Path | None:
     return folder
 
 
-def check_card_code(card: TaskCard, builtin_tasks: Path, allowed: bool) -> None:
-    """A task folder outside the built-in tasks runs (Jinja, imported Python) only when allowed."""
-    folder = include_folder(card)
-    if folder is None or allowed or folder.is_relative_to(builtin_tasks.resolve()):
-        return
-    raise LmEvalError(
-        f"{card.path or card.id}: field 'source.lm_eval.include_path': lm-eval runs the task files in "
-        f"{folder} as code (unsandboxed Jinja prompts, Python they import); read them, then pass "
-        "--allow-card-code to run them"
-    )
+def task_code_folder(card: TaskCard) -> Path | None:
+    """The card's task folder when lm-eval would run it as code: any folder outside the built-in tasks."""
+    from junkdna_bench.builtin import builtin_folder
+
+    folder = include_folder(card) if card.lm_eval is not None else None
+    if folder is None or folder.is_relative_to(builtin_folder("tasks").resolve()):
+        return None
+    return folder
+
+
+def cards_task_code(cards: Iterable[TaskCard], allowed: bool) -> dict[str, str]:
+    """Each task folder the cards would have lm-eval run as code, with the card that names it.
+
+    Without ``allowed`` the first one is an error naming the card file and the field, so a plan
+    stops before anything runs.
+    """
+    folders: dict[str, str] = {}
+    for card in cards:
+        folder = task_code_folder(card)
+        if folder is None:
+            continue
+        if not allowed:
+            raise LmEvalError(
+                f"{card.path or card.id}: field 'source.lm_eval.include_path': lm-eval runs the task "
+                f"files in {folder} as code (unsandboxed Jinja prompts, Python they import); read them, "
+                f"then pass {CARD_CODE_FLAG} to run them"
+            )
+        folders.setdefault(str(folder), str(card.path or card.id))
+    return folders
 
 
 def load_tasks(card: TaskCard, data_dir: Path) -> TaskSet:
