@@ -10,7 +10,8 @@ MMLU's CSV files hold one column per option, the hub's MMLU one list column, Com
 nested ``choices.text`` list. A generative QA source says where its gold answers are
 (``answers``). Local files come relative to the card (``files``) or to the local data folder
 (``data_dir``); a nested JSON file (SQuAD's ``data -> paragraphs -> qas``) names the path to its
-rows in ``records``.
+rows in ``records``. An ``lm_eval`` source is different in kind: it names an lm-evaluation-harness
+task, which loads, prompts and scores its own data (``lm_eval`` cards only).
 """
 
 from __future__ import annotations
