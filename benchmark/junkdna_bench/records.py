@@ -143,6 +143,9 @@ class Predictions(BaseModel):
     # computed from the records alone.
     option_logprobs: list[list[float]] | None = None
     option_chars: list[list[int]] | None = None
+    # Classification by a fine-tuned head: per example, the softmax of its logits over the classes,
+    # so the divergence of a sparse model from its dense twin can be measured, not only its flips.
+    probabilities: list[list[float]] | None = None
     shots_used: list[int] | None = None  # in-context examples each prompt kept under the length cap
     # Generative QA: ``labels`` are the 1.0 a right answer scores and ``predictions`` each
     # question's primary-metric score; beside them the generated text, every metric's score per
@@ -156,7 +159,10 @@ class Predictions(BaseModel):
         n = len(self.example_ids)
         if not (n == len(self.labels) == len(self.predictions)):
             raise ValueError("example_ids, labels and predictions must have the same length")
-        lists = {name: getattr(self, name) for name in ("option_logprobs", "option_chars", "shots_used")}
+        lists = {
+            name: getattr(self, name)
+            for name in ("option_logprobs", "option_chars", "probabilities", "shots_used")
+        }
         lists |= {name: getattr(self, name) for name in ("generations", "answer_survived")}
         lists |= {f"example_scores[{k}]": v for k, v in (self.example_scores or {}).items()}
         for name, values in lists.items():

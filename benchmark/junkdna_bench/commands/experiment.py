@@ -13,6 +13,7 @@ import typer
 from rich.markup import escape
 
 from junkdna_bench import __version__
+from junkdna_bench.commands.design_options import EffectOption, SdOption
 from junkdna_bench.console import make_console, make_table, print_rule
 from junkdna_bench.defaults import EXPERIMENTS_DIR, GLUE_DIR_VARIABLE
 from junkdna_bench.results_dir import ResultsDir
@@ -85,6 +86,8 @@ def run_experiment(
             help="Comma-separated variants: run only these parts of the plan (the rest resumes later).",
         ),
     ] = None,
+    effect: EffectOption = None,
+    sd: SdOption = None,
     fail_fast: Annotated[bool, typer.Option("--fail-fast", help="Stop at the first failed run.")] = False,
     tracking: Annotated[
         bool, typer.Option("--tracking/--no-tracking", help="Mirror records to MLflow (<results>/mlflow.db).")
@@ -94,7 +97,7 @@ def run_experiment(
     from junkdna_bench.threads import configure_threads
 
     threads_line = configure_threads(threads)  # before anything imports torch
-    from junkdna_bench.console.plan import execute_request
+    from junkdna_bench.console.plan import execute_request, print_design
     from junkdna_bench.experiments import (
         ExperimentError,
         default_results,
@@ -102,6 +105,8 @@ def run_experiment(
         load_experiment,
         plan_requests,
     )
+    from junkdna_bench.harness.session import PreparedPlan
+    from junkdna_bench.stats.design import DesignOptions
 
     console = make_console()
     try:
@@ -124,10 +129,13 @@ def run_experiment(
     console.print(threads_line)
     console.print("deviations from the paper:\n" + "\n".join(f"  - {d}" for d in experiment.deviations))
     failed = False
+    prepared: list[PreparedPlan] = []  # every block's plan: the design is the experiment's, not a block's
     for index, (label, request) in enumerate(requests, start=1):
         print_rule(console, f"block {index}/{len(requests)}: {label}")
         try:
-            outcome = execute_request(request, console, dry_run=dry_run, fail_fast=fail_fast)
+            outcome = execute_request(
+                request, console, dry_run=dry_run, fail_fast=fail_fast, prepared_plans=prepared
+            )
         except (ValueError, KeyError, FileNotFoundError, RuntimeError) as exc:
             console.print(f"[red]error in {path}, block {label!r}:[/] {exc}")
             raise typer.Exit(2) from None
@@ -135,7 +143,10 @@ def run_experiment(
             failed = True
             if fail_fast:
                 break
-    if not dry_run:
+    if dry_run:
+        print_rule(console, f"design of experiment {experiment.name}")
+        print_design(console, prepared, DesignOptions(effect_points=effect, sd_points=sd))
+    else:
         console.print(
             f"records in {ResultsDir(folder).runs}; statistics: junkdna-bench report --results {folder}"
         )

@@ -10,6 +10,7 @@ from rich.markup import escape
 
 from junkdna_bench import __version__
 from junkdna_bench.commands import ray_options as ray_cli
+from junkdna_bench.commands.design_options import EffectOption, SdOption
 from junkdna_bench.console import make_console
 from junkdna_bench.defaults import (
     DEFAULT_MODEL,
@@ -159,6 +160,8 @@ def run(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the plan and its estimated duration; run nothing.")
     ] = False,
+    effect: EffectOption = None,
+    sd: SdOption = None,
     fail_fast: Annotated[bool, typer.Option("--fail-fast", help="Stop at the first failed run.")] = False,
     tracking: Annotated[
         bool, typer.Option("--tracking/--no-tracking", help="Mirror records to MLflow.")
@@ -190,6 +193,7 @@ def run(
     threads_line = configure_threads(threads)  # before anything imports torch
     from junkdna_bench.console.plan import execute_request
     from junkdna_bench.harness.session import PlanRequest
+    from junkdna_bench.stats.design import DesignOptions
 
     console = make_console()
     console.print(threads_line)
@@ -239,7 +243,12 @@ def run(
             shared_results=shared_results,
         )
         outcome = execute_request(
-            request, console, dry_run=dry_run, fail_fast=fail_fast, make_executor=make_executor
+            request,
+            console,
+            dry_run=dry_run,
+            fail_fast=fail_fast,
+            make_executor=make_executor,
+            design=DesignOptions(effect_points=effect, sd_points=sd),
         )
     except (ValueError, KeyError, FileNotFoundError, RuntimeError) as exc:
         console.print(f"[red]error:[/] {escape(str(exc))}")

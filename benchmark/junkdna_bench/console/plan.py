@@ -20,11 +20,13 @@ from junkdna_bench.harness.session import (
     ExecutorFactory,
     PlanPreview,
     PlanRequest,
+    PreparedPlan,
     prepare_plan,
     run_prepared,
 )
 from junkdna_bench.harness.summary import summary_rows
 from junkdna_bench.results_dir import ResultsDir
+from junkdna_bench.stats.design import DesignOptions, design_lines
 
 
 def plan_table(preview: PlanPreview) -> Table:
@@ -62,6 +64,23 @@ def print_preview(console: Console, preview: PlanPreview) -> None:
     )
 
 
+def print_design(console: Console, prepared: list[PreparedPlan], options: DesignOptions) -> None:
+    """What the plans' tests can conclude together, and their power, before any run: the records
+    already in the results folder give the seed-to-seed spread unless the user stated one."""
+    from junkdna_bench.records import scan_records
+    from junkdna_bench.suites import load_suite
+
+    if not prepared:
+        return
+    first = prepared[0]
+    earlier = scan_records(first.request.results)[0] if options.effect_points is not None else []
+    specs = [spec for plan in prepared for spec in plan.plan.specs]
+    lines = design_lines(specs, options, earlier, load_suite(first.preview.suite).tiers)
+    for line in lines:
+        style = "yellow" if "cannot reach" in line or "no test" in line else ""
+        console.print(f"[{style}]{escape(line)}[/]" if style else escape(line))
+
+
 def print_outcome(console: Console, outcome: PlanOutcome, results: Path) -> None:
     console.print(summary_table(summary_rows(outcome.records)))
     console.print(
@@ -77,11 +96,21 @@ def execute_request(
     dry_run: bool,
     fail_fast: bool,
     make_executor: ExecutorFactory = LocalExecutor,
+    design: DesignOptions | None = None,
+    prepared_plans: list[PreparedPlan] | None = None,
 ) -> PlanOutcome | None:
-    """Print the plan and its estimated duration; unless ``dry_run``, run it with progress bars and
-    print the end-of-run table. ``None`` when nothing ran."""
+    """Print the plan, its estimated duration and, given ``design``, what it can conclude; unless
+    ``dry_run``, run it with progress bars and print the end-of-run table. ``None`` when nothing ran.
+
+    ``prepared_plans`` collects the prepared plan, for a caller that runs several (an experiment's
+    blocks) and describes their design together.
+    """
     prepared = prepare_plan(request)
     print_preview(console, prepared.preview)
+    if design is not None:
+        print_design(console, [prepared], design)
+    if prepared_plans is not None:
+        prepared_plans.append(prepared)
     if dry_run:
         return None
     if prepared.preview.tracking_uri is not None:

@@ -9,6 +9,7 @@ from junkdna_bench.finetune.loop import (
     TrainResult,
     finetune,
     predict,
+    predict_outputs,
     total_steps,
 )
 from junkdna_bench.finetune.transfer import TRANSFER_MODES, TransferViolation, make_transfer
@@ -26,6 +27,7 @@ __all__ = [
     "finetune",
     "make_transfer",
     "predict",
+    "predict_outputs",
     "resolve_device",
     "total_steps",
 ]

@@ -172,8 +172,21 @@ def predict(
     model: torch.nn.Module, data: Encoded, *, regression: bool, device: torch.device, batch_size: int = 64
 ) -> list[float]:
     """Class index (argmax) or regression value per example, in the order of ``data``."""
+    return predict_outputs(model, data, regression=regression, device=device, batch_size=batch_size)[0]
+
+
+@torch.no_grad()
+def predict_outputs(
+    model: torch.nn.Module, data: Encoded, *, regression: bool, device: torch.device, batch_size: int = 64
+) -> tuple[list[float], list[list[float]] | None]:
+    """``predict``'s values and, for classification, each example's class probabilities (softmax).
+
+    The probabilities let a report measure how far a sparse model's beliefs moved from its dense
+    twin's (KL divergence), which the argmax alone hides; a regression head has none (None).
+    """
     model.to(device).eval()
     out: list[float] = [0.0] * len(data)
+    probabilities: list[list[float]] = [[] for _ in range(len(data))]
     for indices in sorted_batches(data.lengths(), batch_size):
         batch = {k: v.to(device) for k, v in collate(data, indices, regression).items() if k != "labels"}
         with autocast(device):
@@ -181,4 +194,7 @@ def predict(
         values = logits.squeeze(-1) if regression else logits.argmax(dim=-1)
         for i, v in zip(indices, values.tolist(), strict=True):
             out[i] = float(v)
-    return out
+        if not regression:
+            for i, row in zip(indices, logits.softmax(dim=-1).tolist(), strict=True):
+                probabilities[i] = row
+    return out, (None if regression else probabilities)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from junkdna_bench.finetune import encode, finetune, make_transfer, predict, total_steps
+from junkdna_bench.finetune import encode, finetune, make_transfer, predict_outputs, total_steps
 from junkdna_bench.finetune.batching import Encoded, collate
 from junkdna_bench.harness.profiles import Hyperparams
 from junkdna_bench.records import Predictions, RunSpec
@@ -76,7 +76,7 @@ def finetune_then_evaluate(
         sparsity = masks.report(model)  # counted on the fine-tuned weights: what the model really is
 
     t = time.perf_counter()
-    predictions = predict(
+    predictions, probabilities = predict_outputs(
         model, evaluation, regression=regression, device=device, batch_size=2 * config.batch_size
     )
     labels = evaluation.labels
@@ -87,7 +87,10 @@ def finetune_then_evaluate(
         "metrics": compute_metrics(card.metrics, labels, predictions),
         "trivial_metrics": compute_metrics(card.metrics, labels, trivial),
         "predictions": Predictions(
-            example_ids=[ex.id for ex in data.eval], labels=labels, predictions=predictions
+            example_ids=[ex.id for ex in data.eval],
+            labels=labels,
+            predictions=predictions,
+            probabilities=probabilities,
         ),
         "achieved_sparsity": sparsity.overall if sparsity else 0.0,
         "layer_sparsity": sparsity.per_layer if sparsity else {},

@@ -10,8 +10,10 @@ from datetime import UTC, datetime
 from junkdna_bench import __version__
 from junkdna_bench.records import RunRecord
 from junkdna_bench.stats.corrections import benjamini_hochberg, holm
+from junkdna_bench.stats.flips import attach_agreement
 from junkdna_bench.stats.headlines import build_verdicts
 from junkdna_bench.stats.informativeness import assess_baseline
+from junkdna_bench.stats.method_compare import contrasts, rankings
 from junkdna_bench.stats.pairing import FamilyKey, pair_records
 from junkdna_bench.stats.replicates import ReplicatePool
 from junkdna_bench.stats.report_schema import (
@@ -127,6 +129,9 @@ def build_report(
             drafts.append(draft)
     correct(drafts)
     rows = [finish_row(d, settings) for d in drafts]
+    for row, draft in zip(rows, drafts, strict=True):
+        attach_agreement(row, draft.comparison)
+    informative = {key for key, info in informativeness.items() if info.informative}
     ordered_tiers = tier_order(records, tiers, described)
     headlines, verdicts = build_verdicts(rows, [d.replicates for d in drafts], ordered_tiers, settings)
     uninformative = sorted(i.variant for i in informativeness.values() if not i.informative)
@@ -151,4 +156,6 @@ def build_report(
         verdicts=verdicts,
         verdict=_headline_verdict(verdicts, settings.reference_method),
         warnings=warnings,
+        contrasts=contrasts(pairing.comparisons, informative, settings),
+        rankings=rankings(pairing.comparisons, informative, settings),
     )

@@ -57,8 +57,9 @@ def gap_table(report: StatsReport, tier: str) -> Table:
         caption=(
             f"p: paired t-test on per-seed gaps (raw) · p Holm: Holm within each {settings.family} · "
             f"q BH: Benjamini–Hochberg across the report · ε: ASO eps_min(dense over sparse) · "
-            f"NI: non-inferior at −{settings.margin_points:g} points (one-sided t, Holm) · alpha "
-            f"{settings.alpha:g}"
+            f"NI: non-inferior at −{settings.margin_points:g} points (one-sided t, Holm) · flips: examples "
+            "whose correctness differs from dense, % (KL(dense ‖ sparse), nats, where records hold "
+            f"probabilities) · alpha {settings.alpha:g}"
         ),
         caption_justify="left",
     )
@@ -77,6 +78,7 @@ def gap_table(report: StatsReport, tier: str) -> Table:
         "q BH",
         "ε",
         "NI",
+        "flips",
         "decision",
     ]
     for column in columns:
@@ -97,9 +99,69 @@ def gap_table(report: StatsReport, tier: str) -> Table:
             _p(_corrected(r.t_test, "benjamini-hochberg")),
             _num(r.aso_eps_min, digits=2),
             "yes" if r.non_inferior else "no",
+            _flips(r),
             f"[{_DECISION_STYLE[r.decision]}]{r.decision}[/]" if _DECISION_STYLE[r.decision] else r.decision,
         ]
         table.add_row(*cells)
+    return table
+
+
+def _flips(row: GapRow) -> str:
+    agreement = row.agreement
+    if agreement is None:
+        return "–"
+    kl = f" ({agreement.kl_to_dense:.3f})" if agreement.kl_to_dense is not None else ""
+    return f"{100 * agreement.flip_rate:.1f}{kl}"
+
+
+def contrast_table(report: StatsReport) -> Table:
+    """Configuration a minus configuration b per (variant, sparsity), paired by seed."""
+    settings = report.settings
+    table = Table(
+        title="method vs method and transfer vs transfer: sparse a − sparse b, points, seed mean "
+        f"[{100 * settings.ci_level:.0f}% t-interval over seeds]",
+        caption=f"p: paired t over seeds (raw) · p Holm: within each (model, a, b) across variants and "
+        f"sparsities · alpha {settings.alpha:g}",
+        caption_justify="left",
+    )
+    for column in ("a", "b", "variant", "sparsity", "seeds", "a − b [CI]", "p", "p Holm", "decision"):
+        table.add_column(column, overflow="fold")
+    for c in report.contrasts:
+        table.add_row(
+            c.a.label(),
+            c.b.label(),
+            c.variant,
+            f"{100 * c.sparsity:.0f}%" + (f" ({c.pattern})" if c.pattern else ""),
+            str(len(c.seeds)),
+            _with_ci(c.diff_points),
+            _p(c.t_test.p_value if c.t_test else None),
+            _p(_corrected(c.t_test, "holm")),
+            c.decision,
+        )
+    return table
+
+
+def ranking_table(report: StatsReport) -> Table:
+    table = Table(
+        title="rankings: mean gap over shared (variant, seed) units, rank interval from Holm-corrected "
+        "pairwise paired t-tests",
+        caption="rank interval [1 + significantly better, number ranked − significantly worse] · tied: "
+        "not significantly different",
+        caption_justify="left",
+    )
+    for column in ("model", "by", "configuration", "mean gap", "units", "rank", "interval", "tied with"):
+        table.add_column(column, overflow="fold")
+    for e in report.rankings:
+        table.add_row(
+            e.model,
+            e.kind,
+            e.config.label(),
+            _num(e.mean_gap_points, digits=2, signed=True),
+            str(e.n_units),
+            str(e.rank),
+            f"[{e.rank_low}, {e.rank_high}]",
+            ", ".join(e.tied_with) or "–",
+        )
     return table
 
 
@@ -169,6 +231,10 @@ def print_report(report: StatsReport, console: Console | None = None) -> None:
             console.print(gap_table(report, tier))
     console.print(informativeness_table(report))
     console.print(headline_table(report))
+    if report.contrasts:
+        console.print(contrast_table(report))
+    if report.rankings:
+        console.print(ranking_table(report))
     for verdict in report.verdicts:
         style = _VERDICT_STYLE.get(verdict.verdict, "bold yellow")
         body = "\n".join([verdict.summary, *(f"• {reason}" for reason in verdict.reasons[1:])])

@@ -92,6 +92,21 @@ class TestResult(_Strict):
     note: str = ""
 
 
+class Agreement(_Strict):
+    """Example by example, how the sparse model's answers differ from its dense twin's (``flips``).
+
+    Shares are fractions of ``n_examples``; on a row they are means over its ``n_seeds`` seeds.
+    """
+
+    n_examples: int
+    flip_rate: float  # correctness differs: dense_only_correct + sparse_only_correct
+    dense_only_correct: float
+    sparse_only_correct: float
+    prediction_change_rate: float  # the predicted class or option differs, right or wrong
+    kl_to_dense: float | None = None  # mean KL(dense || sparse), nats; None without probabilities
+    n_seeds: int = 1
+
+
 class SeedGap(_Strict):
     """One seed: the sparse run against its dense baseline on the same data subset."""
 
@@ -110,6 +125,7 @@ class SeedGap(_Strict):
     train_steps: int = 0
     dense_final_train_loss: float | None = None
     sparse_final_train_loss: float | None = None
+    agreement: Agreement | None = None  # None: no predictions, or a regression metric
 
 
 class GapRow(_Configured):
@@ -139,6 +155,63 @@ class GapRow(_Configured):
     non_inferior: bool = False
     decision: GapDecision
     warnings: list[str] = Field(default_factory=list)
+    agreement: Agreement | None = None  # seed means of the seeds' agreement
+
+
+class ConfigRef(_Strict):
+    """One sparse configuration within a model: what a method-vs-method contrast compares."""
+
+    method: str
+    method_params: dict[str, Any] = Field(default_factory=dict)
+    transfer: str
+
+    def label(self) -> str:
+        params = ",".join(f"{k}={v}" for k, v in sorted(self.method_params.items()))
+        return f"{self.method}{f'({params})' if params else ''} {self.transfer}"
+
+
+ContrastKind = Literal["method", "transfer"]
+ContrastDecision = Literal["a-better", "b-better", "no-significant-difference", "insufficient-seeds"]
+
+
+class ConfigContrast(_Strict):
+    """Configuration ``a`` minus configuration ``b`` on one variant at one sparsity, paired by seed.
+
+    Both ran on the same dense baselines, so sparse_a - sparse_b per seed is the difference of
+    their gaps with the dense model cancelled. ``kind``: "method" when a and b share their
+    transfer mode, "transfer" when they share their method (frozen vs sparse: the true-gem
+    question). Holm runs within one (model, a, b) family across its variants and sparsities.
+    """
+
+    model: str
+    kind: ContrastKind
+    a: ConfigRef
+    b: ConfigRef
+    suite: str
+    task: str
+    variant: str
+    tier: str
+    sparsity: float
+    pattern: str | None = None
+    metric: str
+    seeds: list[int]
+    diff_points: Estimate  # seed mean of sparse_a - sparse_b; CI: Student t over the seeds
+    t_test: TestResult | None = None
+    decision: ContrastDecision
+
+
+class RankEntry(_Strict):
+    """One configuration's place in a ranking of configurations that differ in one respect."""
+
+    model: str
+    kind: ContrastKind
+    config: ConfigRef
+    mean_gap_points: float  # mean sparse - dense over the units every ranked configuration shares
+    n_units: int  # (variant, seed) units
+    rank: int  # by mean gap, 1 = the smallest loss
+    rank_low: int  # 1 + configurations significantly better (Holm over the ranking's pairs)
+    rank_high: int  # number ranked - configurations significantly worse
+    tied_with: list[str] = Field(default_factory=list)  # labels not significantly different
 
 
 class VariantInformativeness(_Strict):
@@ -276,6 +349,8 @@ class StatsReport(_Strict):
     verdicts: list[Verdict]
     verdict: Verdict | None = None  # the reference method's verdict
     warnings: list[str] = Field(default_factory=list)
+    contrasts: list[ConfigContrast] = Field(default_factory=list)  # method vs method, transfer vs transfer
+    rankings: list[RankEntry] = Field(default_factory=list)
 
 
 def write_report(path: Path, report: StatsReport) -> Path:
