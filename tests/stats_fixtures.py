@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from junkdna_bench.records import Predictions, RunRecord, RunSpec
+from junkdna_bench.stats.report_schema import Estimate, GapRow, SeedGap
 
 TRIVIAL_ACCURACY = 0.5
 
@@ -114,3 +115,47 @@ def synthetic_records(
                         _run(setting, method, "sparse", sparsity, shared + gap + rng.normal(0, noise), rng)
                     )
     return records
+
+
+def gap_row(
+    task: str,
+    tier: str,
+    sparsity: float,
+    seeds: dict[int, tuple[float, float, float]],
+    ci_low: float | None = None,
+    method: str = "magnitude",
+) -> GapRow:
+    """A gap row whose seeds hold (dense, sparse, trivial); ``ci_low`` bounds the mean gap in points."""
+    seed_gaps = [
+        SeedGap(
+            seed=s,
+            dense_run_id="d",
+            sparse_run_id="s",
+            dense=d,
+            sparse=sp,
+            trivial=t,
+            gap_points=Estimate(value=100 * (sp - d)),
+            gap_pct_of_dense=Estimate(value=100 * (sp - d) / d),
+            kept_gain_share=Estimate(value=(sp - t) / (d - t)),
+        )
+        for s, (d, sp, t) in seeds.items()
+    ]
+    mean_gap = float(np.mean([g.gap_points.value for g in seed_gaps]))
+    return GapRow(
+        model="m",
+        method=method,
+        transfer="sparse",
+        suite="glue",
+        task=task,
+        variant=f"{task}@frac=1",
+        tier=tier,
+        sparsity=sparsity,
+        metric="accuracy",
+        informative=True,
+        n_seeds=len(seeds),
+        dense_mean=float(np.mean([d for d, _, _ in seeds.values()])),
+        sparse_mean=float(np.mean([sp for _, sp, _ in seeds.values()])),
+        gap_points=Estimate(value=mean_gap, ci_low=ci_low, ci_high=None),
+        seeds=seed_gaps,
+        decision="no-significant-change",
+    )

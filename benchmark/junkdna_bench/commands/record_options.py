@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from junkdna_bench.results_dir import ResultsDir
-from junkdna_bench.stats.report_schema import ReportSettings, SuiteFacts
+from junkdna_bench.stats.report_schema import MarginKind, Normalisation, ReportSettings, SuiteFacts
 
 if TYPE_CHECKING:
     from junkdna_bench.records import RunRecord
@@ -64,6 +64,31 @@ SETTING_OPTIONS: dict[str, tuple[str, Any]] = {
         "min_seeds",
         Annotated[
             int, typer.Option("--min-seeds", min=1, help="Fewer seeds than this is flagged under-powered.")
+        ],
+    ),
+    "primary_normalisation": (
+        "primary_normalisation",
+        Annotated[
+            Normalisation,
+            typer.Option(
+                "--normalisation", help="Loss a tier claim is decided on; the others are shown beside it."
+            ),
+        ],
+    ),
+    "margin_kind": (
+        "margin_kind",
+        Annotated[
+            MarginKind,
+            typer.Option("--margin-kind", help="Non-inferiority at --margin points or --relative-margin."),
+        ],
+    ),
+    "relative_margin": (
+        "relative_margin",
+        Annotated[
+            float,
+            typer.Option(
+                "--relative-margin", min=0.0001, max=0.9999, help="Relative margin: share of the dense gain."
+            ),
         ],
     ),
     "reference_method": (

@@ -25,6 +25,7 @@ from junkdna_bench.stats.report_schema import (
     Verdict,
 )
 from junkdna_bench.stats.rows import RowDraft, draft_row, finish_row
+from junkdna_bench.stats.sensitivity import attach_task_trends, sensitivity_table
 
 CONVENTIONAL_TIER_ORDER = ("easy", "medium", "hard")
 
@@ -134,6 +135,8 @@ def build_report(
     informative = {key for key, info in informativeness.items() if info.informative}
     ordered_tiers = tier_order(records, tiers, described)
     headlines, verdicts = build_verdicts(rows, [d.replicates for d in drafts], ordered_tiers, settings)
+    sensitivity = sensitivity_table(rows, ordered_tiers, settings)
+    attach_task_trends(verdicts, sensitivity)
     uninformative = sorted(i.variant for i in informativeness.values() if not i.informative)
     if uninformative:
         warnings.append(f"uninformative variants, kept out of verdicts: {', '.join(uninformative)}")
@@ -156,6 +159,7 @@ def build_report(
         verdicts=verdicts,
         verdict=_headline_verdict(verdicts, settings.reference_method),
         warnings=warnings,
+        sensitivity=sensitivity,
         contrasts=contrasts(pairing.comparisons, informative, settings),
         rankings=rankings(pairing.comparisons, informative, settings),
     )

@@ -224,6 +224,43 @@ def headline_table(report: StatsReport) -> Table:
     return table
 
 
+def sensitivity_table(report: StatsReport) -> Table:
+    """The tier claim of each configuration under every normalisation (* = the primary)."""
+    settings = report.settings
+    table = Table(
+        title="sensitivity: the tier claim per normalisation (* primary) and safe sparsity per margin",
+        caption=(
+            "p runs: Jonckheere over (variant, seed) runs · p tasks: Jonckheere over tasks (within tasks "
+            f"for data fractions), exact where enumerable · safe: absolute −{settings.margin_points:g} "
+            f"points / relative {100 * settings.relative_margin:g}% of the dense gain, per tier"
+        ),
+        caption_justify="left",
+    )
+    for column in ("method", "transfer", "normalisation", "p runs", "p tasks", "reading", "safe abs / rel"):
+        table.add_column(column, overflow="fold")
+    for s in report.sensitivity:
+        safe = {(m.tier, m.margin): m.safe_sparsity for m in s.safety}
+        safe_text = " · ".join(
+            f"{tier} {_pct(safe.get((tier, 'absolute')))} / {_pct(safe.get((tier, 'relative')))}"
+            for tier in dict.fromkeys(m.tier for m in s.safety)
+        )
+        for i, trend in enumerate(s.trends):
+            table.add_row(
+                s.method if i == 0 else "",
+                s.transfer if i == 0 else "",
+                trend.normalisation + (" *" if trend.primary else ""),
+                _p(trend.run_trend.p_value if trend.run_trend else None),
+                _p(trend.task_trend.p_value if trend.task_trend else None),
+                trend.reading,
+                safe_text if i == 0 else "",
+            )
+    return table
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:.0f}%"
+
+
 def print_report(report: StatsReport, console: Console | None = None) -> None:
     console = console or Console()
     for tier in report.tiers:
@@ -235,6 +272,8 @@ def print_report(report: StatsReport, console: Console | None = None) -> None:
         console.print(contrast_table(report))
     if report.rankings:
         console.print(ranking_table(report))
+    if report.sensitivity:
+        console.print(sensitivity_table(report))
     for verdict in report.verdicts:
         style = _VERDICT_STYLE.get(verdict.verdict, "bold yellow")
         body = "\n".join([verdict.summary, *(f"• {reason}" for reason in verdict.reasons[1:])])

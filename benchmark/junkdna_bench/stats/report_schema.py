@@ -31,6 +31,10 @@ Correction = Literal["holm", "benjamini-hochberg"]
 Alternative = Literal["two-sided", "greater", "less"]
 GapDecision = Literal["drop", "gain", "no-significant-change", "uninformative", "insufficient-seeds"]
 VerdictLabel = Literal["supported", "not supported", "inconclusive: need more seeds"]
+# How a run's loss is measured (``junkdna_bench.stats.task_trend.seed_loss``): lost share of the dense
+# gain over trivial, % of dense lost, or points lost.
+Normalisation = Literal["kept-gain-share", "pct-of-dense", "points"]
+MarginKind = Literal["absolute", "relative"]
 
 
 class _Strict(BaseModel):
@@ -70,6 +74,18 @@ class ReportSettings(_Strict):
     family: str = "(model, method, method_params, transfer, variant) across sparsities and patterns"
     reference_method: str = Field(
         "magnitude", description="method whose verdict is the report's headline verdict"
+    )
+    primary_normalisation: Normalisation = Field(
+        "kept-gain-share",
+        description="the loss a tier claim is decided on; the others are reported beside it (sensitivity)",
+    )
+    margin_kind: MarginKind = Field(
+        "absolute",
+        description="the margin rows are judged non-inferior at: margin_points, or relative_margin x "
+        "the variant's dense gain over trivial in points (both are shown in the sensitivity)",
+    )
+    relative_margin: float = Field(
+        0.05, gt=0.0, lt=1.0, description="relative non-inferiority margin, as a share of the dense gain"
     )
 
 
@@ -280,6 +296,70 @@ class TrendTest(_Strict):
     min_attainable_p: float | None = None  # smallest p this design can produce
 
 
+class TaskTrendUnit(_Strict):
+    """One unit of a tier claim: a task (or, within a task, a variant) and its seed-mean loss."""
+
+    task: str
+    variants: list[str]
+    tier: str
+    loss: float
+    n_seeds: int
+
+
+class TaskTrendTest(_Strict):
+    """Do harder tiers lose more, with the task as the unit? (``junkdna_bench.stats.task_trend``).
+
+    ``jonckheere-tasks``: every task sits in one tier; units are tasks, the null permutes tier labels
+    over tasks. ``jonckheere-within-tasks``: some task spans tiers (data fractions); units are
+    variants, J is summed over tasks and the null permutes tier labels within each task.
+    """
+
+    name: Literal["jonckheere-tasks", "jonckheere-within-tasks"]
+    normalisation: Normalisation
+    tiers: list[str]
+    sparsities: list[float]
+    units: list[TaskTrendUnit]
+    tasks_per_tier: list[int]
+    statistic: float
+    expected_statistic: float
+    p_value: float
+    min_attainable_p: float
+    exact: bool
+    one_task_per_tier: bool  # True: the contrast is between single tasks, not tiers
+    note: str = ""
+
+
+class NormalisedTrend(_Strict):
+    """One normalisation's trend tests, seeds as units (as decided before) and tasks as units."""
+
+    normalisation: Normalisation
+    primary: bool
+    run_trend: TrendTest | None = None
+    task_trend: TaskTrendTest | None = None
+    reverse_task_p: float | None = None
+    reading: str
+
+
+class MarginSafety(_Strict):
+    """Safe sparsity of one tier under one non-inferiority margin."""
+
+    tier: str
+    margin: MarginKind
+    margin_points_by_variant: dict[str, float]
+    safe_sparsity: float | None
+    safe_sparsity_by_variant: dict[str, float] = Field(default_factory=dict)
+
+
+class Sensitivity(_Configured):
+    """How one configuration's tier claim depends on the normalisation and on the margin."""
+
+    trends: list[NormalisedTrend]
+    safety: list[MarginSafety] = Field(default_factory=list)
+    depends_on_normalisation: bool
+    depends_on_margin: bool
+    notes: list[str] = Field(default_factory=list)
+
+
 class Verdict(_Configured):
     """Plain-language Junk DNA verdict for one (model, method, transfer), with its numbers."""
 
@@ -288,6 +368,7 @@ class Verdict(_Configured):
     trend: TrendTest | None = None  # the deciding trend test
     table_trend: TrendTest | None = None  # Page's L (or sign test) over the tiers x sparsities table
     monotone_hardest_tier: bool | None = None
+    task_trend: TaskTrendTest | None = None  # the same claim with tasks as units (``task_trend``)
     reasons: list[str] = Field(default_factory=list)
 
 
@@ -348,6 +429,11 @@ class StatsReport(_Strict):
     headlines: list[TierHeadline]
     verdicts: list[Verdict]
     verdict: Verdict | None = None  # the reference method's verdict
+    sensitivity: list[Sensitivity] = Field(default_factory=list)  # per configuration
+    warnings: list[str] = Field(default_factory=list)
+    contrasts: list[ConfigContrast] = Field(default_factory=list)  # method vs method, transfer vs transfer
+    rankings: list[RankEntry] = Field(default_factory=list)
+
     warnings: list[str] = Field(default_factory=list)
     contrasts: list[ConfigContrast] = Field(default_factory=list)  # method vs method, transfer vs transfer
     rankings: list[RankEntry] = Field(default_factory=list)

@@ -23,6 +23,7 @@ from junkdna_bench.stats.pairing import Comparison, FamilyKey, SeedPair
 from junkdna_bench.stats.replicates import ReplicatePool, align, seed_text, stable_seed
 from junkdna_bench.stats.report_schema import Estimate, GapRow, ReportSettings, SeedGap, TestResult
 from junkdna_bench.stats.seed_tests import one_sample_t, wilcoxon_signed_rank
+from junkdna_bench.stats.sensitivity import row_margin
 
 _RECOMPUTE_TOLERANCE = 1e-6
 
@@ -231,11 +232,16 @@ def draft_row(
         eps_drop=eps_drop,
         eps_gain=eps_gain,
         replicates=replicates,
-        non_inferiority=one_sample_t(
-            points, null=-settings.margin_points, alternative="greater", name="non-inferiority-t"
-        ),
+        non_inferiority=_non_inferiority_test(points, row_margin(settings, seed_gaps)),
         warnings=warnings,
     )
+
+
+def _non_inferiority_test(points: np.ndarray, margin: float | None) -> TestResult | None:
+    """H1: mean gap > -margin; None where the margin is undefined (a relative one without a gain)."""
+    if margin is None:
+        return None
+    return one_sample_t(points, null=-margin, alternative="greater", name="non-inferiority-t")
 
 
 def _power_warnings(
@@ -245,16 +251,18 @@ def _power_warnings(
     if n_seeds < settings.min_seeds:
         warnings.append(f"under-powered: {n_seeds} seed(s), fewer than {settings.min_seeds}")
     smallest = min((g.n_examples for g in seed_gaps if g.n_examples is not None), default=None)
+    margin = row_margin(settings, seed_gaps)
     if smallest is not None and smallest < settings.min_examples:
         warnings.append(f"under-powered: {smallest} evaluation examples, fewer than {settings.min_examples}")
     if (
         gap.ci_low is not None
         and gap.ci_high is not None
-        and (gap.ci_high - gap.ci_low) / 2 > settings.margin_points
+        and margin is not None
+        and (gap.ci_high - gap.ci_low) / 2 > margin
     ):
         warnings.append(
             f"imprecise: the gap's CI half-width {(gap.ci_high - gap.ci_low) / 2:.2f} points exceeds "
-            f"the {settings.margin_points:g}-point margin, so non-inferiority is out of reach"
+            f"the {margin:.3g}-point margin, so non-inferiority is out of reach"
         )
     return warnings
 
@@ -263,6 +271,7 @@ def finish_row(draft: RowDraft, settings: ReportSettings) -> GapRow:
     """Apply the decision rule to a draft whose p-values have been corrected."""
     holm_p = draft.t_test.corrected.get("holm") if draft.t_test else None
     ni_holm = draft.non_inferiority.corrected.get("holm") if draft.non_inferiority else None
+    margin = row_margin(settings, draft.fields["seeds"])
     mean_gap = float(np.mean(draft.seed_gaps))
     gap: Estimate = draft.fields["gap_points"]
     decision = gap_decision(
@@ -282,7 +291,8 @@ def finish_row(draft: RowDraft, settings: ReportSettings) -> GapRow:
         t_test=draft.t_test,
         non_inferiority=draft.non_inferiority,
         non_inferior=draft.informative
-        and is_non_inferior(ni_holm, gap.ci_low, settings.margin_points, settings.alpha),
+        and margin is not None
+        and is_non_inferior(ni_holm, gap.ci_low, margin, settings.alpha),
         decision=decision,
         warnings=draft.warnings,
     )
