@@ -6,14 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from junkdna_bench.stats.decision import (
-    VerdictEvidence,
-    gap_decision,
-    is_non_inferior,
-    monotonicity_violations,
-    safe_sparsity,
-    verdict,
-)
+from junkdna_bench.stats.decision import gap_decision, is_non_inferior, safe_sparsity
 from junkdna_bench.stats.trend import run_trend_test, table_trend_test
 
 TIERS3 = ["easy", "medium", "hard"]
@@ -95,23 +88,14 @@ def test_safe_sparsity_needs_every_smaller_sparsity_safe() -> None:
     assert safe_sparsity([(0.5, True), (0.5, False), (0.25, True)]) == 0.25  # 2:4 safe, 4:8 not
 
 
-def test_monotonicity_counts_only_recoveries_beyond_the_margin() -> None:
-    assert monotonicity_violations([(0.2, -1.0), (0.4, -0.5), (0.6, -4.0)], margin=1.0) == 0
-    assert monotonicity_violations([(0.6, -1.0), (0.2, -0.5), (0.4, -4.0)], margin=1.0) == 1
-
-
 @pytest.mark.parametrize(
     ("kwargs", "expected"),
     [
-        (dict(holm_p=0.01, mean_gap=-3.0, eps_drop=0.1), "drop"),
-        (dict(holm_p=0.01, mean_gap=-3.0, eps_drop=0.7), "no-significant-change"),  # ASO vetoes
-        (
-            dict(holm_p=0.01, mean_gap=-3.0, eps_drop=0.1, ci_high=0.5),
-            "no-significant-change",
-        ),  # example noise
-        (dict(holm_p=0.2, mean_gap=-3.0, eps_drop=0.0), "no-significant-change"),
-        (dict(holm_p=0.01, mean_gap=2.0, eps_gain=0.2, ci_low=0.5, ci_high=3.0), "gain"),
-        (dict(holm_p=0.01, mean_gap=-3.0, eps_drop=0.1, informative=False), "uninformative"),
+        (dict(holm_p=0.01, mean_gap=-3.0), "drop"),
+        (dict(holm_p=0.01, mean_gap=-3.0, ci_high=0.5), "no-significant-change"),  # example noise
+        (dict(holm_p=0.2, mean_gap=-3.0), "no-significant-change"),
+        (dict(holm_p=0.01, mean_gap=2.0, ci_low=0.5, ci_high=3.0), "gain"),
+        (dict(holm_p=0.01, mean_gap=-3.0, informative=False), "uninformative"),
         (dict(holm_p=None, mean_gap=-3.0, n_seeds=1), "insufficient-seeds"),
     ],
 )
@@ -119,12 +103,9 @@ def test_gap_decision(kwargs: dict, expected: str) -> None:
     arguments = dict(
         informative=True,
         n_seeds=3,
-        eps_drop=None,
-        eps_gain=None,
         ci_low=-5.0,
         ci_high=-1.0,
         alpha=0.05,
-        aso_threshold=0.5,
     )
     arguments.update(kwargs)
     assert gap_decision(**arguments) == expected
@@ -135,32 +116,3 @@ def test_non_inferiority_needs_the_test_and_the_interval() -> None:
     assert not is_non_inferior(0.01, ci_low=-1.5, margin=1.0, alpha=0.05)  # evaluation noise reaches -margin
     assert not is_non_inferior(0.2, ci_low=-0.5, margin=1.0, alpha=0.05)
     assert not is_non_inferior(None, ci_low=-0.5, margin=1.0, alpha=0.05)
-
-
-def _evidence(p: float, statistic: float, **overrides) -> VerdictEvidence:
-    trend = run_trend_test([[0.1, 0.2, 0.15], [0.3, 0.4, 0.35]], ["easy", "hard"], [0.5], 1000, 0)
-    trend.p_value, trend.statistic = p, statistic
-    fields = dict(
-        n_informative_tiers=2,
-        trend=trend,
-        reverse_trend_p=0.9,
-        hardest_tier="hard",
-        hardest_drops=2,
-        hardest_monotone=True,
-        hardest_all_non_inferior=False,
-        min_seeds_ok=True,
-    )
-    fields.update(overrides)
-    return VerdictEvidence(**fields)
-
-
-def test_verdict_rules() -> None:
-    assert verdict(_evidence(0.01, 9), 0.05)[0] == "supported"
-    assert verdict(_evidence(0.01, 9, hardest_drops=0), 0.05)[0] == "inconclusive: need more seeds"
-    assert verdict(_evidence(0.01, 9, hardest_monotone=False), 0.05)[0] == "inconclusive: need more seeds"
-    assert verdict(_evidence(0.6, 3, reverse_trend_p=0.3), 0.05)[0] == "not supported"  # wrong direction
-    assert verdict(_evidence(0.6, 3, min_seeds_ok=False), 0.05)[0] == "inconclusive: need more seeds"
-    label, reasons = verdict(_evidence(0.2, 7, hardest_drops=0), 0.05)
-    assert label == "inconclusive: need more seeds" and "predicted way but is not significant" in reasons[-1]
-    assert verdict(_evidence(0.2, 7, hardest_all_non_inferior=True), 0.05)[0] == "not supported"
-    assert verdict(_evidence(0.01, 9, n_informative_tiers=1), 0.05)[0] == "inconclusive: need more seeds"

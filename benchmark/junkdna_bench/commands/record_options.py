@@ -91,6 +91,17 @@ SETTING_OPTIONS: dict[str, tuple[str, Any]] = {
             ),
         ],
     ),
+    "tier_margin": (
+        "tier_margin",
+        Annotated[
+            float,
+            typer.Option(
+                "--tier-margin",
+                min=0.0001,
+                help="Non-superiority margin of the tier contrast (lost share of the dense gain).",
+            ),
+        ],
+    ),
     "reference_method": (
         "reference_method",
         Annotated[

@@ -13,7 +13,8 @@ import numpy as np
 
 from junkdna_bench.records import ConfigKey, canonical_json
 from junkdna_bench.stats.bootstrap import percentile_interval
-from junkdna_bench.stats.decision import VerdictEvidence, monotonicity_violations, safe_sparsity, verdict
+from junkdna_bench.stats.decision import VerdictEvidence, prediction, safe_sparsity, verdict
+from junkdna_bench.stats.monotonicity import Monotonicity, curve_monotonicity, tier_monotone
 from junkdna_bench.stats.replicates import seed_text, stable_seed
 from junkdna_bench.stats.report_schema import (
     CurvePoint,
@@ -23,7 +24,8 @@ from junkdna_bench.stats.report_schema import (
     TierHeadline,
     Verdict,
 )
-from junkdna_bench.stats.trend import run_trend_test, table_trend_test
+from junkdna_bench.stats.sensitivity import row_margin
+from junkdna_bench.stats.trend import run_trend_test, table_trend_test, tier_contrast
 
 
 def _trend_seed(key: ConfigKey) -> int:
@@ -52,10 +54,10 @@ class VariantCurve:
     area: float
     area_replicates: np.ndarray | None
     safe: float
-    violations: int
+    monotonicity: Monotonicity
 
     @classmethod
-    def build(cls, rows: list[GapRow], replicates: list[np.ndarray | None], margin: float) -> VariantCurve:
+    def build(cls, rows: list[GapRow], replicates: list[np.ndarray | None]) -> VariantCurve:
         sparsities = sorted({r.sparsity for r in rows})
         at = {s: [i for i, r in enumerate(rows) if r.sparsity == s] for s in sparsities}
         gap = np.array([np.mean([rows[i].gap_points.value for i in at[s]]) for s in sparsities])
@@ -91,7 +93,7 @@ class VariantCurve:
             area=float(_area(sparsities, gap)),
             area_replicates=area_replicates,
             safe=safe_sparsity([(r.sparsity, r.non_inferior) for r in rows]),
-            violations=monotonicity_violations(list(zip(sparsities, gap, strict=True)), margin),
+            monotonicity=curve_monotonicity(rows),
         )
 
     def unit_losses(self, sparsities: list[float]) -> list[float]:
@@ -165,8 +167,10 @@ def tier_headline(
         safe_sparsity_by_variant={c.variant: c.safe for c in informative},
         area_between_curves=area,
         curve=_curve_points(informative),
-        monotone=all(c.violations == 0 for c in informative) if informative else None,
-        monotonicity_violations=sum(c.violations for c in informative),
+        monotone=tier_monotone([c.monotonicity for c in informative], settings.alpha)
+        if informative
+        else None,
+        monotonicity_violations=sum(c.monotonicity.violations(settings.alpha) for c in informative),
         n_significant_drops=sum(c.drops for c in informative),
         warnings=warnings,
     )
@@ -187,6 +191,13 @@ def _trend_table(tiers: list[str], by_tier: dict[str, list[VariantCurve]]) -> tu
     return table[keep], [s for s, k in zip(shared, keep, strict=True) if k]
 
 
+def _hurt_beyond_margin(row: GapRow, settings: ReportSettings) -> bool:
+    """A drop whose interval lies below -margin: the complement of non-inferiority (rule 6, frozen)."""
+    margin = row_margin(settings, row.seeds)
+    high = row.gap_points.ci_high
+    return row.decision == "drop" and margin is not None and high is not None and high < -margin
+
+
 def _summary(label: str, key: ConfigKey, headlines: list[TierHeadline], reasons: list[str]) -> str:
     parts = []
     for h in headlines:
@@ -204,7 +215,8 @@ def _summary(label: str, key: ConfigKey, headlines: list[TierHeadline], reasons:
         )
     numbers = "; ".join(parts) if parts else "no informative tier"
     return (
-        f"Junk DNA {label} for {key.method} ({key.transfer} transfer, {key.model}). {numbers}. {reasons[0]}."
+        f"Junk DNA {label} for {key.method} ({key.transfer} transfer, {key.model}); prediction: "
+        f"{prediction(key.transfer)}. {numbers}. {reasons[0]}."
     )
 
 
@@ -217,9 +229,7 @@ def build_verdicts(
         families[(row.config_key(), row.variant, canonical_json(row.hyperparams))].append(i)
     by_config: dict[ConfigKey, dict[str, list[VariantCurve]]] = defaultdict(lambda: defaultdict(list))
     for family_key, index in families.items():
-        curve = VariantCurve.build(
-            [rows[i] for i in index], [replicates[i] for i in index], settings.margin_points
-        )
+        curve = VariantCurve.build([rows[i] for i in index], [replicates[i] for i in index])
         by_config[family_key[0]][curve.tier].append(curve)
 
     headlines: list[TierHeadline] = []
@@ -231,7 +241,7 @@ def build_verdicts(
         headlines.extend(config_headlines)
         informative_tiers = [t for t in ordered if any(c.informative for c in per_tier[t])]
         informative_by_tier = {t: [c for c in per_tier[t] if c.informative] for t in informative_tiers}
-        trend = reverse = table_trend = None
+        trend = reverse = table_trend = contrast = None
         if len(informative_tiers) >= 2:
             table, shared = _trend_table(informative_tiers, informative_by_tier)
             table_trend = table_trend_test(table, informative_tiers, shared)
@@ -245,23 +255,30 @@ def build_verdicts(
                 reverse = run_trend_test(
                     losses, informative_tiers, shared, settings.n_permutations, seed, increasing=False
                 )
+                contrast = tier_contrast(losses, informative_tiers, settings.tier_margin, settings.alpha)
         hardest = informative_tiers[-1] if informative_tiers else None
         hardest_headline = next((h for h in config_headlines if h.tier == hardest), None)
         hardest_rows = [r for c in informative_by_tier.get(hardest, []) for r in c.rows] if hardest else []
         evidence = VerdictEvidence(
-            n_informative_tiers=len(informative_tiers),
+            transfer=key.transfer,
+            n_informative_variants=sum(c.informative for t in ordered for c in per_tier[t]),
+            informative_tiers=informative_tiers,
+            design_hardest_tier=ordered[-1] if ordered else None,
             trend=trend,
             reverse_trend_p=reverse.p_value if reverse else None,
-            hardest_tier=hardest,
+            contrast=contrast,
             hardest_drops=hardest_headline.n_significant_drops if hardest_headline else 0,
+            hardest_drops_beyond_margin=sum(_hurt_beyond_margin(r, settings) for r in hardest_rows),
             hardest_monotone=hardest_headline.monotone if hardest_headline else None,
-            hardest_all_non_inferior=bool(hardest_rows) and all(r.non_inferior for r in hardest_rows),
+            hardest_rows=len(hardest_rows),
+            hardest_non_inferior=sum(r.non_inferior for r in hardest_rows),
             min_seeds_ok=all(
                 r.n_seeds >= settings.min_seeds
                 for t in informative_tiers
                 for c in informative_by_tier[t]
                 for r in c.rows
             ),
+            min_seeds=settings.min_seeds,
         )
         label, reasons = verdict(evidence, settings.alpha)
         if table_trend is not None and table_trend.p_value is not None:
@@ -282,6 +299,7 @@ def build_verdicts(
                 ),
                 trend=trend,
                 table_trend=table_trend,
+                tier_contrast=contrast,
                 monotone_hardest_tier=evidence.hardest_monotone,
                 reasons=reasons,
             )

@@ -25,12 +25,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from junkdna_bench.records import ConfigKey
 
-REPORT_SCHEMA_VERSION = 1
+REPORT_SCHEMA_VERSION = 2
 
 Correction = Literal["holm", "benjamini-hochberg"]
 Alternative = Literal["two-sided", "greater", "less"]
 GapDecision = Literal["drop", "gain", "no-significant-change", "uninformative", "insufficient-seeds"]
-VerdictLabel = Literal["supported", "not supported", "inconclusive: need more seeds"]
+VerdictLabel = Literal["supported", "not supported", "inconclusive"]
 # How a run's loss is measured (``junkdna_bench.stats.task_trend.seed_loss``): lost share of the dense
 # gain over trivial, % of dense lost, or points lost.
 Normalisation = Literal["kept-gain-share", "pct-of-dense", "points"]
@@ -63,8 +63,11 @@ class ReportSettings(_Strict):
     )
     n_permutations: int = Field(2000, ge=100, description="resamples per paired permutation test")
     ci_level: float = Field(0.95, gt=0.0, lt=1.0)
-    aso_threshold: float = Field(
-        0.5, gt=0.0, le=0.5, description="eps_min below this counts as almost stochastic dominance"
+    tier_margin: float = Field(
+        0.10,
+        gt=0.0,
+        description="the largest excess of lost dense-gain share (hardest minus easiest tier) that "
+        "still reads 'harder tiers do not lose more': the non-superiority margin of the tier contrast",
     )
     min_seeds: int = Field(3, ge=1, description="fewer seeds than this draws an under-powered warning")
     min_examples: int = Field(200, ge=1, description="fewer evaluation examples draws a warning")
@@ -271,7 +274,7 @@ class TierHeadline(_Configured):
     safe_sparsity_by_variant: dict[str, float] = Field(default_factory=dict)
     area_between_curves: Estimate | None = None  # points x sparsity; negative: sparse below dense
     curve: list[CurvePoint] = Field(default_factory=list)
-    monotone: bool | None = None  # drop never shrinks by more than the margin as sparsity grows
+    monotone: bool | None = None  # no variant's curve turns back significantly (``monotonicity``)
     monotonicity_violations: int = 0
     n_significant_drops: int = 0
     warnings: list[str] = Field(default_factory=list)
@@ -294,6 +297,23 @@ class TrendTest(_Strict):
     expected_statistic: float | None = None  # its mean under no trend: above it = harder tiers lose more
     p_value: float | None = None
     min_attainable_p: float | None = None  # smallest p this design can produce
+
+
+class TierContrast(_Strict):
+    """Hardest minus easiest informative tier in mean loss, tested for non-superiority (``trend``).
+
+    Welch's one-sided t-test of H0 "contrast >= margin" against H1 "contrast < margin" on the trend
+    test's units; rejecting H0 shows that the hardest tier does not lose materially more.
+    """
+
+    hardest: str
+    easiest: str
+    n_hardest: int
+    n_easiest: int
+    estimate: float
+    upper_bound: float | None = None  # one-sided (1 - alpha) upper confidence bound
+    margin: float
+    p_value: float | None = None  # None: fewer than two units in a tier, or no spread at all
 
 
 class TaskTrendUnit(_Strict):
@@ -368,6 +388,7 @@ class Verdict(_Configured):
     trend: TrendTest | None = None  # the deciding trend test
     table_trend: TrendTest | None = None  # Page's L (or sign test) over the tiers x sparsities table
     monotone_hardest_tier: bool | None = None
+    tier_contrast: TierContrast | None = None  # the non-superiority test behind "not supported"
     task_trend: TaskTrendTest | None = None  # the same claim with tasks as units (``task_trend``)
     reasons: list[str] = Field(default_factory=list)
 

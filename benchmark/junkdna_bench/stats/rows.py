@@ -76,8 +76,6 @@ class RowDraft:
     seed_gaps: np.ndarray  # points, one per seed
     t_test: TestResult | None
     non_inferiority: TestResult | None
-    eps_drop: float | None
-    eps_gain: float | None
     replicates: np.ndarray | None  # (n_boot, 3): seed-mean dense, sparse, trivial
     warnings: list[str] = field(default_factory=list)
 
@@ -229,8 +227,6 @@ def draft_row(
         fields=fields,
         seed_gaps=points,
         t_test=one_sample_t(points),
-        eps_drop=eps_drop,
-        eps_gain=eps_gain,
         replicates=replicates,
         non_inferiority=_non_inferiority_test(points, row_margin(settings, seed_gaps)),
         warnings=warnings,
@@ -279,12 +275,9 @@ def finish_row(draft: RowDraft, settings: ReportSettings) -> GapRow:
         n_seeds=draft.seed_gaps.size,
         mean_gap=mean_gap,
         holm_p=holm_p,
-        eps_drop=draft.eps_drop,
-        eps_gain=draft.eps_gain,
         ci_low=gap.ci_low,
         ci_high=gap.ci_high,
         alpha=settings.alpha,
-        aso_threshold=settings.aso_threshold,
     )
     return GapRow(
         **draft.fields,

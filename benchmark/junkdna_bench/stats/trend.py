@@ -14,6 +14,12 @@ on the table of tier-mean losses. With three or more tiers this is Page's L test
 scipy does not run, so it is an exact one-sided binomial test (tied blocks dropped). Its blocks
 are sparsity levels, not replicates, so it cannot reach p < 0.05 with two tiers and fewer than five
 sparsities; that is why it does not decide.
+
+``tier_contrast`` answers the opposite question, which a trend test cannot: do harder tiers *not*
+lose more? A non-significant trend is absence of evidence; "harder tiers do not lose more" needs a
+test whose rejection says so. It is the one-sided half of an equivalence (TOST) test: H0 "the
+hardest tier's mean loss exceeds the easiest's by at least ``margin``", Welch's t on the same units
+as the trend test (unequal variances, Welch-Satterthwaite degrees of freedom).
 """
 
 from __future__ import annotations
@@ -22,9 +28,10 @@ import itertools
 from math import factorial, prod
 
 import numpy as np
+from scipy.special import stdtr, stdtrit
 from scipy.stats import binom, page_trend_test
 
-from junkdna_bench.stats.report_schema import TrendTest
+from junkdna_bench.stats.report_schema import TierContrast, TrendTest
 
 
 def _page(matrix: np.ndarray, increasing: bool) -> tuple[float, float]:
@@ -153,4 +160,37 @@ def run_trend_test(
         min_attainable_p=min_p,
         quantity="lost share of the dense gain over trivial (1 - kept_gain_share) per "
         "(variant, seed), averaged over the sparsities tested in every tier",
+    )
+
+
+def tier_contrast(
+    losses_by_tier: list[list[float]], tiers: list[str], margin: float, alpha: float
+) -> TierContrast | None:
+    """Non-superiority of the hardest tier's loss over the easiest's (first and last non-empty tier)."""
+    present = [
+        (tier, np.asarray(g, dtype=float)) for tier, g in zip(tiers, losses_by_tier, strict=True) if len(g)
+    ]
+    if len(present) < 2:
+        return None
+    (easiest, easy), (hardest, hard) = present[0], present[-1]
+    estimate = float(hard.mean() - easy.mean())
+    common = dict(
+        hardest=hardest,
+        easiest=easiest,
+        n_hardest=hard.size,
+        n_easiest=easy.size,
+        estimate=estimate,
+        margin=margin,
+    )
+    if min(hard.size, easy.size) < 2:
+        return TierContrast(**common)
+    var_hard, var_easy = hard.var(ddof=1) / hard.size, easy.var(ddof=1) / easy.size
+    se = float(np.sqrt(var_hard + var_easy))
+    if se == 0.0:
+        return TierContrast(**common, upper_bound=estimate, p_value=0.0 if estimate < margin else 1.0)
+    df = (var_hard + var_easy) ** 2 / (var_hard**2 / (hard.size - 1) + var_easy**2 / (easy.size - 1))
+    return TierContrast(
+        **common,
+        upper_bound=estimate + float(stdtrit(df, 1.0 - alpha)) * se,
+        p_value=float(stdtr(df, (estimate - margin) / se)),
     )

@@ -154,12 +154,9 @@ def _check_decisions(report: StatsReport) -> Iterator[Finding]:
             n_seeds=len(row.seeds),
             mean_gap=fmean(gaps) if gaps else 0.0,
             holm_p=_holm_p(row.t_test),
-            eps_drop=row.aso_eps_min,
-            eps_gain=row.aso_eps_min_reverse,
             ci_low=row.gap_points.ci_low,
             ci_high=row.gap_points.ci_high,
             alpha=settings.alpha,
-            aso_threshold=settings.aso_threshold,
         )
         if row.decision != decision:
             yield f"{where}.decision", f"is {row.decision!r} but the decision rule gives {decision!r}"

@@ -1,0 +1,120 @@
+"""Measure the decision rule by simulation with the real report builder (figures in docs/statistics.md).
+
+    PYTHONPATH=benchmark python scripts/decision_rule_simulation.py gaps         # false positives, power
+    PYTHONPATH=benchmark python scripts/decision_rule_simulation.py verdicts     # verdict rates
+    PYTHONPATH=benchmark python scripts/decision_rule_simulation.py withdrawals  # which conditions bind
+
+The noise model is the tests' (``tests/stats_fixtures.py``): accuracy around 0.80, a per-(variant,
+seed) data-subset effect of sd 0.5 points, run noise of sd 1 point. Each takes a few minutes.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+from scipy.stats import binomtest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from junkdna_bench.stats.build import build_report
+from junkdna_bench.stats.report_schema import ReportSettings, StatsReport
+from stats_fixtures import synthetic_records
+
+SPARSITIES = [0.2, 0.4, 0.6]
+SETTINGS = ReportSettings(alpha=0.05, n_boot=100, n_permutations=200)
+
+
+def _rate(hits: int, trials: int) -> str:
+    interval = binomtest(hits, trials).proportion_ci()
+    return f"{hits} / {trials} = {hits / trials:.3f} [{interval.low:.3f}, {interval.high:.3f}]"
+
+
+def _gap_study(n_variants: int, n_seeds: int, gaps: tuple[float, ...], seed: int, **kwargs) -> StatsReport:
+    records = synthetic_records(
+        tiers={"hard": [f"v{i}" for i in range(n_variants)]},
+        sparsities=SPARSITIES,
+        seeds=list(range(n_seeds)),
+        gap_points=lambda tier, sparsity: gaps[SPARSITIES.index(sparsity)],
+        rng=np.random.default_rng(seed),
+        **kwargs,
+    )
+    return build_report(records, SETTINGS)
+
+
+def gaps() -> None:
+    for n_seeds, seed in [(3, 101), (5, 102)]:
+        report = _gap_study(2000, n_seeds, (0, 0, 0), seed)
+        families: dict[str, list[bool]] = {}
+        for row in report.rows:
+            families.setdefault(row.variant, []).append(row.decision in ("drop", "gain"))
+        wrong = sum(any(v) for v in families.values())
+        per_comparison = sum(sum(v) for v in families.values())
+        print(
+            f"null, {n_seeds} seeds: family-wise {_rate(wrong, 2000)}; "
+            f"per comparison {_rate(per_comparison, 6000)}"
+        )
+    for n_seeds in (3, 5):
+        report = _gap_study(400, n_seeds, (-2, -5, -8), 200 + n_seeds)
+        power = [
+            f"{gap} points {_rate(sum(r.decision == 'drop' for r in report.rows if r.sparsity == s), 400)}"
+            for s, gap in zip(SPARSITIES, (-2, -5, -8), strict=True)
+        ]
+        print(f"power, {n_seeds} seeds: " + "; ".join(power))
+
+
+def verdicts() -> None:
+    plans = {
+        "both tiers drop alike": lambda tier, s: -5.0 * s / 0.6,
+        "hard tier drops 4x more": lambda tier, s: (-2.0 if tier == "easy" else -8.0) * s / 0.6,
+        "tier contrast = tier margin": lambda tier, s: -2.0 if tier == "easy" else -5.0,
+    }
+    for name, gap_points in plans.items():
+        rng = np.random.default_rng(300)
+        records = []
+        for model in range(200):  # one model per replicate: independent dense baselines
+            records += synthetic_records(
+                tiers={"easy": ["e0", "e1"], "hard": ["h0", "h1"]},
+                sparsities=SPARSITIES,
+                seeds=[0, 1, 2],
+                gap_points=gap_points,
+                rng=rng,
+                model=f"m{model}",
+            )
+        labels = [v.verdict for v in build_report(records, SETTINGS).verdicts]
+        print(
+            f"{name}: supported {_rate(labels.count('supported'), 200)}; "
+            f"not supported {_rate(labels.count('not supported'), 200)}"
+        )
+
+
+def withdrawals() -> None:
+    """Holm rejections that the interval condition or ASO (eps_min >= 0.5) would withdraw."""
+    studies = [
+        ("null", 300, 3, (0, 0, 0), {}),
+        ("null", 300, 5, (0, 0, 0), {}),
+        ("planted", 200, 3, (-2, -5, -8), {}),
+        ("planted", 200, 5, (-2, -5, -8), {}),
+        ("null, predictions, 1,000 examples", 100, 5, (0, 0, 0), dict(with_predictions=True)),
+        ("planted, predictions, 1,000 examples", 100, 5, (-2, -5, -8), dict(with_predictions=True)),
+        ("planted, predictions, 200 examples", 100, 5, (-2, -5, -8), dict(with_predictions=True, n_eval=200)),
+    ]
+    for name, n_variants, n_seeds, planted, kwargs in studies:
+        report = _gap_study(n_variants, n_seeds, planted, 11, **kwargs)
+        rejected = aso = interval = 0
+        for row in report.rows:
+            mean, gap = row.gap_points.value, row.gap_points
+            if row.t_test is None or row.t_test.corrected["holm"] >= SETTINGS.alpha:
+                continue
+            rejected += 1
+            eps = row.aso_eps_min if mean < 0 else row.aso_eps_min_reverse
+            aso += eps is None or eps >= 0.5
+            interval += not ((mean < 0 and gap.ci_high < 0) or (mean > 0 and gap.ci_low > 0))
+        print(
+            f"{name}, {n_seeds} seeds: Holm rejections {rejected}, "
+            f"interval withdraws {interval}, ASO would {aso}"
+        )
+
+
+if __name__ == "__main__":
+    {"gaps": gaps, "verdicts": verdicts, "withdrawals": withdrawals}[sys.argv[1]]()
