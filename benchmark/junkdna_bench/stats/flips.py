@@ -83,14 +83,14 @@ def mean_agreement(seeds: Sequence[Agreement | None]) -> Agreement | None:
     present = [a for a in seeds if a is not None]
     if not present:
         return None
-    kls = [a.kl_to_dense for a in present]
+    kls = [a.kl_to_dense for a in present if a.kl_to_dense is not None]
     return Agreement(
         n_examples=min(a.n_examples for a in present),
         flip_rate=float(np.mean([a.flip_rate for a in present])),
         dense_only_correct=float(np.mean([a.dense_only_correct for a in present])),
         sparse_only_correct=float(np.mean([a.sparse_only_correct for a in present])),
         prediction_change_rate=float(np.mean([a.prediction_change_rate for a in present])),
-        kl_to_dense=None if any(k is None for k in kls) else float(np.mean(kls)),  # type: ignore[arg-type]
+        kl_to_dense=float(np.mean(kls)) if len(kls) == len(present) else None,
         n_seeds=len(present),
     )
 

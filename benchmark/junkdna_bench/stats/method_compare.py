@@ -132,7 +132,7 @@ def contrasts(
             if seeds:
                 drafts.append((comp_a, metric, seeds, diffs, one_sample_t(diffs)))
         tested = [d[4] for d in drafts if d[4] is not None and d[4].p_value is not None]
-        for test, adjusted in zip(tested, holm([t.p_value for t in tested]), strict=True):  # type: ignore[misc]
+        for test, adjusted in zip(tested, holm([t.p_value for t in tested]), strict=True):
             test.corrected["holm"] = adjusted
         for comp_a, metric, seeds, diffs, test in drafts:
             spec = comp_a.reference.spec
