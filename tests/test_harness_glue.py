@@ -58,6 +58,8 @@ def test_tiny_rte_plan_records_keep_their_promises(glue_dir: Path, tmp_path: Pat
         assert p.example_ids == eval_ids  # every run of every seed is scored on the same examples
         accuracy = sum(y == q for y, q in zip(p.labels, p.predictions, strict=True)) / len(p.labels)
         assert record.metrics["accuracy"] == pytest.approx(accuracy)
+        # The head's class probabilities are kept beside its argmax (KL to the dense model).
+        assert [max(range(2), key=row.__getitem__) for row in p.probabilities] == p.predictions
         counts = Counter(p.labels)
         shares = [c / len(p.labels) for c in counts.values()]  # trivial = always one class
         assert any(record.trivial_metrics["accuracy"] == pytest.approx(share) for share in shares)
