@@ -64,17 +64,20 @@ def gaps() -> None:
 
 
 def verdicts() -> None:
+    """Verdict rates on 200 plans of 3 tiers x 2 tasks x 3 seeds, tasks the units (smallest p 1/90)."""
     plans = {
-        "both tiers drop alike": lambda tier, s: -5.0 * s / 0.6,
-        "hard tier drops 4x more": lambda tier, s: (-2.0 if tier == "easy" else -8.0) * s / 0.6,
-        "tier contrast = tier margin": lambda tier, s: -2.0 if tier == "easy" else -5.0,
+        "every tier drops alike": lambda tier, s: -5.0 * s / 0.6,
+        "drops grow with the tier": lambda tier, s: (
+            {"easy": -2.0, "medium": -5.0, "hard": -8.0}[tier] * s / 0.6
+        ),
+        "hard minus easy = tier margin": lambda tier, s: {"easy": -2.0, "medium": -3.5, "hard": -5.0}[tier],
     }
     for name, gap_points in plans.items():
         rng = np.random.default_rng(300)
         records = []
         for model in range(200):  # one model per replicate: independent dense baselines
             records += synthetic_records(
-                tiers={"easy": ["e0", "e1"], "hard": ["h0", "h1"]},
+                tiers={"easy": ["e0", "e1"], "medium": ["m0", "m1"], "hard": ["h0", "h1"]},
                 sparsities=SPARSITIES,
                 seeds=[0, 1, 2],
                 gap_points=gap_points,
@@ -84,7 +87,8 @@ def verdicts() -> None:
         labels = [v.verdict for v in build_report(records, SETTINGS).verdicts]
         print(
             f"{name}: supported {_rate(labels.count('supported'), 200)}; "
-            f"not supported {_rate(labels.count('not supported'), 200)}"
+            f"not supported {_rate(labels.count('not supported'), 200)}",
+            flush=True,
         )
 
 

@@ -23,10 +23,13 @@ from junkdna_bench.stats.trend import run_trend_test, tier_contrast
 from stats_fixtures import synthetic_records
 
 SPARSITIES = [0.2, 0.4, 0.6]
-SETTINGS = ReportSettings(n_boot=200, n_permutations=500)
+SETTINGS = ReportSettings(n_boot=200, n_permutations=500)  # the deciding trend test is over tasks
+RUNS = SETTINGS.model_copy(update={"trend_unit": "run"})  # over (variant, seed) runs
 
 
-def _report(tiers: dict[str, list[str]], gaps, seeds: int = 3, **kwargs) -> StatsReport:
+def _report(
+    tiers: dict[str, list[str]], gaps, seeds: int = 3, settings: ReportSettings = SETTINGS, **kwargs
+) -> StatsReport:
     records = synthetic_records(
         tiers=tiers,
         sparsities=SPARSITIES,
@@ -35,7 +38,7 @@ def _report(tiers: dict[str, list[str]], gaps, seeds: int = 3, **kwargs) -> Stat
         rng=np.random.default_rng(kwargs.pop("seed", 0)),
         **kwargs,
     )
-    return build_report(records, SETTINGS)
+    return build_report(records, settings)
 
 
 def _frozen(records: list[RunRecord]) -> list[RunRecord]:
@@ -59,7 +62,8 @@ def _only(report: StatsReport) -> Verdict:
 
 def test_three_vs_three_is_unreachable_and_complete_separation_reads_cannot_reach() -> None:
     assert not can_reach(0.05, 0.05) and can_reach(1 / 924, 0.05) and not can_reach(None, 0.05)
-    v = _only(_report({"easy": ["e0"], "hard": ["h0"]}, lambda tier, s: -1.0 if tier == "easy" else -12.0))
+    gaps = lambda tier, s: -1.0 if tier == "easy" else -12.0  # noqa: E731
+    v = _only(_report({"easy": ["e0"], "hard": ["h0"]}, gaps, settings=RUNS))
     assert v.trend.statistic == 9 and v.trend.min_attainable_p == pytest.approx(0.05)  # J = 9 of 9
     assert v.verdict == "inconclusive"
     assert any("cannot reach p < 0.05" in r and "complete separation" in r for r in v.reasons)
@@ -77,6 +81,7 @@ def test_a_trend_that_points_the_wrong_way_untested_is_inconclusive(seed: int) -
             lambda tier, s: (-4.0 if tier == "easy" else -3.0) * s / 0.6,
             sd_run=0.06,
             seed=seed,
+            settings=RUNS,
         )
     )
     assert v.trend.min_attainable_p < 0.05 and v.trend.statistic <= v.trend.expected_statistic
@@ -109,6 +114,47 @@ def test_tier_contrast_is_welchs_one_sided_t_test() -> None:
     assert tier_contrast([easy, [0.3]], ["easy", "hard"], 0.1, 0.05).p_value is None  # one unit: no test
 
 
+def test_one_task_per_tier_is_a_task_contrast_and_seeds_cannot_help() -> None:
+    gaps = lambda tier, s: -1.0 if tier == "easy" else -12.0  # noqa: E731
+    v = _only(_report({"easy": ["e0"], "hard": ["h0"]}, gaps, seeds=5))
+    assert v.task_trend.one_task_per_tier and v.trend.p_value < 0.05  # the runs alone would pass
+    assert v.verdict == "inconclusive"
+    assert any("one task per tier: a task contrast, not a tier contrast" in r for r in v.reasons)
+    assert any("more seeds cannot help" in r for r in v.reasons)
+
+
+def test_a_tier_claim_over_tasks_can_be_supported() -> None:
+    tiers = {"easy": ["e0", "e1"], "medium": ["m0", "m1"], "hard": ["h0", "h1"]}
+    gaps = lambda tier, s: {"easy": -1.0, "medium": -5.0, "hard": -12.0}[tier] * s / 0.6  # noqa: E731
+    v = _only(_report(tiers, gaps))
+    assert v.task_trend.min_attainable_p == pytest.approx(1 / 90) and v.task_trend.p_value < 0.05
+    assert v.verdict == "supported"
+
+
+def test_tier_contrast_on_tasks_between_and_within_tasks() -> None:
+    between = _only(_report({"easy": ["e0", "e1", "e2"], "hard": ["h0", "h1"]}, lambda tier, s: -3.0, seed=3))
+    units = between.task_trend.units
+    easy = [u.loss for u in units if u.tier == "easy"]
+    hard = [u.loss for u in units if u.tier == "hard"]
+    reference = stats.ttest_ind(hard, np.add(easy, 0.1), equal_var=False, alternative="less")
+    assert between.tier_contrast.p_value == pytest.approx(reference.pvalue, rel=1e-10)
+    fractions = {
+        "easy": ["a@frac=1", "b@frac=1", "c@frac=1"],
+        "hard": ["a@frac=0.1", "b@frac=0.1", "c@frac=0.1"],
+    }
+    within = _only(_report(fractions, lambda tier, s: -2.0 if tier == "easy" else -4.0, seed=4))
+    assert within.task_trend.name == "jonckheere-within-tasks" and within.tier_contrast.within_tasks
+    by_task = {u.task: {} for u in within.task_trend.units}
+    for u in within.task_trend.units:
+        by_task[u.task][u.tier] = u.loss
+    diffs = [t["hard"] - t["easy"] for t in by_task.values()]
+    reference = stats.ttest_1samp(diffs, 0.1, alternative="less")
+    assert within.tier_contrast.p_value == pytest.approx(reference.pvalue, rel=1e-10)
+    assert within.tier_contrast.upper_bound == pytest.approx(
+        reference.confidence_interval(0.95).high, rel=1e-10
+    )
+
+
 # 3. Advice that can help.
 
 
@@ -131,7 +177,12 @@ def test_no_informative_variant_does_not_ask_for_seeds() -> None:
 
 def test_unreachable_design_does_not_ask_for_sparsities() -> None:
     v = _only(
-        _report({"easy": ["e0"], "hard": ["h0"]}, lambda tier, s: -1.0 if tier == "easy" else -6.0, seeds=2)
+        _report(
+            {"easy": ["e0"], "hard": ["h0"]},
+            lambda tier, s: -1.0 if tier == "easy" else -6.0,
+            seeds=2,
+            settings=RUNS,
+        )
     )
     assert v.trend.min_attainable_p == pytest.approx(1 / 6)
     advice = next(r for r in v.reasons if "cannot reach" in r)

@@ -12,6 +12,12 @@ a bootstrap of the violation ratio (Dror et al. 2019, as in the ``deepsig`` pack
 ``n_samples`` scores, scaled by sqrt(n_samples / 2)). eps_min < 0.5 reads "A is almost
 stochastically larger than B"; smaller is more confident.
 
+The report gives eps_min beside each gap as a description of how far the seeds' score
+distributions overlap; it does not decide (rule 1 of ``decision``). With three to five seeds it
+never withdrew a rejection the Holm t-test made on the committed records and one in about a
+thousand simulated ones, while reading dominance in rows whose t-test p exceeds 0.2: unpaired
+and resting on so few scores, it is neither a stricter nor a calibrated test of the paired gap.
+
 The quantile functions are evaluated on the grid t = 0, dt, 2 dt, ... as in the reference code.
 A bootstrap resample of an empirical distribution is fully described by how often it draws each
 original score, so resamples are drawn as multinomial counts instead of materialised and sorted:

@@ -40,15 +40,19 @@ p < alpha says so instead of calling its result "not significant".
    family at a sparsity <= s is non-inferior; 0.0 when the smallest one is not. Per tier: the
    minimum over the tier's informative variants.
 
-4. Trend (per model, method, transfer): does the loss grow with difficulty? The loss of a run is
-   its lost share of the dense gain, 1 - kept_gain_share, averaged over the sparsities tested in
-   every informative tier. The deciding test is Jonckheere-Terpstra's, one-sided, by permutation
-   of tier labels over the trend's units (``trend``). It can support a claim only where the
-   design can produce p < alpha: its smallest attainable p must be strictly below alpha (3 vs 3
-   units: 1 / 20 = 0.05, which can never pass at alpha = 0.05). Beside it, the tier contrast's
-   own test (``trend.tier_contrast``): Welch's one-sided t-test of H0 "the hardest informative
-   tier loses at least ``tier_margin`` more than the easiest" on the same units; rejecting it
-   shows that harder tiers do not lose (materially) more.
+4. Trend (per model, method, transfer): does the loss grow with difficulty? A tier is a set of
+   tasks, so the deciding test has tasks as its units (``ReportSettings.trend_unit`` = "task",
+   ``task_trend``): Jonckheere-Terpstra's J over tasks ordered by tier, or, where tiers are data
+   fractions of the same tasks, J within each task; a unit's loss is its runs' lost share of the
+   dense gain (the primary normalisation), averaged over the sparsities tested in every
+   informative tier. With one informative task per tier it is "one task per tier: a task
+   contrast, not a tier contrast", whatever the seeds say. The same test over (variant, seed)
+   runs (``trend``) is reported beside it (deciding only with trend_unit = "run"). A test can
+   support a claim only where its smallest attainable p is strictly below alpha (3 vs 3 units:
+   1 / 20 = 0.05, which can never pass at alpha = 0.05). Beside it, the tier contrast's own test
+   on the same units (``trend.tier_contrast``, ``tier_contrast_on_tasks``): one-sided t-test of
+   H0 "the hardest informative tier loses at least ``tier_margin`` more than the easiest";
+   rejecting it shows that harder tiers do not lose (materially) more.
 
 5. Monotonicity (per variant, ``monotonicity``): the curve's direction is the sign of its mean gap
    over the tested sparsities (negative, or zero: a drop). Between neighbouring sparsities a
@@ -62,8 +66,8 @@ p < alpha says so instead of calling its result "not significant".
    frozen small weights (kept at their pre-trained values): the hardest tier is *not* hurt.
    First match wins.
    Pruned small weights:
-   "supported"      the trend test has p < alpha, the hardest informative tier has at least one
-                    "drop", and that tier is monotone;
+   "supported"      the trend test has p < alpha, is not one task per tier, the hardest
+                    informative tier has at least one "drop", and that tier is monotone;
    "not supported"  a test says the prediction fails: the reverse trend (easier tiers lose more)
                     has p < alpha, or the tier contrast's non-superiority test has p < alpha, or the
                     hardest tier is non-inferior at every tested sparsity;
@@ -77,8 +81,10 @@ p < alpha says so instead of calling its result "not significant".
                     design has informative variants to replicate: with no informative variant,
                     or fewer than two informative tiers (pruned weights) or an uninformative
                     hardest tier (frozen), the advice is to make a variant informative, not to add
-                    seeds; an unreachable trend test needs more units per tier (seeds or informative
-                    variants; sparsities add none, since each unit is averaged over them).
+                    seeds; one task per tier, or a trend test over tasks that cannot reach alpha,
+                    needs more informative tasks per tier (seeds replicate a task, not its tier);
+                    over runs, more seeds or informative variants (sparsities add none, since
+                    each unit is averaged over them).
    The report's headline verdict is that of ``reference_method`` (default "magnitude", the method
    the hypothesis is about) under sparse transfer when present, else its first transfer mode.
 """
@@ -88,7 +94,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from junkdna_bench.stats.report_schema import GapDecision, TierContrast, TrendTest, VerdictLabel
+from junkdna_bench.stats.report_schema import (
+    GapDecision,
+    TaskTrendTest,
+    TierContrast,
+    TrendTest,
+    VerdictLabel,
+)
+from junkdna_bench.stats.task_trend import ONE_TASK_PER_TIER
 
 FROZEN_TRANSFERS = frozenset({"frozen"})
 
@@ -151,7 +164,7 @@ class VerdictEvidence:
     n_informative_variants: int
     informative_tiers: list[str]
     design_hardest_tier: str | None  # the hardest tier of the plan, informative or not
-    trend: TrendTest | None
+    trend: TrendTest | TaskTrendTest | None  # the deciding one (``ReportSettings.trend_unit``)
     reverse_trend_p: float | None
     contrast: TierContrast | None
     hardest_drops: int
@@ -209,24 +222,41 @@ def _frozen_verdict(evidence: VerdictEvidence) -> tuple[VerdictLabel, list[str]]
     return "inconclusive", reasons
 
 
-def _trend_line(trend: TrendTest) -> str:
-    units = " vs ".join(
-        f"{len(losses)} {tier}" for tier, losses in zip(trend.tiers, trend.matrix, strict=True)
-    )
+def trend_line(trend: TrendTest | TaskTrendTest) -> str:
+    """The trend test in words: its units per tier, J against its null expectation, p."""
+    if isinstance(trend, TaskTrendTest):
+        noun = "variants within tasks" if trend.name == "jonckheere-within-tasks" else "tasks"
+        counts = [sum(u.tier == t for u in trend.units) for t in trend.tiers]
+    else:
+        noun, counts = "(variant, seed) runs", [len(losses) for losses in trend.matrix]
+    units = " vs ".join(f"{n} {tier}" for tier, n in zip(trend.tiers, counts, strict=True))
     return (
-        f"harder tiers lose more of their dense gain ({trend.name} test over units: {units}, losses "
+        f"harder tiers lose more of their dense gain ({trend.name} test over {noun}: {units}, losses "
         f"averaged over {len(trend.sparsities)} sparsities): J = {trend.statistic:g} (expected "
         f"{trend.expected_statistic:g} under no trend), one-sided p = {trend.p_value:.3g}"
     )
 
 
+def _more_units(trend: TrendTest | TaskTrendTest) -> str:
+    """What adds units to the trend test: the advice for a design that cannot reach alpha."""
+    if not isinstance(trend, TaskTrendTest):
+        return "seeds or informative variants (a unit is averaged over the sparsities: sparsities add none)"
+    if trend.name == "jonckheere-within-tasks":
+        return "informative tasks seen in several tiers; seeds cannot help, they replicate a variant"
+    return "informative tasks; seeds cannot help, they replicate a task, not its tier"
+
+
 def _contrast_line(contrast: TierContrast) -> str:
-    upper = "undefined" if contrast.upper_bound is None else f"{contrast.upper_bound:+.3g}"
-    p_value = "undefined" if contrast.p_value is None else f"{contrast.p_value:.3g}"
+    head = (
+        f"tier contrast ({contrast.hardest} minus {contrast.easiest}"
+        + (", within tasks" if contrast.within_tasks else "")
+        + f"): {contrast.estimate:+.3g}"
+    )
+    if contrast.p_value is None or contrast.upper_bound is None:
+        return f"{head}; no non-superiority test (fewer than two units in a tier)"
     return (
-        f"tier contrast ({contrast.hardest} minus {contrast.easiest}, lost share of the dense gain): "
-        f"{contrast.estimate:+.3g}, one-sided upper bound {upper}; non-superiority test against "
-        f"+{contrast.margin:g}: p = {p_value}"
+        f"{head}, one-sided upper bound {contrast.upper_bound:+.3g}; non-superiority test against "
+        f"+{contrast.margin:g}: p = {contrast.p_value:.3g}"
     )
 
 
@@ -243,10 +273,16 @@ def _pruned_verdict(evidence: VerdictEvidence, alpha: float) -> tuple[VerdictLab
         return "inconclusive", [
             "no sparsity was tested in every informative tier: test the same sparsities in every tier"
         ]
-    reasons = [_trend_line(trend)]
+    reasons = [trend_line(trend)]
     if evidence.contrast is not None:
         reasons.append(_contrast_line(evidence.contrast))
     hardest = evidence.hardest_tier
+    if isinstance(trend, TaskTrendTest) and trend.one_task_per_tier:
+        reasons.append(
+            f"{ONE_TASK_PER_TIER}: the seeds replicate each task, not its tier, so more seeds cannot help; "
+            "add informative tasks to each tier"
+        )
+        return "inconclusive", reasons
     if trend.p_value < alpha and evidence.hardest_drops > 0 and evidence.hardest_monotone:
         reasons.append(
             f"the hardest tier ({hardest}) has {evidence.hardest_drops} significant drop(s) and no "
@@ -258,12 +294,13 @@ def _pruned_verdict(evidence: VerdictEvidence, alpha: float) -> tuple[VerdictLab
         return "not supported", reasons + against
     if not can_reach(trend.min_attainable_p, alpha):
         complete = trend.p_value <= trend.min_attainable_p
+        one_task = isinstance(trend, TaskTrendTest) and trend.one_task_per_tier
         reasons.append(
-            f"this design cannot reach p < {alpha:g}: its smallest attainable p is "
+            (f"{ONE_TASK_PER_TIER}; " if one_task else "")
+            + f"this design cannot reach p < {alpha:g}: its smallest attainable p is "
             f"{trend.min_attainable_p:.3g}"
             + (", which the observed complete separation attains" if complete else "")
-            + "; add units to each tier: seeds or informative variants (each unit is averaged over the "
-            "sparsities, so more sparsities add none)"
+            + f"; add units to each tier: {_more_units(trend)}"
         )
         return "inconclusive", reasons
     if trend.p_value < alpha:

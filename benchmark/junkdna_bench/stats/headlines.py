@@ -13,7 +13,7 @@ import numpy as np
 
 from junkdna_bench.records import ConfigKey, canonical_json
 from junkdna_bench.stats.bootstrap import percentile_interval
-from junkdna_bench.stats.decision import VerdictEvidence, prediction, safe_sparsity, verdict
+from junkdna_bench.stats.decision import VerdictEvidence, prediction, safe_sparsity, trend_line, verdict
 from junkdna_bench.stats.monotonicity import Monotonicity, curve_monotonicity, tier_monotone
 from junkdna_bench.stats.replicates import seed_text, stable_seed
 from junkdna_bench.stats.report_schema import (
@@ -21,11 +21,15 @@ from junkdna_bench.stats.report_schema import (
     Estimate,
     GapRow,
     ReportSettings,
+    TaskTrendTest,
+    TierContrast,
     TierHeadline,
+    TrendTest,
     Verdict,
 )
 from junkdna_bench.stats.sensitivity import row_margin
-from junkdna_bench.stats.trend import run_trend_test, table_trend_test, tier_contrast
+from junkdna_bench.stats.task_trend import tier_trend_on_tasks, tier_units
+from junkdna_bench.stats.trend import run_trend_test, table_trend_test, tier_contrast, tier_contrast_on_tasks
 
 
 def _trend_seed(key: ConfigKey) -> int:
@@ -220,6 +224,54 @@ def _summary(label: str, key: ConfigKey, headlines: list[TierHeadline], reasons:
     )
 
 
+@dataclass
+class _TierTests:
+    """The tier tests of one configuration; ``deciding`` is the one ``settings.trend_unit`` names."""
+
+    run_trend: TrendTest | None = None
+    task_trend: TaskTrendTest | None = None
+    deciding: TrendTest | TaskTrendTest | None = None
+    reverse_p: float | None = None
+    contrast: TierContrast | None = None
+    table_trend: TrendTest | None = None
+
+
+def _tier_tests(
+    key: ConfigKey, tiers: list[str], by_tier: dict[str, list[VariantCurve]], settings: ReportSettings
+) -> _TierTests:
+    """Trend tests over runs and over tasks, the reverse trend and the tier contrast, in one unit."""
+    tests = _TierTests()
+    if len(tiers) < 2:
+        return tests
+    table, shared = _trend_table(tiers, by_tier)
+    tests.table_trend = table_trend_test(table, tiers, shared)
+    if not shared:
+        return tests
+    seed = [settings.seed, _trend_seed(key)]
+    losses = [[x for c in by_tier[t] for x in c.unit_losses(shared)] for t in tiers]
+    tests.run_trend = run_trend_test(losses, tiers, shared, settings.n_permutations, seed)
+    units = tier_units(
+        [r for t in tiers for c in by_tier[t] for r in c.rows], shared, settings.primary_normalisation
+    )
+    common = dict(
+        normalisation=settings.primary_normalisation,
+        sparsities=shared,
+        n_permutations=settings.n_permutations,
+        seed=seed,
+    )
+    tests.task_trend = tier_trend_on_tasks(units, tiers, **common)
+    if settings.trend_unit == "task" and tests.task_trend is not None:
+        tests.deciding = tests.task_trend
+        reverse = tier_trend_on_tasks(units, tiers, increasing=False, **common)
+        tests.contrast = tier_contrast_on_tasks(tests.task_trend, settings.tier_margin, settings.alpha)
+    else:
+        tests.deciding = tests.run_trend
+        reverse = run_trend_test(losses, tiers, shared, settings.n_permutations, seed, increasing=False)
+        tests.contrast = tier_contrast(losses, tiers, settings.tier_margin, settings.alpha)
+    tests.reverse_p = reverse.p_value if reverse else None
+    return tests
+
+
 def build_verdicts(
     rows: list[GapRow], replicates: list[np.ndarray | None], tiers: list[str], settings: ReportSettings
 ) -> tuple[list[TierHeadline], list[Verdict]]:
@@ -241,21 +293,7 @@ def build_verdicts(
         headlines.extend(config_headlines)
         informative_tiers = [t for t in ordered if any(c.informative for c in per_tier[t])]
         informative_by_tier = {t: [c for c in per_tier[t] if c.informative] for t in informative_tiers}
-        trend = reverse = table_trend = contrast = None
-        if len(informative_tiers) >= 2:
-            table, shared = _trend_table(informative_tiers, informative_by_tier)
-            table_trend = table_trend_test(table, informative_tiers, shared)
-            if shared:
-                losses = [
-                    [x for c in informative_by_tier[t] for x in c.unit_losses(shared)]
-                    for t in informative_tiers
-                ]
-                seed = [settings.seed, _trend_seed(key)]
-                trend = run_trend_test(losses, informative_tiers, shared, settings.n_permutations, seed)
-                reverse = run_trend_test(
-                    losses, informative_tiers, shared, settings.n_permutations, seed, increasing=False
-                )
-                contrast = tier_contrast(losses, informative_tiers, settings.tier_margin, settings.alpha)
+        tests = _tier_tests(key, informative_tiers, informative_by_tier, settings)
         hardest = informative_tiers[-1] if informative_tiers else None
         hardest_headline = next((h for h in config_headlines if h.tier == hardest), None)
         hardest_rows = [r for c in informative_by_tier.get(hardest, []) for r in c.rows] if hardest else []
@@ -264,9 +302,9 @@ def build_verdicts(
             n_informative_variants=sum(c.informative for t in ordered for c in per_tier[t]),
             informative_tiers=informative_tiers,
             design_hardest_tier=ordered[-1] if ordered else None,
-            trend=trend,
-            reverse_trend_p=reverse.p_value if reverse else None,
-            contrast=contrast,
+            trend=tests.deciding,
+            reverse_trend_p=tests.reverse_p,
+            contrast=tests.contrast,
             hardest_drops=hardest_headline.n_significant_drops if hardest_headline else 0,
             hardest_drops_beyond_margin=sum(_hurt_beyond_margin(r, settings) for r in hardest_rows),
             hardest_monotone=hardest_headline.monotone if hardest_headline else None,
@@ -281,6 +319,9 @@ def build_verdicts(
             min_seeds=settings.min_seeds,
         )
         label, reasons = verdict(evidence, settings.alpha)
+        if tests.deciding is not tests.run_trend and tests.run_trend is not None:
+            reasons.append(f"reported, not deciding: {trend_line(tests.run_trend)}")
+        table_trend = tests.table_trend
         if table_trend is not None and table_trend.p_value is not None:
             reasons.append(
                 f"reported, not deciding: {table_trend.name} test over the {len(table_trend.sparsities)} "
@@ -297,9 +338,10 @@ def build_verdicts(
                 summary=_summary(
                     label, key, [h for h in config_headlines if h.tier in informative_tiers], reasons
                 ),
-                trend=trend,
+                trend=tests.run_trend,
                 table_trend=table_trend,
-                tier_contrast=contrast,
+                tier_contrast=tests.contrast,
+                task_trend=tests.task_trend,
                 monotone_hardest_tier=evidence.hardest_monotone,
                 reasons=reasons,
             )

@@ -63,6 +63,11 @@ class ReportSettings(_Strict):
     )
     n_permutations: int = Field(2000, ge=100, description="resamples per paired permutation test")
     ci_level: float = Field(0.95, gt=0.0, lt=1.0)
+    trend_unit: Literal["task", "run"] = Field(
+        "task",
+        description="unit of the deciding trend test and tier contrast: tasks (a tier claim is a claim "
+        "about tasks) or (variant, seed) runs",
+    )
     tier_margin: float = Field(
         0.10,
         gt=0.0,
@@ -302,8 +307,10 @@ class TrendTest(_Strict):
 class TierContrast(_Strict):
     """Hardest minus easiest informative tier in mean loss, tested for non-superiority (``trend``).
 
-    Welch's one-sided t-test of H0 "contrast >= margin" against H1 "contrast < margin" on the trend
-    test's units; rejecting H0 shows that the hardest tier does not lose materially more.
+    One-sided test of H0 "contrast >= margin" against H1 "contrast < margin" on the deciding trend
+    test's units: Welch's t between the tiers, or (``within_tasks``: tiers are data fractions of the
+    same tasks) a one-sample t over the per-task contrasts. Rejecting H0 shows that the hardest tier
+    does not lose materially more. ``n_hardest`` / ``n_easiest`` count units (within tasks: tasks).
     """
 
     hardest: str
@@ -314,6 +321,7 @@ class TierContrast(_Strict):
     upper_bound: float | None = None  # one-sided (1 - alpha) upper confidence bound
     margin: float
     p_value: float | None = None  # None: fewer than two units in a tier, or no spread at all
+    within_tasks: bool = False
 
 
 class TaskTrendUnit(_Strict):
@@ -385,11 +393,11 @@ class Verdict(_Configured):
 
     verdict: VerdictLabel
     summary: str
-    trend: TrendTest | None = None  # the deciding trend test
+    trend: TrendTest | None = None  # over (variant, seed) runs; deciding where settings.trend_unit is "run"
     table_trend: TrendTest | None = None  # Page's L (or sign test) over the tiers x sparsities table
     monotone_hardest_tier: bool | None = None
     tier_contrast: TierContrast | None = None  # the non-superiority test behind "not supported"
-    task_trend: TaskTrendTest | None = None  # the same claim with tasks as units (``task_trend``)
+    task_trend: TaskTrendTest | None = None  # tasks as units (``task_trend``); deciding by default
     reasons: list[str] = Field(default_factory=list)
 
 

@@ -20,6 +20,9 @@ lose more? A non-significant trend is absence of evidence; "harder tiers do not 
 test whose rejection says so. It is the one-sided half of an equivalence (TOST) test: H0 "the
 hardest tier's mean loss exceeds the easiest's by at least ``margin``", Welch's t on the same units
 as the trend test (unequal variances, Welch-Satterthwaite degrees of freedom).
+``tier_contrast_on_tasks`` is the same with tasks as the units: Welch over tasks where each task
+sits in one tier, and where tiers are data fractions of the same tasks, a one-sample t-test of the
+per-task contrasts (hardest minus easiest fraction), so that each task is compared with itself.
 """
 
 from __future__ import annotations
@@ -31,7 +34,8 @@ import numpy as np
 from scipy.special import stdtr, stdtrit
 from scipy.stats import binom, page_trend_test
 
-from junkdna_bench.stats.report_schema import TierContrast, TrendTest
+from junkdna_bench.stats.report_schema import TaskTrendTest, TierContrast, TrendTest
+from junkdna_bench.stats.seed_tests import one_sample_t
 
 
 def _page(matrix: np.ndarray, increasing: bool) -> tuple[float, float]:
@@ -194,3 +198,41 @@ def tier_contrast(
         upper_bound=estimate + float(stdtrit(df, 1.0 - alpha)) * se,
         p_value=float(stdtr(df, (estimate - margin) / se)),
     )
+
+
+def tier_contrast_on_tasks(test: TaskTrendTest, margin: float, alpha: float) -> TierContrast | None:
+    """``tier_contrast`` on a task-level trend test's units: between tasks, or within each task."""
+    easiest, hardest = test.tiers[0], test.tiers[-1]
+
+    def losses(task: str | None, tier: str) -> list[float]:
+        return [u.loss for u in test.units if u.tier == tier and task in (None, u.task)]
+
+    if test.name == "jonckheere-tasks":
+        return tier_contrast(
+            [losses(None, easiest), losses(None, hardest)], [easiest, hardest], margin, alpha
+        )
+    tasks = sorted({u.task for u in test.units})
+    diffs = np.array(
+        [
+            np.mean(losses(t, hardest)) - np.mean(losses(t, easiest))
+            for t in tasks
+            if losses(t, hardest) and losses(t, easiest)
+        ]
+    )
+    if diffs.size == 0:
+        return None
+    common = dict(
+        hardest=hardest,
+        easiest=easiest,
+        n_hardest=diffs.size,
+        n_easiest=diffs.size,
+        estimate=float(diffs.mean()),
+        margin=margin,
+        within_tasks=True,
+    )
+    result = one_sample_t(diffs, null=margin, alternative="less", name="non-superiority-t")
+    if result is None:
+        return TierContrast(**common)
+    spread = float(diffs.std(ddof=1)) / np.sqrt(diffs.size)
+    upper = float(diffs.mean()) + float(stdtrit(diffs.size - 1, 1.0 - alpha)) * spread
+    return TierContrast(**common, upper_bound=upper, p_value=result.p_value)
