@@ -319,3 +319,27 @@ def test_every_label_rests_on_its_own_test() -> None:
             assert _tested_against(e, e.contrast)
         if "cannot reach" in text:
             assert "not significant" not in text
+
+
+def _task_plans(n_plans: int, gaps, seed: int) -> list[str]:
+    """Verdicts of ``n_plans`` independent plans of 3 tiers x 2 tasks x 3 seeds (smallest p 1 / 90)."""
+    rng = np.random.default_rng(seed)
+    records = []
+    for model in range(n_plans):
+        records += synthetic_records(
+            tiers={"easy": ["e0", "e1"], "medium": ["m0", "m1"], "hard": ["h0", "h1"]},
+            sparsities=SPARSITIES,
+            seeds=[0, 1, 2],
+            gap_points=gaps,
+            rng=rng,
+            model=f"m{model}",
+        )
+    settings = ReportSettings(n_boot=100, n_permutations=200)
+    return [v.verdict for v in build_report(records, settings).verdicts]
+
+
+def test_verdict_power_and_error_with_tasks_as_units() -> None:
+    growing = _task_plans(60, lambda tier, s: {"easy": -2.0, "medium": -5.0, "hard": -8.0}[tier] * s / 0.6, 8)
+    assert growing.count("supported") / 60 >= 0.5 and "not supported" not in growing
+    alike = _task_plans(60, lambda tier, s: -5.0 * s / 0.6, 9)
+    assert stats.binomtest(alike.count("supported"), 60, 0.05, alternative="greater").pvalue > 0.01
