@@ -343,3 +343,11 @@ def test_verdict_power_and_error_with_tasks_as_units() -> None:
     assert growing.count("supported") / 60 >= 0.5 and "not supported" not in growing
     alike = _task_plans(60, lambda tier, s: -5.0 * s / 0.6, 9)
     assert stats.binomtest(alike.count("supported"), 60, 0.05, alternative="greater").pvalue > 0.01
+
+
+def test_a_reachable_task_level_test_asks_for_tasks_not_seeds() -> None:
+    tiers = {"easy": [f"e{i}" for i in range(4)], "hard": [f"h{i}" for i in range(4)]}
+    v = _only(_report(tiers, lambda tier, s: -3.0 if tier == "easy" else -4.0, sd_run=0.06, seed=2))
+    assert v.task_trend.min_attainable_p == pytest.approx(1 / 70) and v.verdict == "inconclusive"
+    advice = next(r for r in v.reasons if r.startswith("more units would sharpen both tests"))
+    assert "informative tasks; seeds cannot help" in advice

@@ -242,7 +242,7 @@ def _more_units(trend: TrendTest | TaskTrendTest) -> str:
     if not isinstance(trend, TaskTrendTest):
         return "seeds or informative variants (a unit is averaged over the sparsities: sparsities add none)"
     if trend.name == "jonckheere-within-tasks":
-        return "informative tasks seen in several tiers; seeds cannot help, they replicate a variant"
+        return "variants (data fractions) per tier within each task, or more such tasks; seeds cannot help"
     return "informative tasks; seeds cannot help, they replicate a task, not its tier"
 
 
@@ -319,9 +319,7 @@ def _pruned_verdict(evidence: VerdictEvidence, alpha: float) -> tuple[VerdictLab
             "harder tiers do not lose more in this sample, but no test shows it: the contrast's upper "
             "bound does not exclude the margin"
         )
-    reasons.extend(
-        _seed_advice(evidence, "more seeds or informative variants per tier would sharpen both tests")
-    )
+    reasons.extend(_seed_advice(evidence, f"more units would sharpen both tests: {_more_units(trend)}"))
     return "inconclusive", reasons
 
 
