@@ -7,7 +7,7 @@ import pytest
 from scipy import stats
 
 from junkdna_bench.stats.batch_metrics import metric_rows
-from junkdna_bench.stats.bootstrap import example_replicates, hierarchical_means, percentile_interval
+from junkdna_bench.stats.bootstrap import example_replicates, percentile_interval
 from junkdna_bench.stats.paired_tests import (
     MCNEMAR_EXACT_BELOW,
     mcnemar,
@@ -131,14 +131,3 @@ def test_same_seed_resamples_the_same_examples_for_every_run() -> None:
     # A run that is right exactly where the first is wrong scores 1 - the first on each resample.
     flipped = np.where(predictions == labels, 1 - labels, labels)
     np.testing.assert_allclose(example_replicates("accuracy", labels, flipped, 50, [4, 2]), 1 - first)
-
-
-def test_hierarchical_bootstrap_draws_means_of_resampled_seeds() -> None:
-    # No within-seed noise: every replicate must be the mean of some multiset of 3 seed values.
-    seed_values = np.array([1.0, 2.0, 4.0])
-    per_seed = np.repeat(seed_values[:, None, None], 20, axis=1)
-    draws = hierarchical_means(per_seed, 4000, 0)[:, 0]
-    possible = {round((a + b + c) / 3, 9) for a in seed_values for b in seed_values for c in seed_values}
-    assert {round(v, 9) for v in draws} <= possible
-    assert draws.mean() == pytest.approx(seed_values.mean(), abs=0.05)
-    assert np.mean(draws == 1.0) == pytest.approx(1 / 27, abs=0.01)  # all three draws the first seed

@@ -71,6 +71,7 @@ def _set_corrected(tests: list[TestResult | None], correction: Correction, adjus
     present = [t for t in tests if t is not None and t.p_value is not None]
     for test, adjusted in zip(present, adjust([t.p_value for t in present]), strict=True):
         test.corrected[correction] = adjusted
+        test.corrected_over[correction] = len(present)
 
 
 def correct(drafts: list[RowDraft]) -> None:

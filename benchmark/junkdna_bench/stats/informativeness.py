@@ -5,7 +5,7 @@ MiniLM-L6 on 2,000 CoLA examples predicts the majority class, MCC 0.0). The test
 dense above trivial: across seeds a t-test on per-seed (dense - trivial) points; with one seed the
 share of example-bootstrap replicates of the dense score at or below the trivial score, (1 + k) /
 (1 + n_boot), which sees evaluation noise only and is flagged as under-powered. The gain's
-two-stage bootstrap interval (seeds and examples) must also lie above zero: seeds can agree
+crossed bootstrap interval (seeds and shared examples) must also lie above zero: seeds can agree
 closely on a small evaluation set whose sampling noise swamps the gain.
 """
 
@@ -16,7 +16,7 @@ import json
 import numpy as np
 
 from junkdna_bench.records import RunRecord
-from junkdna_bench.stats.bootstrap import hierarchical_means
+from junkdna_bench.stats.bootstrap import crossed_means
 from junkdna_bench.stats.pairing import BaselineKey
 from junkdna_bench.stats.replicates import ReplicatePool, seed_text, stable_seed
 from junkdna_bench.stats.report_schema import ReportSettings, TestResult, VariantInformativeness
@@ -75,9 +75,9 @@ def assess_baseline(
             for reps, d, t in zip(replicates, dense, trivial, strict=True)
         ]
     )[:, :, None]
-    boot = hierarchical_means(
+    boot = crossed_means(
+        gains[:, None],
         per_seed,
-        settings.n_boot,
         [settings.seed, stable_seed(key.model, key.variant, seed_text(key.hyperparams))],
     )[:, 0]
     if len(runs) >= 2:

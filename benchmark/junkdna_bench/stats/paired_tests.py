@@ -7,7 +7,8 @@ Both models answered the same examples, so the tests condition on the examples:
 - any other metric (F1, MCC, Pearson, Spearman): a paired permutation test that swaps the two
   models' predictions example by example and recomputes the metric. Only examples where the
   predictions differ change anything when swapped, so with few of them every swap pattern is
-  enumerated (exact test); otherwise random swaps (Monte Carlo, p = (1 + hits) / (1 + draws)).
+  enumerated (exact test); otherwise random swaps (Monte Carlo, p = (1 + hits) / (1 + draws)),
+  which cannot go below 1 / (1 + draws): a p at that floor says "at most", and its note says so.
 All tests here are two-sided and their statistic is oriented sparse minus dense.
 """
 
@@ -96,12 +97,13 @@ def paired_permutation_test(
     else:
         p_value = (1 + hits) / (1 + swaps.shape[0])
         name = "paired-permutation"
-    return TestResult(
-        name=name,
-        statistic=observed,
-        p_value=min(1.0, p_value),
-        note=f"{differs.size} examples with differing predictions",
-    )
+    note = f"{differs.size} examples with differing predictions"
+    if not exact and hits == 0:
+        note += (
+            f"; no random swap reached the observed difference: p is at its floor 1/{1 + swaps.shape[0]}, "
+            "a bound (more permutations lower it), not an estimate"
+        )
+    return TestResult(name=name, statistic=observed, p_value=min(1.0, p_value), note=note)
 
 
 def within_seed_test(

@@ -1,10 +1,14 @@
 """Per-run example-level bootstrap replicates, shared by every comparison that uses the run.
 
-The resampling seed depends only on the report seed and (baseline group, training seed), so the
-dense run and all sparse runs of one seed are scored on the *same* resampled example sets: gaps
-are paired, and a whole sparsity curve of one seed moves together in the bootstrap (which is what
-makes a confidence interval on the area under the curve meaningful). Dense replicates are
-computed once and reused by every comparison against that dense run.
+The resampling seed depends only on the report seed and the baseline group (model, variant,
+hyper-parameters), not on the training seed: every seed of a group is scored on the same
+evaluation examples, so the dense run and all sparse runs of *every* seed are scored on the same
+resampled example sets. Gaps are paired, a whole sparsity curve moves together in the bootstrap
+(which is what makes a confidence interval on the area under the curve meaningful), and example
+noise shared by the seeds is drawn once (``bootstrap.crossed_means``). Where the seeds' evaluation
+examples differ after all, their resamples are unrelated draws and the crossed bootstrap measures
+no shared example noise, which is then right. Dense replicates are computed once and reused by
+every comparison against that dense run.
 """
 
 from __future__ import annotations
@@ -82,8 +86,8 @@ class ReplicatePool:
         self.seed = seed
         self._dense: dict[tuple[str, str], np.ndarray] = {}
 
-    def _seed_for(self, key: BaselineKey, training_seed: int) -> list[int]:
-        return [self.seed, stable_seed(key.model, key.variant, seed_text(key.hyperparams), training_seed)]
+    def _seed_for(self, key: BaselineKey) -> list[int]:
+        return [self.seed, stable_seed(key.model, key.variant, seed_text(key.hyperparams), "examples")]
 
     def dense(self, record: RunRecord, metric: str) -> np.ndarray | None:
         """Replicates of a dense run's metric on its own evaluation examples (cached)."""
@@ -97,13 +101,13 @@ class ReplicatePool:
                 np.asarray(p.labels),
                 np.asarray(p.predictions),
                 self.n_boot,
-                self._seed_for(baseline_key(record), record.spec.seed),
+                self._seed_for(baseline_key(record)),
             )
         return self._dense[cache_key]
 
     def paired(self, dense: RunRecord, metric: str, aligned: AlignedPair) -> tuple[np.ndarray, np.ndarray]:
         """(dense, sparse) replicates on the same resampled examples."""
-        seed = self._seed_for(baseline_key(dense), dense.spec.seed)
+        seed = self._seed_for(baseline_key(dense))
         sparse_reps = example_replicates(metric, aligned.labels, aligned.sparse, self.n_boot, seed)
         cached = self.dense(dense, metric) if aligned.same_order else None
         if cached is not None:

@@ -113,6 +113,9 @@ class TestResult(_Strict):
     statistic: float | None = None
     p_value: float | None = None
     corrected: dict[Correction, float] = Field(default_factory=dict)
+    # How many tests each correction adjusted over: a BH q-value is relative to its report's
+    # family, so one comparison in two reports has two q-values, and this says why.
+    corrected_over: dict[Correction, int] = Field(default_factory=dict)
     note: str = ""
 
 

@@ -16,7 +16,7 @@ import numpy as np
 from junkdna_bench.stats import gaps
 from junkdna_bench.stats.aso import aso_eps_min
 from junkdna_bench.stats.batch_metrics import metric_rows
-from junkdna_bench.stats.bootstrap import hierarchical_means, percentile_interval
+from junkdna_bench.stats.bootstrap import crossed_means, percentile_interval
 from junkdna_bench.stats.decision import gap_decision, is_non_inferior
 from junkdna_bench.stats.paired_tests import within_seed_test
 from junkdna_bench.stats.pairing import Comparison, FamilyKey, SeedPair
@@ -177,8 +177,10 @@ def draft_row(
     trivial = np.array([np.nan if g.trivial is None else g.trivial for g in seed_gaps])
     points = gaps.points(dense, sparse)
     n_seeds = len(seed_gaps)
-    replicates = hierarchical_means(
-        np.stack(per_seed), settings.n_boot, family_seed(settings, comparison.family)
+    replicates = crossed_means(
+        np.column_stack([dense, sparse, trivial]),
+        np.stack(per_seed),
+        family_seed(settings, comparison.family),
     )
     gap, pct, kept = gap_estimates(
         float(dense.mean()), float(sparse.mean()), float(trivial.mean()), replicates, settings.ci_level
