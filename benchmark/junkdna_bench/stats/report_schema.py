@@ -466,10 +466,6 @@ class StatsReport(_Strict):
     contrasts: list[ConfigContrast] = Field(default_factory=list)  # method vs method, transfer vs transfer
     rankings: list[RankEntry] = Field(default_factory=list)
 
-    warnings: list[str] = Field(default_factory=list)
-    contrasts: list[ConfigContrast] = Field(default_factory=list)  # method vs method, transfer vs transfer
-    rankings: list[RankEntry] = Field(default_factory=list)
-
 
 def write_report(path: Path, report: StatsReport) -> Path:
     """Write atomically (temp file + rename), like the run records."""
