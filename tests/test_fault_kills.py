@@ -87,6 +87,16 @@ def _kill_at_artifacts(monkeypatch: pytest.MonkeyPatch, call: int) -> None:
     monkeypatch.setattr(MlflowClient, "log_artifacts", log_artifacts)
 
 
+def _cut_short(client: Any, experiment: str) -> Any:
+    """The one record's MLflow run still RUNNING."""
+    (run,) = [
+        r
+        for r in client.search_runs([experiment])
+        if r.info.status == "RUNNING" and RUN_ID_TAG in r.data.tags
+    ]
+    return run
+
+
 def test_a_run_cut_short_is_skipped_by_the_reader_and_finished_on_resume(
     toy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -96,17 +106,21 @@ def test_a_run_cut_short_is_skipped_by_the_reader_and_finished_on_resume(
     plan, variants = toy_plan(*toy, sparsities=[0.3, 0.6], seeds=[1])
     executor = LocalExecutor(variants, RunSettings(device=torch.device("cpu")))
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    client = MlflowClient(tracking_uri=uri)
     with monkeypatch.context() as patch:
-        _kill_at_artifacts(patch, call=3)
+        _kill_at_artifacts(patch, call=2)
         with pytest.raises(Killed):
             run_plan(plan, executor, tmp_path, tracker=Tracker(uri, tmp_path))
-    client = MlflowClient(tracking_uri=uri)
     experiment = client.get_experiment_by_name(DEFAULT_EXPERIMENT).experiment_id
-    (cut,) = [
-        r
-        for r in client.search_runs([experiment])
-        if r.info.status == "RUNNING" and RUN_ID_TAG in r.data.tags
-    ]
+    first = _cut_short(client, experiment)
+    # As a plan of another results folder sharing the store leaves it: failed, marked incomplete.
+    client.set_tag(first.info.run_id, INCOMPLETE_TAG, "logging was cut short; no record matches")
+    client.set_terminated(first.info.run_id, status="FAILED")
+    with monkeypatch.context() as patch:
+        _kill_at_artifacts(patch, call=2)  # the first upload repairs ``first``; the second is record 3's
+        with pytest.raises(Killed):
+            run_plan(plan, executor, tmp_path, tracker=Tracker(uri, tmp_path))
+    cut = _cut_short(client, experiment)
     assert cut.data.tags[RUN_ID_TAG] == plan.specs[2].run_id() and not client.list_artifacts(cut.info.run_id)
     orphan = client.create_run(experiment, tags={RUN_ID_TAG: "0" * 16, CREATED_TAG: "never written"}).info
     with pytest.warns(UserWarning, match=r"skipped 2 run\(s\) whose logging was cut short"):
@@ -116,10 +130,11 @@ def test_a_run_cut_short_is_skipped_by_the_reader_and_finished_on_resume(
 
     again = run_plan(plan, executor, tmp_path, tracker=Tracker(uri, tmp_path))
     assert (again.skipped, again.ran) == (3, 0)
-    repaired = client.get_run(cut.info.run_id)  # the same MLflow run, finished in place
-    assert repaired.info.status == "FINISHED" and INCOMPLETE_TAG not in repaired.data.tags
-    assert {a.path for a in client.list_artifacts(cut.info.run_id)} == {"record.json", "predictions.tsv"}
-    assert repaired.data.params["sparsity"] == "0.6" and "accuracy" in repaired.data.metrics
+    for run, sparsity in ((first, "0.3"), (cut, "0.6")):
+        repaired = client.get_run(run.info.run_id)  # the same MLflow run, finished in place
+        assert repaired.info.status == "FINISHED" and INCOMPLETE_TAG not in repaired.data.tags
+        assert {a.path for a in client.list_artifacts(run.info.run_id)} == {"record.json", "predictions.tsv"}
+        assert repaired.data.params["sparsity"] == sparsity and "accuracy" in repaired.data.metrics
     failed = client.get_run(orphan.run_id)
     assert failed.info.status == "FAILED" and INCOMPLETE_TAG in failed.data.tags
     mirror = read_mirror(uri)
