@@ -24,13 +24,16 @@ from typing import Any
 
 import pytest
 import torch
+from typer.testing import CliRunner
 
+from junkdna_bench.cli import app
 from junkdna_bench.harness.executor import LocalExecutor, run_plan
 from junkdna_bench.harness.plan import Plan, expand_plan, prune_settings
 from junkdna_bench.harness.profiles import PROTOCOL_DEFAULTS
 from junkdna_bench.harness.runner import RunSettings
 from junkdna_bench.records import RunRecord
 from junkdna_bench.stats.mlflow_source import load_mlflow_records
+from junkdna_bench.stats.report_schema import read_report
 from junkdna_bench.suites import TaskVariant, load_suite
 from junkdna_bench.tracking import CREATED_TAG, DEFAULT_EXPERIMENT, INCOMPLETE_TAG, RUN_ID_TAG, Tracker
 from tiny_models import save_tiny_model, write_toy_suite
@@ -127,6 +130,19 @@ def test_a_run_cut_short_is_skipped_by_the_reader_and_finished_on_resume(
         assert [r.run_id for r in load_mlflow_records(DEFAULT_EXPERIMENT, uri)] == sorted(
             s.run_id() for s in plan.specs[:2]
         )
+    report = [
+        "report",
+        "--results",
+        str(tmp_path),
+        "--mlflow-experiment",
+        DEFAULT_EXPERIMENT,
+        "--n-boot",
+        "200",
+    ]
+    with pytest.warns(UserWarning, match="cut short"):
+        outcome = CliRunner().invoke(app, [*report, "--quiet"])
+    assert outcome.exit_code == 0, outcome.output
+    assert [r.sparsity for r in read_report(tmp_path / "report.json").rows] == [0.3]  # 0.6 was cut short
 
     again = run_plan(plan, executor, tmp_path, tracker=Tracker(uri, tmp_path))
     assert (again.skipped, again.ran) == (3, 0)
