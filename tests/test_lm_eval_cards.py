@@ -156,7 +156,11 @@ def test_a_broken_lm_eval_card_names_the_field(
 
 
 def test_other_cards_keep_their_columns_and_take_no_lm_eval_source(tmp_path: Path) -> None:
-    base = json.loads(json.dumps(load_card("commonsenseqa").model_dump(mode="json", exclude_none=True, exclude_defaults=True)))
+    base = json.loads(
+        json.dumps(
+            load_card("commonsenseqa").model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+        )
+    )
     for changes, field in (
         ({"input_columns": None}, "input_columns"),
         ({"source": {"lm_eval": {"task": "x"}}}, "source.lm_eval"),
