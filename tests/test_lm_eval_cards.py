@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 import torch
-from transformers import LlamaConfig, LlamaForCausalLM
+from transformers import LlamaForCausalLM
 
-from decoder_models import smollm2_tokenizer
+from decoder_models import smollm2_tokenizer, tiny_llama
 from junkdna_bench.cards import CardError, TaskCard, load_card, load_card_file
 from junkdna_bench.data import DataOptions
 from junkdna_bench.data.multiple_choice import load_choice_data
@@ -113,18 +113,7 @@ def tokenizer():
 
 @pytest.fixture(scope="module")
 def decoder(tokenizer) -> LlamaForCausalLM:
-    torch.manual_seed(0)
-    config = LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        tie_word_embeddings=True,
-        initializer_range=0.2,
-    )
-    return LlamaForCausalLM(config).eval()
+    return tiny_llama(len(tokenizer), hidden_size=32)
 
 
 def card(**changes: Any) -> TaskCard:
@@ -156,7 +145,11 @@ def test_a_broken_lm_eval_card_names_the_field(
 
 
 def test_other_cards_keep_their_columns_and_take_no_lm_eval_source(tmp_path: Path) -> None:
-    base = json.loads(json.dumps(load_card("commonsenseqa").model_dump(mode="json", exclude_none=True, exclude_defaults=True)))
+    base = json.loads(
+        json.dumps(
+            load_card("commonsenseqa").model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+        )
+    )
     for changes, field in (
         ({"input_columns": None}, "input_columns"),
         ({"source": {"lm_eval": {"task": "x"}}}, "source.lm_eval"),
@@ -310,6 +303,19 @@ def run_variants(variants: list[Any], settings: RunSettings, methods: list[str])
     ]
 
 
+def toy_run(settings: RunSettings, toy: dict[str, Any], task: str, allowed: bool) -> Any:
+    """The dense run of a toy task, its task folder allowed to run as code or not."""
+    from junkdna_bench.suites import TaskVariant
+
+    toy_card = toy["cards"][task]
+    variant = TaskVariant(f"{toy_card.id}@shots=0", toy_card, "hard", 1.0, None, {"shots": 0}, "probe")
+    settings.data_dir = toy["data"]
+    if allowed:
+        settings.task_code = frozenset({str(lm_eval_tasks.include_folder(toy_card))})
+    (dense,) = run_variants([variant], settings, [])
+    return dense
+
+
 def test_an_lm_eval_record_is_a_multiple_choice_record_of_the_same_questions(
     settings: RunSettings,
     decoder,
@@ -349,13 +355,7 @@ def test_an_lm_eval_record_is_a_multiple_choice_record_of_the_same_questions(
 def test_a_generative_lm_eval_record_keeps_answers_and_per_example_scores(
     settings: RunSettings, toy: dict[str, Any]
 ) -> None:
-    from junkdna_bench.suites import TaskVariant
-
-    toy_card = toy["cards"]["toy_answer"]
-    variant = TaskVariant("toy-answer@shots=0", toy_card, "hard", 1.0, None, {"shots": 0}, "probe")
-    settings.data_dir = toy["data"]
-    settings.task_code = frozenset({str(lm_eval_tasks.include_folder(toy_card))})
-    (dense,) = run_variants([variant], settings, [])
+    dense = toy_run(settings, toy, "toy_answer", allowed=True)
     assert dense.status == "completed", dense.error
     predictions = dense.predictions
     assert predictions.example_ids == ["0", "1", "2", "3"] and predictions.labels == [1.0] * 4
@@ -373,10 +373,5 @@ def test_a_generative_lm_eval_record_keeps_answers_and_per_example_scores(
 def test_a_task_folder_the_plan_did_not_allow_is_refused_by_the_run(
     settings: RunSettings, toy: dict[str, Any]
 ) -> None:
-    from junkdna_bench.suites import TaskVariant
-
-    toy_card = toy["cards"]["toy_choice"]
-    variant = TaskVariant("toy-choice@shots=0", toy_card, "hard", 1.0, None, {"shots": 0}, "probe")
-    settings.data_dir = toy["data"]
-    (dense,) = run_variants([variant], settings, [])
+    dense = toy_run(settings, toy, "toy_choice", allowed=False)
     assert dense.status == "failed" and "--allow-card-code" in dense.error

@@ -5,6 +5,7 @@ A results folder is what a plan writes and everything after it reads::
     <results>/runs/<run_id>.json     one immutable record per run (temp files: *.json.tmp)
     <results>/.lock                  held by the one process that writes the folder
     <results>/mlflow.db              the default MLflow store (SQLite)
+    <results>/mlflow.db.lock         held while one process creates or writes that store
     <results>/mlartifacts/           the artifacts of that store (records, predictions)
 
 Every module that needs one of these paths asks a ``ResultsDir`` for it, so the layout can change

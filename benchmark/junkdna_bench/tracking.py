@@ -238,14 +238,17 @@ class Tracker:
         from mlflow.entities import Metric, Param, RunTag
 
         client = self._connect()
-        have: dict[str, Any] = {**earlier.data.params, **earlier.data.metrics} if earlier else {}
+        params: dict[str, Any] = earlier.data.params if earlier else {}
+        metrics: dict[str, Any] = earlier.data.metrics if earlier else {}
         now = int(time.time() * 1000)
         client.log_batch(
             run_id,
-            metrics=[Metric(k, v, now, 0) for k, v in record_metrics(record).items() if k not in have],
-            params=[Param(k, v) for k, v in record_params(record).items() if k not in have],
+            metrics=[Metric(k, v, now, 0) for k, v in record_metrics(record).items() if k not in metrics],
+            params=[Param(k, v) for k, v in record_params(record).items() if k not in params],
             tags=[RunTag("mlflow.note.content", record.error or "")] if record.error else [],
         )
+        if earlier is not None and INCOMPLETE_TAG in earlier.data.tags:
+            client.delete_tag(run_id, INCOMPLETE_TAG)  # marked by a plan that had no record for it
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
             (folder / "record.json").write_text(record.model_dump_json(indent=1))
