@@ -1,4 +1,8 @@
-"""``junkdna-bench report`` end to end on a small plan: 2 tiers x 2 variants x 3 sparsities x 3 seeds."""
+"""``junkdna-bench report`` end to end on a small plan: 3 tiers x 2 tasks x 3 sparsities x 3 seeds.
+
+Tier claims count tasks, so each tier holds two informative tasks (six tasks in three tiers of two can
+reach alpha); the hard tier also holds a variant at chance, which must be flagged and left out.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +18,13 @@ from junkdna_bench.records import RunRecord, write_record
 from junkdna_bench.stats.report_schema import REPORT_SCHEMA_VERSION, StatsReport, read_report
 from stats_fixtures import synthetic_records
 
-TIERS = {"easy": ["easy-a@frac=1", "easy-b@frac=1"], "hard": ["hard-a@frac=1", "hard-b@frac=0.1"]}
+TIERS = {
+    "easy": ["easy-a@frac=1", "easy-b@frac=1"],
+    "medium": ["medium-a@frac=1", "medium-b@frac=1"],
+    "hard": ["hard-a@frac=1", "hard-c@frac=1", "hard-b@frac=0.1"],
+}
+TIER_GAP = {"easy": -1.0, "medium": -10.0, "hard": -20.0}  # points at sparsity 1
+N_EVAL = 1000  # per-seed gap sd about 2.3 points: a 10-point drop on 3 seeds is clear of Holm
 CHANCE_VARIANT = "hard-b@frac=0.1"  # dense at the majority rate: must be flagged, not counted
 
 
@@ -23,9 +33,9 @@ def _plan_records() -> list[RunRecord]:
         tiers=TIERS,
         sparsities=[0.3, 0.5, 0.7],
         seeds=[41, 42, 43],
-        n_eval=400,
+        n_eval=N_EVAL,
         with_predictions=True,
-        gap_points=lambda tier, sparsity: (-1.0 if tier == "easy" else -20.0) * sparsity,
+        gap_points=lambda tier, sparsity: TIER_GAP[tier] * sparsity,
         rng=np.random.default_rng(0),
         uninformative=(CHANCE_VARIANT,),
     )
@@ -72,16 +82,16 @@ def test_report_json_validates_against_the_schema(cli_run: tuple[str, StatsRepor
     assert StatsReport.model_validate(json.loads(text)) == report
     assert report.schema_version == REPORT_SCHEMA_VERSION
     assert report.settings.margin_points == 2.0 and report.settings.alpha == 0.05
-    assert report.n_records == 4 * 3 * (1 + 3) and report.tiers == ["easy", "hard"]
+    assert report.n_records == 7 * 3 * (1 + 3) and report.tiers == ["easy", "medium", "hard"]
 
 
 def test_rows_carry_per_seed_gaps_tests_cis_and_corrections(cli_run: tuple[str, StatsReport]) -> None:
     _, report = cli_run
-    assert len(report.rows) == 4 * 3
+    assert len(report.rows) == 7 * 3
     for row in report.rows:
         assert row.n_seeds == 3 and [g.seed for g in row.seeds] == [41, 42, 43]
         assert all(g.test is not None and g.test.name.startswith("mcnemar") for g in row.seeds)
-        assert all(g.n_examples == 400 and g.gap_points.ci_low <= g.gap_points.ci_high for g in row.seeds)
+        assert all(g.n_examples == N_EVAL and g.gap_points.ci_low <= g.gap_points.ci_high for g in row.seeds)
         assert row.gap_points.ci_low <= row.gap_points.value <= row.gap_points.ci_high
         assert row.gap_points.value == pytest.approx(np.mean([g.gap_points.value for g in row.seeds]))
         if row.informative:
@@ -99,7 +109,10 @@ def test_informativeness_flags_the_chance_level_variant(cli_run: tuple[str, Stat
     assert flags == {
         "easy-a@frac=1": True,
         "easy-b@frac=1": True,
+        "medium-a@frac=1": True,
+        "medium-b@frac=1": True,
         "hard-a@frac=1": True,
+        "hard-c@frac=1": True,
         CHANCE_VARIANT: False,
     }
 
@@ -109,19 +122,24 @@ def test_headlines_and_verdict_recover_the_planted_difficulty_effect(
 ) -> None:
     _, report = cli_run
     headlines = {h.tier: h for h in report.headlines}
-    assert headlines["hard"].informative_variants == ["hard-a@frac=1"]
+    assert headlines["hard"].informative_variants == ["hard-a@frac=1", "hard-c@frac=1"]
     assert headlines["hard"].n_significant_drops >= 2 and headlines["hard"].safe_sparsity == 0.0
     assert headlines["hard"].area_between_curves.value < headlines["easy"].area_between_curves.value
     assert headlines["easy"].n_significant_drops == 0
     assert report.verdict is not None and report.verdict.verdict == "supported"
+    task_trend = report.verdict.task_trend  # the deciding test: tasks as units, two per tier
+    assert task_trend is not None and task_trend.name == "jonckheere-tasks"
+    assert task_trend.tasks_per_tier == [2, 2, 2] and not task_trend.one_task_per_tier
+    assert task_trend.p_value < 0.05 and task_trend.min_attainable_p < 0.05
     assert report.verdict.trend.name == "jonckheere-permutation"
-    assert report.verdict.table_trend.name == "sign"
+    assert report.verdict.table_trend.name == "page"  # three tiers: Page's L over the table
 
 
 def test_tables_name_the_corrections_and_show_safe_sparsity(cli_run: tuple[str, StatsReport]) -> None:
-    output, _ = cli_run
+    output = " ".join(cli_run[0].split())  # the tables wrap their captions at the terminal width
     for phrase in (
         "tier easy",
+        "tier medium",
         "tier hard",
         "Holm within each",
         "Benjamini–Hochberg across the report",
