@@ -6,8 +6,9 @@ every number on the page can be regenerated and checked:
     python scripts/findings_tables.py experiments/results/data-adequacy/report.json
 
 Sparse scores are shown as % of dense (the paper's unit) and as a gap in metric points with
-its 95 % bootstrap interval over seeds, then the report's decision for that gap: "drop" (a
-significant loss), "NI" (non-inferior at the report's margin), "gain", or "ns" (neither).
+its 95 % bootstrap interval (ends no finer than their Monte Carlo error), then the report's
+decision for that gap: "drop" (a significant loss), "NI" (non-inferior at the report's margin),
+"gain", or "ns" (neither).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
+
+from junkdna_bench.stats.precision import interval_text
 
 DECISIONS = {"drop": "drop", "gain": "gain", "no-significant-change": "ns", "uninformative": "floor"}
 
@@ -29,11 +32,12 @@ def _sparsity(value: float) -> str:
     return f"{value * 100:.0f} %"
 
 
-def _cell(row: dict[str, Any]) -> str:
+def _cell(row: dict[str, Any], n_boot: int) -> str:
     gap = row["gap_points"]
     kept = 100 + row["gap_pct_of_dense"]["value"]
     decision = "NI" if row["non_inferior"] else DECISIONS.get(row["decision"], row["decision"])
-    return f"{kept:.1f} ({gap['value']:+.1f} [{gap['ci_low']:+.1f}, {gap['ci_high']:+.1f}], {decision})"
+    interval = interval_text(gap["ci_low"], gap["ci_high"], 1, n_boot)
+    return f"{kept:.1f} ({gap['value']:+.1f} {interval}, {decision})"
 
 
 def variant_table(report: dict[str, Any]) -> str:
@@ -52,7 +56,7 @@ def variant_table(report: dict[str, Any]) -> str:
         check = informative.get(variant, {})
         dense = f"{first['metric']} {first['dense_mean'] * 100:.1f}"
         row = [label, variant, tier, dense, "yes" if check.get("informative") else "**no**"]
-        row += [_cell(cells[s]) if s in cells else "" for s in levels]
+        row += [_cell(cells[s], report["settings"]["n_boot"]) if s in cells else "" for s in levels]
         lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines)
 
@@ -66,7 +70,8 @@ def headline_table(report: dict[str, Any]) -> str:
     for h in report["headlines"]:
         area = h["area_between_curves"]
         variants = f"{len(h['informative_variants'])} of {len(h['variants'])}"
-        area_text = f"{area['value']:+.2f} [{area['ci_low']:+.2f}, {area['ci_high']:+.2f}]"
+        interval = interval_text(area["ci_low"], area["ci_high"], 2, report["settings"]["n_boot"])
+        area_text = f"{area['value']:+.2f} {interval}"
         lines.append(
             f"| {_label(h)} | {h['tier']} | {variants} | {_sparsity(h['safe_sparsity'])} "
             f"| {area_text} | {'yes' if h['monotone'] else 'no'} |"
@@ -77,8 +82,9 @@ def headline_table(report: dict[str, Any]) -> str:
 def verdict_lines(report: dict[str, Any]) -> str:
     """Each method's verdict with its deciding trend test."""
     lines = []
+    deciding = "trend" if report["settings"].get("trend_unit") == "run" else "task_trend"
     for v in report["verdicts"]:
-        trend = v.get("trend") or {}
+        trend = v.get(deciding) or {}
         p_value = trend.get("p_value")
         p_text = f"; trend p = {p_value:.3g} ({trend.get('name', 'trend')})" if p_value is not None else ""
         lines.append(f"- **{_label(v)}**: {v['verdict']}{p_text}. {v['summary']}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from junkdna_bench.stats.precision import interval_decimals, rounded
 from junkdna_bench.stats.report_schema import Estimate
 
 MINUS = "\u2212"
@@ -36,12 +37,17 @@ def score(value: float | None) -> str:
 
 
 def estimate(est: Estimate | None, digits: int = 1) -> str:
-    """``−3.2 [−4.1, −2.0]``; just the value when the interval is missing."""
+    """``−3.2 [−4.1, −2.0]``; just the value when the interval is missing.
+
+    The interval's ends are no finer than their Monte Carlo error (``stats.precision``).
+    """
     if est is None or est.value is None:
         return DASH
     text = signed(est.value, digits)
     if est.ci_low is not None and est.ci_high is not None:
-        text += f" [{signed(est.ci_low, digits)}, {signed(est.ci_high, digits)}]"
+        decimals = interval_decimals(est.ci_low, est.ci_high, digits)
+        low, high = rounded(est.ci_low, decimals), rounded(est.ci_high, decimals)
+        text += f" [{signed(low, max(decimals, 0))}, {signed(high, max(decimals, 0))}]"
     return text
 
 

@@ -3,7 +3,8 @@
 ``python -m junkdna_bench.stats.mc_error experiments/results/true-gem [--n-boot 2000] [--repeats 5]``
 recomputes every comparison's crossed gap interval (``bootstrap.crossed_means``) with ``--repeats``
 resampling seeds and prints, per comparison and overall, the standard deviation of each interval
-end: the figure ``docs/statistics.md`` sets beside the printed precision of a gap (0.1 points).
+end, and that sd as a share of the interval's width: the bound ``stats.precision`` rounds printed
+interval ends by (``docs/statistics.md``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import numpy as np
 from junkdna_bench.commands.record_options import load_command_records
 from junkdna_bench.stats.bootstrap import crossed_means, percentile_interval
 from junkdna_bench.stats.pairing import Comparison, pair_records
+from junkdna_bench.stats.precision import MC_SD_PER_WIDTH
 from junkdna_bench.stats.replicates import ReplicatePool, align
 
 
@@ -42,22 +44,24 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args(argv)
     records, _ = load_command_records(args.results, None, None)
-    worst = []
-    print("| comparison | sparsity | mean interval | MC sd of the ends |")
-    print("|---|---|---|---|")
+    worst, per_width = [], []
+    print("| comparison | sparsity | mean interval | MC sd of the ends | worst sd / width |")
+    print("|---|---|---|---|---|")
     for comparison in pair_records(records).comparisons:
         ends = np.array([interval_ends(comparison, args.n_boot, seed) for seed in range(args.repeats)])
         sd = ends.std(axis=0, ddof=1)
         worst.append(float(sd.max()))
         family = comparison.family
         low, high = ends.mean(axis=0)
+        per_width.append(float(sd.max()) / (high - low))
         print(
             f"| {family.method} {family.transfer} {family.baseline.variant} | {comparison.sparsity:g} | "
-            f"[{low:+.2f}, {high:+.2f}] | {sd[0]:.3f}, {sd[1]:.3f} |"
+            f"[{low:+.2f}, {high:+.2f}] | {sd[0]:.3f}, {sd[1]:.3f} | {100 * per_width[-1]:.1f} % |"
         )
     print(
         f"\nworst end {max(worst):.3f}, median {np.median(worst):.3f} points; "
-        f"{sum(w <= 0.1 for w in worst)} of {len(worst)} comparisons at or below 0.1"
+        f"{sum(w <= 0.1 for w in worst)} of {len(worst)} comparisons at or below 0.1; "
+        f"worst sd / width {100 * max(per_width):.1f} % (precision bound {100 * MC_SD_PER_WIDTH:.1f} %)"
     )
 
 

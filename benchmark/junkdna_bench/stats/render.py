@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 
+from junkdna_bench.stats.precision import interval_text
 from junkdna_bench.stats.report_schema import Estimate, GapRow, StatsReport, TestResult
 
 _DECISION_STYLE = {
@@ -31,12 +32,13 @@ def _p(value: float | None) -> str:
     return "–" if value is None else (f"{value:.3f}" if value >= 0.001 else f"{value:.1e}")
 
 
-def _with_ci(estimate: Estimate | None, digits: int = 1, scale: float = 1.0) -> str:
+def _with_ci(estimate: Estimate | None, n_boot: int, digits: int = 1) -> str:
+    """The estimate at ``digits``; its interval's ends no finer than their Monte Carlo error."""
     if estimate is None or estimate.value is None:
         return "–"
-    text = f"{estimate.value * scale:+.{digits}f}"
+    text = f"{estimate.value:+.{digits}f}"
     if estimate.ci_low is not None and estimate.ci_high is not None:
-        text += f" [{estimate.ci_low * scale:+.{digits}f}, {estimate.ci_high * scale:+.{digits}f}]"
+        text += " " + interval_text(estimate.ci_low, estimate.ci_high, digits, n_boot)
     return text
 
 
@@ -91,7 +93,7 @@ def gap_table(report: StatsReport, tier: str) -> Table:
             _sparsity(r),
             str(r.n_seeds),
             _num(100 * r.dense_mean),
-            _with_ci(r.gap_points),
+            _with_ci(r.gap_points, report.settings.n_boot),
             _num(r.gap_pct_of_dense.value if r.gap_pct_of_dense else None, signed=True),
             _num(r.kept_gain_share.value if r.kept_gain_share else None, digits=2),
             _p(r.t_test.p_value if r.t_test else None),
@@ -133,7 +135,7 @@ def contrast_table(report: StatsReport) -> Table:
             c.variant,
             f"{100 * c.sparsity:.0f}%" + (f" ({c.pattern})" if c.pattern else ""),
             str(len(c.seeds)),
-            _with_ci(c.diff_points),
+            _with_ci(c.diff_points, report.settings.n_boot),
             _p(c.t_test.p_value if c.t_test else None),
             _p(_corrected(c.t_test, "holm")),
             c.decision,
@@ -179,7 +181,7 @@ def informativeness_table(report: StatsReport) -> Table:
             str(info.n_seeds),
             _num(100 * info.dense_mean),
             _num(100 * info.trivial_mean if info.trivial_mean is not None else None),
-            _with_ci(info.gain_points),
+            _with_ci(info.gain_points, report.settings.n_boot),
             _p(info.test.p_value if info.test else None),
             "yes" if info.informative else "[dim]no[/]",
         )
@@ -217,7 +219,7 @@ def headline_table(report: StatsReport) -> Table:
             h.tier,
             f"{len(h.informative_variants)} of {len(h.variants)}",
             "–" if h.safe_sparsity is None else f"{100 * h.safe_sparsity:.0f}%",
-            _with_ci(h.area_between_curves, digits=2),
+            _with_ci(h.area_between_curves, report.settings.n_boot, digits=2),
             "–" if h.monotone is None else ("yes" if h.monotone else "no"),
             str(h.n_significant_drops),
         )

@@ -28,8 +28,8 @@ def one_sample_t(
     sit exactly on the null (p = 1) or all on one side of it (p = 0 in that direction), the limit of
     the test. That limit is only as good as the seeds: a discrete metric on a small evaluation set
     (accuracy in steps of 1/16) can give every seed the same score while evaluation noise is large,
-    which is why every decision also asks the two-stage bootstrap interval, which counts evaluation
-    noise, to agree (``decision``).
+    which is why every decision also asks the crossed seed x example bootstrap interval, which
+    counts evaluation noise, to agree (``decision``).
     """
     x = np.asarray(values, dtype=float)
     if x.size < 2:
