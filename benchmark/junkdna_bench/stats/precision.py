@@ -3,8 +3,8 @@
 A point estimate (a mean over seeds) is exact, but a bootstrap interval's ends move with the
 resampling seed. Their Monte Carlo standard deviation grows with the interval's width and falls as
 1 / sqrt(resamples): measured with ``python -m junkdna_bench.stats.mc_error`` on the committed
-records at 2,000 resamples it was at most 2.1 % of the width (1.3 points on a 74-point STS-B
-interval, 0.17 on a 17-point CoLA one; ``docs/statistics.md``). So the ends are printed to the
+records at 2,000 resamples it was at most 2.2 % of the width (0.9-1.3 points on a 74-point
+STS-B interval, 0.17 on a 17-point CoLA one; ``docs/statistics.md``). So the ends are printed to the
 coarsest of the column's digits whose last unit is at least ``MC_SD_PER_WIDTH`` times the width,
 scaled to the report's resamples: a 3-point interval keeps 0.1, a 17-point one whole points, a
 74-point one tens.
