@@ -48,14 +48,14 @@ class CrossCheck:
         return self.lm_eval_seconds / self.ours_seconds
 
 
-def _document(question: ChoiceQuestion, task: str, tasks: Any) -> tuple[str, int]:
-    """The lm-eval document a question of ours is: by CommonsenseQA id, by MMLU subject and row."""
+def _documents(questions: list[ChoiceQuestion], task: str, tasks: Any) -> list[tuple[str, int]]:
+    """The lm-eval document each question of ours is: by CommonsenseQA id, by MMLU subject and row."""
     if task == "commonsenseqa":
         (name,) = tasks.tasks
         positions = {doc["id"]: i for i, doc in enumerate(tasks.tasks[name].eval_docs)}
-        return name, positions[question.id]
-    subject, row = question.id.removeprefix("eval-").rsplit("-", 1)
-    return f"junkdna_mmlu_{subject}", int(row)
+        return [(name, positions[q.id]) for q in questions]
+    rows = (q.id.removeprefix("eval-").rsplit("-", 1) for q in questions)
+    return [(f"junkdna_mmlu_{subject}", int(row)) for subject, row in rows]
 
 
 def cross_check(
@@ -90,7 +90,7 @@ def cross_check(
         for q in chosen_questions
     ]
     tasks = load_tasks(theirs_card, options.data_dir)
-    where = [_document(q, task, tasks) for q in chosen_questions]
+    where = _documents(chosen_questions, task, tasks)
     chosen: dict[str, list[int]] = {}
     for name, doc in where:
         chosen.setdefault(name, []).append(doc)
