@@ -3,6 +3,8 @@
     PYTHONPATH=benchmark python scripts/decision_rule_simulation.py gaps         # false positives, power
     PYTHONPATH=benchmark python scripts/decision_rule_simulation.py verdicts     # verdict rates
     PYTHONPATH=benchmark python scripts/decision_rule_simulation.py withdrawals  # which conditions bind
+    PYTHONPATH=benchmark python scripts/decision_rule_simulation.py margin       # margin case
+    PYTHONPATH=benchmark python scripts/decision_rule_simulation.py examples     # per-example data
 
 The noise model is the tests' (``tests/stats_fixtures.py``): accuracy around 0.80, a per-(variant,
 seed) data-subset effect of sd 0.5 points, run noise of sd 1 point. Each takes a few minutes.
@@ -92,6 +94,33 @@ def verdicts() -> None:
         )
 
 
+def margin() -> None:
+    """Families claiming non-inferiority when the true gap equals -margin (H0 holds at its boundary)."""
+    report = _gap_study(300, 3, (-1, -1, -1), 7)
+    families: dict[str, list[bool]] = {}
+    for row in report.rows:
+        families.setdefault(row.variant, []).append(row.non_inferior)
+    print(f"non-inferiority at the margin, 3 seeds: {_rate(sum(any(v) for v in families.values()), 300)}")
+
+
+def examples() -> None:
+    """Power and null false positives with and without per-example predictions (same simulated seeds)."""
+    for with_predictions in (True, False):
+        label = "with" if with_predictions else "without"
+        null = _gap_study(100, 5, (0, 0, 0), 12, with_predictions=with_predictions)
+        wrong = len({r.variant for r in null.rows if r.decision in ("drop", "gain")})
+        planted = _gap_study(100, 5, (-2, -5, -8), 13, with_predictions=with_predictions)
+        power = [
+            f"{gap} points {_rate(sum(r.decision == 'drop' for r in planted.rows if r.sparsity == s), 100)}"
+            for s, gap in zip(SPARSITIES, (-2, -5, -8), strict=True)
+        ]
+        print(
+            f"{label} predictions, 5 seeds: null families with a false positive {_rate(wrong, 100)}; "
+            + "; ".join(power),
+            flush=True,
+        )
+
+
 def withdrawals() -> None:
     """Holm rejections that the interval condition or ASO (eps_min >= 0.5) would withdraw."""
     studies = [
@@ -121,4 +150,6 @@ def withdrawals() -> None:
 
 
 if __name__ == "__main__":
-    {"gaps": gaps, "verdicts": verdicts, "withdrawals": withdrawals}[sys.argv[1]]()
+    {"gaps": gaps, "verdicts": verdicts, "withdrawals": withdrawals, "margin": margin, "examples": examples}[
+        sys.argv[1]
+    ]()
