@@ -147,7 +147,8 @@ def test_the_cli_stops_on_changed_data_with_one_line(toy, tmp_path: Path) -> Non
         str(tmp_path / "r"),
         "--no-tracking",
     ]
-    assert CliRunner().invoke(app, args).exit_code == 0
+    first = CliRunner().invoke(app, args)
+    assert first.exit_code == 0, first.output
     train = tasks / "toy_train.tsv"
     train.write_text(train.read_text() + "the movie was good\tpositive\n")
     outcome = CliRunner().invoke(app, args, env={"COLUMNS": "400"})

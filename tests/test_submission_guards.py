@@ -29,7 +29,18 @@ from junkdna_bench.suites import suites
 from submission_fixtures import make_submission, synthetic_records
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-GLUE_ALL_TIERS = "minilm-l6__magnitude__f9fdb742513f.json"  # a published glue entry covering every tier
+
+
+def _published_entry(protocol: str, method: str) -> str:
+    """A published submission's file name, found by what it holds (the name carries a records digest)."""
+    for path in sorted((REPO_ROOT / "submissions").glob("*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("protocol") == protocol and data["method"]["name"] == method:
+            return path.name
+    raise LookupError(f"no published {method} submission under protocol {protocol}")
+
+
+GLUE_ALL_TIERS = _published_entry("human-gap", "magnitude")  # a published glue entry covering every tier
 
 
 @pytest.fixture(scope="module")
