@@ -2,8 +2,9 @@
 
 Each record is hashed over its canonical JSON (sorted keys, no whitespace, fields left at their
 defaults omitted, so a field added to the record model later with a default does not change the
-digest of records written before it); the overall digest hashes the sorted ``run_id:sha256`` lines. Anyone holding the records can recompute both; anyone
-holding only the submission can still check that the overall digest matches its list.
+digest of records written before it); the overall digest hashes the sorted ``run_id:sha256``
+lines. Anyone holding the records can recompute both; anyone holding only the submission can
+still check that the overall digest matches its list.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from junkdna_bench.submissions.schema import RecordDigest, RecordsDigest
 
 
 def record_sha256(record: RunRecord) -> str:
-    canonical = json.dumps(record.model_dump(mode="json", exclude_defaults=True), sort_keys=True, separators=(",", ":"))
+    content = record.model_dump(mode="json", exclude_defaults=True)
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
