@@ -19,13 +19,16 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from junkdna_bench.defaults import NO_TRAINING, TransferMode
-from junkdna_bench.levels import Fraction, PatternText
+from junkdna_bench.levels import Fraction, PatternText, QuantText
 from junkdna_bench.results_dir import RECORD_SUFFIX, TEMP_SUFFIX, ResultsDir
 
 RECORD_SCHEMA_VERSION = 1
 DENSE_METHOD = "dense"
 
 RunStatus = Literal["completed", "failed"]
+# Spec fields added after records were published: left out of the hash while unset, so every
+# earlier run keeps its id.
+LATER_SPEC_FIELDS = frozenset({"quant"})
 
 
 def canonical_json(value: Any) -> str:
@@ -67,6 +70,7 @@ class RunSpec(BaseModel):
     method_params: dict[str, Any] = Field(default_factory=dict)
     sparsity: Fraction
     pattern: PatternText | None = None  # "N:M" semi-structured pattern, N kept of every M
+    quant: QuantText | None = None  # quantisation level ("int4-g128"); its runs have sparsity 0
     transfer: TransferMode
     suite: str
     task: str
@@ -86,8 +90,10 @@ class RunSpec(BaseModel):
             raise ValueError(
                 "method 'dense' goes with transfer 'dense' (fine-tuned) or 'none' (evaluated as it is)"
             )
-        if self.method == DENSE_METHOD and (self.sparsity != 0.0 or self.pattern):
-            raise ValueError("a dense baseline has sparsity 0 and no pattern")
+        if self.method == DENSE_METHOD and (self.sparsity != 0.0 or self.pattern or self.quant):
+            raise ValueError("a dense baseline has sparsity 0, no pattern and no quantisation level")
+        if self.quant and (self.sparsity != 0.0 or self.pattern):
+            raise ValueError("a quantised run has sparsity 0 and no pattern: its level is the quantisation")
         return self
 
     @property
@@ -96,7 +102,8 @@ class RunSpec(BaseModel):
 
     def run_id(self) -> str:
         """Stable content hash: the same spec always gets the same id (16 hex digits)."""
-        payload = canonical_json(self.model_dump(mode="json"))
+        unset = {name for name in LATER_SPEC_FIELDS if getattr(self, name) is None}
+        payload = canonical_json(self.model_dump(mode="json", exclude=unset))
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
     def pairing_key(self) -> tuple[str, str, int, str]:
@@ -108,8 +115,9 @@ class RunSpec(BaseModel):
 
     @property
     def level(self) -> str:
-        """The pruning level as people write it: the N:M pattern, else the sparsity in percent."""
-        return self.pattern or f"{self.sparsity:.0%}"
+        """The level as people write it: the quantisation level, the N:M pattern, else the sparsity
+        in percent."""
+        return self.quant or self.pattern or f"{self.sparsity:.0%}"
 
     @property
     def trains(self) -> bool:
@@ -124,6 +132,7 @@ class RunSpec(BaseModel):
                 "method_params": {},
                 "sparsity": 0.0,
                 "pattern": None,
+                "quant": None,
                 "transfer": "dense" if self.trains else NO_TRAINING,
             }
         )
@@ -185,6 +194,19 @@ class DataProvenance(BaseModel):
     notes: list[str] = Field(default_factory=list)  # rows left out, splits carved, caps, subsample
 
 
+class Compression(BaseModel):
+    """How compactly the run's model stores the weights a method may touch (``levels`` has the
+    convention): effective bits per weight against 16-bit dense, overheads (bitmask, N:M indices,
+    scales, zero points) included; and for a quantised model its grid."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    bits_per_weight: float
+    bits: int | None = None  # quantised: bits of each weight's code
+    group_size: int | None = None  # quantised: inputs sharing a scale; 0 = one scale per output channel
+    symmetric: bool | None = None  # quantised: no zero point (the grid is symmetric around 0)
+
+
 class RunRecord(BaseModel):
     """What one run produced. Written once, atomically, never modified."""
 
@@ -210,6 +232,7 @@ class RunRecord(BaseModel):
     # Share of the selected weights whose |w| equals another's in its layer (magnitude ranking
     # among them falls back to position); None where not counted.
     magnitude_tie_share: float | None = None
+    compression: Compression | None = None  # None for dense runs and records written before it was kept
     data: DataProvenance | None = None  # None in records written before it was kept
     timings_s: dict[str, float] = Field(default_factory=dict)
     environment: dict[str, str] = Field(default_factory=dict)

@@ -1,11 +1,12 @@
-"""Pruning methods: a registry of named methods and the one entry point that runs them.
+"""Compression methods: a registry of named methods and the entry points that run them.
 
 ``compute_masks(model, "magnitude", sparsity=0.5)`` selects the prunable weights
 (``masks.select_prunable``), validates the target and the method's parameters, runs the method
 and checks what it returns: a keep-mask for every selected weight, the exact pruned count for
 unstructured targets and a valid pattern on every N:M group. Methods never fine-tune; only
 calibration-based ones touch the model (wanda zeroes the pruned weights, sparsegpt also updates
-the kept ones), as their algorithms require.
+the kept ones), as their algorithms require. Quantisers (rtn, gptq) share the registry; their
+entry point is ``quantize_weights`` (``methods.quantization``), with a quantisation level as target.
 
 Third-party methods register through the entry-point group ``junkdna_bench.methods``
 (see docs/plugins.md).
@@ -23,11 +24,14 @@ from junkdna_bench.levels import NMPattern, check_fraction
 from junkdna_bench.masks import MaskSet, is_transposed_linear, select_prunable
 from junkdna_bench.methods.base import (
     CalibrationBatches,
+    CompressionMethod,
     MethodParam,
     MethodVariant,
     PruneRequest,
     PruningMethod,
-    as_pruning_method,
+    QuantizationMethod,
+    QuantRequest,
+    as_method,
 )
 from junkdna_bench.methods.selection import count_to_prune
 from junkdna_bench.registry import Registry
@@ -36,11 +40,14 @@ if TYPE_CHECKING:
     from junkdna_bench.records import RunSpec
 
 __all__ = [
+    "CompressionMethod",
     "MethodParam",
     "MethodVariant",
     "NMPattern",
     "PruneRequest",
     "PruningMethod",
+    "QuantRequest",
+    "QuantizationMethod",
     "compute_masks",
     "get_method",
     "masks_for_spec",
@@ -48,7 +55,7 @@ __all__ = [
     "needs_calibration",
 ]
 
-methods: Registry[PruningMethod] = Registry("pruning method", entry_point_group="junkdna_bench.methods")
+methods: Registry[CompressionMethod] = Registry("pruning method", entry_point_group="junkdna_bench.methods")
 for _name, _module in (
     ("magnitude", "magnitude"),
     ("nm", "nm"),
@@ -56,18 +63,30 @@ for _name, _module in (
     ("large-magnitude", "large_magnitude"),
     ("wanda", "wanda"),
     ("sparsegpt", "sparsegpt"),
+    ("rtn", "rtn"),
+    ("gptq", "gptq"),
 ):
     methods.register(_name, f"junkdna_bench.methods.{_module}:METHOD")
 
 
-def get_method(name: str) -> PruningMethod:
-    """The registered method (built-in or plugin) as a ``PruningMethod``."""
-    return as_pruning_method(name, methods.get(name))
+def get_method(name: str) -> CompressionMethod:
+    """The registered method (built-in or plugin): a ``PruningMethod`` or a ``QuantizationMethod``."""
+    return as_method(name, methods.get(name))
 
 
 def needs_calibration(method: str) -> bool:
     """Whether ``method`` must be given calibration batches from the task's training split."""
     return get_method(method).needs_calibration
+
+
+def _pruning_method(name: str) -> PruningMethod:
+    method = get_method(name)
+    if not isinstance(method, PruningMethod):
+        raise ValueError(
+            f"method {name!r} quantises weights; give it a quantisation level (e.g. quant='int8', "
+            "--quant int8), not a sparsity or a pattern"
+        )
+    return method
 
 
 def _resolve_target(
@@ -146,7 +165,7 @@ def compute_masks(
     (call ``MaskSet.apply_``), but wanda and sparsegpt leave the model pruned as they go and
     sparsegpt also updates the kept weights.
     """
-    spec = get_method(method)
+    spec = _pruning_method(method)
     target, nm_pattern = _resolve_target(spec, sparsity, pattern)
     weights = select_prunable(model, include_head=include_head, include_embeddings=include_embeddings)
     if not weights:

@@ -1,23 +1,29 @@
-"""What a pruning method is: a described callable with declared parameters.
+"""What a compression method is: a described callable with declared parameters.
 
-Built-in methods and plugins are the same kind of object, a ``PruningMethod``. Its ``prune``
+Two kinds share the registry. A ``PruningMethod`` (the common case) removes weights: its ``prune``
 callable receives one ``PruneRequest`` (the model, the selected weights, the target, validated
 parameters, calibration batches, seed) and returns keep-masks for exactly the selected weights;
 ``compute_masks`` checks that contract so a faulty plugin fails loudly instead of silently
-pruning the wrong amount.
+pruning the wrong amount. A ``QuantizationMethod`` changes the values of the selected weights
+instead: its ``quantize`` callable receives a ``QuantRequest`` (a quantisation level in place of
+the sparsity), writes the fake-quantised weights into the model in its dtype and returns each
+weight's grid; ``quantize_weights`` checks that every weight lies on its grid.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import torch
 from torch import nn
 
-from junkdna_bench.levels import NMPattern
+from junkdna_bench.levels import NMPattern, QuantLevel
 from junkdna_bench.masks import MaskSet
+
+if TYPE_CHECKING:
+    from junkdna_bench.methods.quant_grid import QuantGrid
 
 ParamValue = str | int | float | bool
 CalibrationBatches = list[dict[str, torch.Tensor]]
@@ -83,25 +89,27 @@ class MethodVariant:
     description: str
 
 
-PruneFn = Callable[[PruneRequest], MaskSet | Mapping[str, torch.Tensor]]
-
-
 @dataclass(frozen=True)
-class PruningMethod:
-    """A registered method. ``variants`` name parameter settings that count as methods of their own
-    in listings and reports (magnitude pruning layer-wise vs with one global threshold)."""
+class QuantRequest:
+    """Everything a quantiser gets: as a ``PruneRequest``, with the quantisation level as target."""
+
+    model: nn.Module
+    weights: dict[str, nn.Parameter]
+    level: QuantLevel
+    params: dict[str, ParamValue]
+    calibration: CalibrationBatches | None
+    seed: int
+
+
+PruneFn = Callable[[PruneRequest], MaskSet | Mapping[str, torch.Tensor]]
+QuantizeFn = Callable[[QuantRequest], Mapping[str, "QuantGrid"]]
+
+
+class _DeclaredParams:
+    """Parameter resolution shared by both kinds of method (they declare ``name`` and ``params``)."""
 
     name: str
-    description: str
-    prune: PruneFn
-    params: tuple[MethodParam, ...] = ()
-    needs_calibration: bool = False
-    accepts_sparsity: bool = True
-    accepts_pattern: bool = False
-    variants: tuple[MethodVariant, ...] = field(default_factory=tuple)
-    # Whether the seed itself changes the masks (a random control). A calibration sample is the
-    # seed's other way in, told by ``needs_calibration``; every other method is deterministic.
-    seeded: bool = False
+    params: tuple[MethodParam, ...]
 
     def resolve_params(self, given: Mapping[str, Any] | None) -> dict[str, ParamValue]:
         """All declared parameters with defaults filled in; unknown names are an error."""
@@ -116,14 +124,54 @@ class PruningMethod:
         return {name: p.coerce(self.name, given.get(name, p.default)) for name, p in declared.items()}
 
 
-def as_pruning_method(name: str, target: object) -> PruningMethod:
-    """A registry entry as a ``PruningMethod``; a plugin may also register a bare callable
-    ``fn(request) -> masks``, described by the first line of its docstring."""
-    if isinstance(target, PruningMethod):
+@dataclass(frozen=True)
+class PruningMethod(_DeclaredParams):
+    """A registered method. ``variants`` name parameter settings that count as methods of their own
+    in listings and reports (magnitude pruning layer-wise vs with one global threshold)."""
+
+    name: str
+    description: str
+    prune: PruneFn
+    params: tuple[MethodParam, ...] = ()
+    needs_calibration: bool = False
+    accepts_sparsity: bool = True
+    accepts_pattern: bool = False
+    variants: tuple[MethodVariant, ...] = field(default_factory=tuple)
+    # Whether the seed itself changes the masks (a random control). A calibration sample is the
+    # seed's other way in, told by ``needs_calibration``; every other method is deterministic.
+    seeded: bool = False
+    accepts_quant: ClassVar[bool] = False
+
+
+@dataclass(frozen=True)
+class QuantizationMethod(_DeclaredParams):
+    """A registered quantiser: its target is a quantisation level (``levels.QuantLevel``), never a
+    sparsity or a pattern. Deterministic but for a calibration sample (``needs_calibration``)."""
+
+    name: str
+    description: str
+    quantize: QuantizeFn
+    params: tuple[MethodParam, ...] = ()
+    needs_calibration: bool = False
+    variants: tuple[MethodVariant, ...] = field(default_factory=tuple)
+    seeded: ClassVar[bool] = False
+    accepts_sparsity: ClassVar[bool] = False
+    accepts_pattern: ClassVar[bool] = False
+    accepts_quant: ClassVar[bool] = True
+
+
+CompressionMethod = PruningMethod | QuantizationMethod
+
+
+def as_method(name: str, target: object) -> CompressionMethod:
+    """A registry entry as a method; a plugin may also register a bare callable
+    ``fn(request) -> masks`` (a pruning method), described by the first line of its docstring."""
+    if isinstance(target, PruningMethod | QuantizationMethod):
         return target
     if callable(target):
         doc = (getattr(target, "__doc__", None) or "").strip().splitlines()
         return PruningMethod(name=name, description=doc[0] if doc else "", prune=target)
     raise TypeError(
-        f"method {name!r} is registered as a {type(target).__name__}, not a PruningMethod or callable"
+        f"method {name!r} is registered as a {type(target).__name__}, not a PruningMethod, "
+        "QuantizationMethod or callable"
     )
