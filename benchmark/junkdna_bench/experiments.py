@@ -25,6 +25,7 @@ from junkdna_bench.defaults import DEFAULT_MODEL, EXPERIMENTS_DIR
 from junkdna_bench.harness.profiles import KNOWN_HYPERPARAMS, PROFILES
 from junkdna_bench.harness.session import PlanRequest
 from junkdna_bench.levels import PlannedSparsity
+from junkdna_bench.loss_barrier import MAX_POINTS, MIN_POINTS
 from junkdna_bench.yaml_io import YamlError, parse_yaml
 
 PLAN_SUFFIX = ".yaml"
@@ -92,6 +93,12 @@ class Experiment(BaseModel):
     )
     deviations: list[str] = Field(min_length=1, description="every departure from the paper's protocol")
     blocks: list[RunBlock] = Field(min_length=1)
+    loss_barrier: int | None = Field(
+        None,
+        ge=MIN_POINTS,
+        le=MAX_POINTS,
+        description="points per loss-barrier path on every run; omitted: none measured",
+    )
 
     @field_validator("profile")
     @classmethod
@@ -233,6 +240,7 @@ def plan_requests(
                 tracking=tracking,
                 overrides=dict(hyperparams),
                 code_version=code_version,
+                loss_barrier=experiment.loss_barrier,
             )
             requests.append((label, request))
     return requests

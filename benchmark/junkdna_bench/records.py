@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from junkdna_bench.defaults import NO_TRAINING, TransferMode
 from junkdna_bench.levels import Fraction, PatternText, QuantText
+from junkdna_bench.loss_barrier import MAX_POINTS, MIN_POINTS, LossBarrier
 from junkdna_bench.results_dir import RECORD_SUFFIX, TEMP_SUFFIX, ResultsDir
 
 RECORD_SCHEMA_VERSION = 1
@@ -28,7 +29,7 @@ DENSE_METHOD = "dense"
 RunStatus = Literal["completed", "failed"]
 # Spec fields added after records were published: left out of the hash while unset, so every
 # earlier run keeps its id.
-LATER_SPEC_FIELDS = frozenset({"quant"})
+LATER_SPEC_FIELDS = frozenset({"quant", "loss_barrier"})
 
 
 def canonical_json(value: Any) -> str:
@@ -79,9 +80,13 @@ class RunSpec(BaseModel):
     seed: int
     hyperparams: dict[str, Any] = Field(default_factory=dict)
     code_version: str = ""
+    # Points per loss-barrier path (``junkdna_bench.loss_barrier``); None: no paths are measured.
+    loss_barrier: int | None = Field(None, ge=MIN_POINTS, le=MAX_POINTS)
 
     @model_validator(mode="after")
     def _dense_is_dense(self) -> RunSpec:
+        if self.loss_barrier is not None and not self.trains:
+            raise ValueError("a loss barrier lies between fine-tuned models; transfer 'none' trains none")
         if self.transfer == "dense" and self.method != DENSE_METHOD:
             raise ValueError(
                 "transfer 'dense' is the dense baseline's own mode; a pruning method needs another"
@@ -234,6 +239,7 @@ class RunRecord(BaseModel):
     magnitude_tie_share: float | None = None
     compression: Compression | None = None  # None for dense runs and records written before it was kept
     data: DataProvenance | None = None  # None in records written before it was kept
+    loss_barrier: LossBarrier | None = None  # the interpolation paths, when the spec asks for them
     timings_s: dict[str, float] = Field(default_factory=dict)
     environment: dict[str, str] = Field(default_factory=dict)
     error: str | None = None

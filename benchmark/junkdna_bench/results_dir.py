@@ -7,6 +7,7 @@ A results folder is what a plan writes and everything after it reads::
     <results>/mlflow.db              the default MLflow store (SQLite)
     <results>/mlflow.db.lock         held while one process creates or writes that store
     <results>/mlartifacts/           the artifacts of that store (records, predictions)
+    <results>/weights/<run_id>.safetensors   a dense run's fine-tuned weights (run --loss-barrier)
 
 Every module that needs one of these paths asks a ``ResultsDir`` for it, so the layout can change
 in one place. Light on purpose (standard library only): the command line imports it at start-up.
@@ -20,6 +21,7 @@ from pathlib import Path
 
 DEFAULT_RESULTS = Path("results")
 RUNS_FOLDER = "runs"
+WEIGHTS_FOLDER = "weights"
 RECORD_SUFFIX = ".json"
 TEMP_SUFFIX = ".json.tmp"
 TRACKING_URI_VARIABLE = "MLFLOW_TRACKING_URI"
@@ -49,6 +51,10 @@ class ResultsDir:
     @property
     def artifacts(self) -> Path:
         return self.root / "mlartifacts"
+
+    def weights_path(self, run_id: str) -> Path:
+        """The fine-tuned weights a dense run keeps for its sparse twins' loss-barrier paths."""
+        return self.root / WEIGHTS_FOLDER / f"{run_id}.safetensors"
 
     def record_path(self, run_id: str) -> Path:
         return self.runs / f"{run_id}{RECORD_SUFFIX}"

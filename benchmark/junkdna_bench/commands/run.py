@@ -160,6 +160,16 @@ def run(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the plan and its estimated duration; run nothing.")
     ] = False,
+    loss_barrier: Annotated[
+        int | None,
+        typer.Option(
+            "--loss-barrier",
+            metavar="POINTS",
+            help="Evaluate loss and metric at POINTS (3-101, e.g. 11) evenly spaced points on the lines "
+            "pre-trained -> fine-tuned and dense -> sparse; dense runs keep their weights in "
+            "<results>/weights (docs/loss_barrier.md). Off by default.",
+        ),
+    ] = None,
     effect: EffectOption = None,
     sd: SdOption = None,
     fail_fast: Annotated[bool, typer.Option("--fail-fast", help="Stop at the first failed run.")] = False,
@@ -230,6 +240,7 @@ def run(
             "calibration_source": calibration_source,
         },
         code_version=__version__,
+        loss_barrier=loss_barrier,
     )
     try:
         make_executor = ray_cli.executor_factory(

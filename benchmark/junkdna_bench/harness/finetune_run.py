@@ -14,6 +14,8 @@ import torch
 
 from junkdna_bench.finetune import encode, finetune, make_transfer, predict_outputs, total_steps
 from junkdna_bench.finetune.batching import Encoded, collate
+from junkdna_bench.finetune.interpolation import snapshot
+from junkdna_bench.harness.barrier_run import measure_loss_barrier
 from junkdna_bench.harness.profiles import Hyperparams
 from junkdna_bench.records import Predictions, RunSpec
 
@@ -53,6 +55,7 @@ def finetune_then_evaluate(
     evaluation = encode(data.eval, tokenizer, hp.max_length)
     progress.timed("load_model", t)
 
+    start = snapshot(model) if spec.loss_barrier else None  # a barrier path starts before pruning
     t = time.perf_counter()
     masks, sparsity = _prune(model, spec, hp, train, device) if not spec.is_dense else (None, None)
     progress.timed("prune", t)
@@ -82,6 +85,20 @@ def finetune_then_evaluate(
     labels = evaluation.labels
     trivial = trivial_predictions(card.task_type, train.labels, len(labels))
     progress.timed("evaluate", t)
+    barrier = None
+    if start is not None:
+        t = time.perf_counter()
+        barrier = measure_loss_barrier(
+            spec,
+            model,
+            start,
+            evaluation,
+            card,
+            results_dir=settings.results_dir,
+            device=device,
+            batch_size=2 * config.batch_size,
+        )
+        progress.timed("loss_barrier", t)
     return {
         "primary_metric": card.primary_metric,
         "metrics": compute_metrics(card.metrics, labels, predictions),
@@ -98,6 +115,7 @@ def finetune_then_evaluate(
         "train_steps": trained.steps,
         "final_train_loss": trained.final_loss,
         "data": data.provenance,
+        "loss_barrier": barrier,
     }
 
 

@@ -92,11 +92,18 @@ def expand_plan(
     hyperparams: Mapping[str, Any],
     code_version: str,
     protocol: Protocol | None = None,
+    loss_barrier: int | None = None,
 ) -> Plan:
-    """All specs of the grid, the dense baseline of each (variant, seed) once, baselines first."""
+    """All specs of the grid, the dense baseline of each (variant, seed) once, baselines first.
+
+    ``loss_barrier`` (points per path) is set on every spec, the dense baselines included: they
+    store the weights their sparse runs' paths start from.
+    """
     from junkdna_bench.harness.profiles import EVALUATE, FINETUNE
 
     protocol = protocol or FINETUNE
+    if loss_barrier is not None and protocol is not FINETUNE:
+        raise ValueError(f"--loss-barrier needs fine-tuned runs; the {protocol.name} protocol trains none")
     if DENSE_METHOD in {s.method for s in settings}:
         raise ValueError("'dense' is the baseline every plan already includes; it is not a pruning method")
     if "dense" in transfers:
@@ -120,6 +127,8 @@ def expand_plan(
                 "hyperparams": dict(hyperparams),
                 "code_version": code_version,
             }
+            if loss_barrier is not None:
+                common["loss_barrier"] = loss_barrier
             dense = RunSpec(method=DENSE_METHOD, sparsity=0.0, transfer=protocol.dense_transfer, **common)
             specs.setdefault(dense.run_id(), dense)
             for setting in settings:

@@ -91,6 +91,9 @@ class RunSettings:
     # with the settings so a run on another worker is allowed exactly what the plan printed.
     code_metrics: frozenset[str] = frozenset()
     task_code: frozenset[str] = frozenset()  # lm-eval task folders outside the built-in tasks, likewise
+    # The plan's results folder, for what a run leaves beside its record (loss-barrier weights);
+    # None: the run may leave nothing there. Workers of a cluster must reach the same folder.
+    results_dir: Path | None = None
 
 
 @dataclass

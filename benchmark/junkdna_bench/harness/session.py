@@ -68,6 +68,7 @@ class PlanRequest:
     tracking_uri: str | None = None
     overrides: dict[str, Any] = field(default_factory=dict)
     code_version: str = ""
+    loss_barrier: int | None = None  # points per interpolation path (``run --loss-barrier``); None: off
 
 
 def select_variants(suite: Suite, tiers: list[str], tasks: list[str]) -> list[TaskVariant]:
@@ -238,6 +239,7 @@ def prepare_plan(request: PlanRequest) -> PreparedPlan:
         hyperparams=hyperparams,
         code_version=request.code_version,
         protocol=protocol,
+        loss_barrier=request.loss_barrier,
     )
     sizes = data_sizes(variants, plan, request)
     collapsed = 0
@@ -326,6 +328,7 @@ def run_prepared(
         on_scored=lambda done, total: emit(QuestionsScored(done, total)),
         code_metrics=frozenset(prepared.preview.code_metrics),  # the modules the preview named, no others
         task_code=frozenset(prepared.preview.task_code),  # and the lm-eval task folders
+        results_dir=request.results.resolve(),
     )
     return run_plan(
         prepared.plan,
