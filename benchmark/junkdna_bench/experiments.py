@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from junkdna_bench.defaults import DEFAULT_MODEL, EXPERIMENTS_DIR
 from junkdna_bench.harness.profiles import KNOWN_HYPERPARAMS, PROFILES
 from junkdna_bench.harness.session import PlanRequest
-from junkdna_bench.levels import PlannedSparsity
+from junkdna_bench.levels import PlannedSparsity, QuantText
 from junkdna_bench.loss_barrier import MAX_POINTS, MIN_POINTS
 from junkdna_bench.yaml_io import YamlError, parse_yaml
 
@@ -52,7 +52,8 @@ def task_id(variant: str) -> str:
 
 
 class RunBlock(BaseModel):
-    """One grid of runs: these variants, each method at each sparsity, in each transfer mode."""
+    """One grid of runs: these variants, each method at each sparsity (a quantiser at each
+    quantisation level), in each transfer mode."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -62,15 +63,16 @@ class RunBlock(BaseModel):
     methods: list[str] = Field(default_factory=list, description="empty: the dense baselines only")
     sparsities: list[PlannedSparsity] = Field(default_factory=list)
     patterns: list[str] = Field(default_factory=list)
+    quants: list[QuantText] = Field(default_factory=list, description="quantisation levels, e.g. int4-g128")
     method_params: dict[str, Any] = Field(default_factory=dict)
     # "dense" is the baseline's own mode: every plan already includes one per (variant, seed).
     transfers: list[Literal["sparse", "regrow", "frozen"]] = Field(default_factory=lambda: ["sparse"])
 
     @model_validator(mode="after")
     def _levels_for_methods(self) -> RunBlock:
-        if self.methods and not (self.sparsities or self.patterns):
-            raise ValueError(f"block {self.name!r} lists methods but no sparsities or patterns")
-        if not self.methods and (self.sparsities or self.patterns):
+        if self.methods and not (self.sparsities or self.patterns or self.quants):
+            raise ValueError(f"block {self.name!r} lists methods but no sparsities, patterns or quants")
+        if not self.methods and (self.sparsities or self.patterns or self.quants):
             raise ValueError(f"block {self.name!r} lists sparsities but no methods to prune with")
         return self
 
@@ -231,6 +233,7 @@ def plan_requests(
                 model=experiment.model,
                 sparsities=[] if dense_only else list(block.sparsities),
                 patterns=[] if dense_only else list(block.patterns),
+                quants=[] if dense_only else list(block.quants),
                 method_params=dict(block.method_params),
                 transfers=list(block.transfers),
                 seeds=list(experiment.seeds),

@@ -1,4 +1,4 @@
-"""``junkdna-bench methods list``: the pruning methods, their targets and parameters."""
+"""``junkdna-bench methods list``: the pruning methods and quantisers, their targets and parameters."""
 
 from __future__ import annotations
 
@@ -10,15 +10,20 @@ from rich.markup import escape
 from junkdna_bench.console import make_console, make_table
 
 if TYPE_CHECKING:
-    from junkdna_bench.methods import PruningMethod
+    from junkdna_bench.methods import CompressionMethod
 
-app = typer.Typer(name="methods", help="Pruning methods (built-in and plugins).", no_args_is_help=True)
+app = typer.Typer(
+    name="methods", help="Pruning methods and quantisers (built-in and plugins).", no_args_is_help=True
+)
 
 
-def _targets(method: PruningMethod) -> str:
-    kinds = [
-        label for label, ok in (("sparsity", method.accepts_sparsity), ("N:M", method.accepts_pattern)) if ok
-    ]
+def _targets(method: CompressionMethod) -> str:
+    accepted = (
+        ("sparsity", method.accepts_sparsity),
+        ("N:M", method.accepts_pattern),
+        ("quantisation level (int8, int4-g128-asym)", method.accepts_quant),
+    )
+    kinds = [label for label, ok in accepted if ok]
     return ", ".join(kinds)
 
 
@@ -46,9 +51,9 @@ def listing_rows() -> list[tuple[str, str, str, str, str]]:
 
 @app.command("list")
 def list_methods() -> None:
-    """List the registered pruning methods with their one-line descriptions and parameters."""
+    """List the registered pruning methods and quantisers with their descriptions and parameters."""
     columns = ("method", "description", "target", "calibration", "parameters (name=default)")
-    table = make_table("pruning methods", columns, show_lines=True)
+    table = make_table("compression methods", columns, show_lines=True)
     for row in listing_rows():
         table.add_row(*(escape(cell) for cell in row))
     make_console().print(table)

@@ -75,6 +75,14 @@ def run(
     pattern: Annotated[
         list[str] | None, typer.Option("--pattern", help="N:M pattern(s), N kept of every M (e.g. 2:4).")
     ] = None,
+    quant: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--quant",
+            help="Quantisation level(s) of the quantisers (rtn, gptq): int<bits>[-g<group>][-asym], "
+            "e.g. int8,int4-g128-asym (per channel and symmetric unless told).",
+        ),
+    ] = None,
     method_param: Annotated[
         list[str] | None, typer.Option("--method-param", help="NAME=VALUE for the method(s).")
     ] = None,
@@ -215,6 +223,7 @@ def run(
         model=model,
         sparsities=[float(s) for s in _split(sparsity)],
         patterns=_split(pattern),
+        quants=_split(quant),
         method_params=_method_params(method_param),
         transfers=_split(transfer),
         seeds=[int(s) for s in _split([seeds])] if seeds else [],

@@ -12,6 +12,16 @@
 After training, ``verify`` checks the invariant of the mode and raises ``TransferViolation``:
 a run whose "sparse" model is not sparse must fail loudly, not report a flattering score.
 
+A quantised model (``methods.quantization``) has grids instead of masks; two modes fit it:
+
+- ``sparse``: the grid is fixed, as a mask is. Every optimizer step is taken on a full-precision
+  latent copy of the quantised weights (it starts at their grid values), and the model's weights
+  are then put back on the grid, on its nearest point to the latent weight: a straight-through
+  estimator. The model the forward sees is on its grid after every step; steps smaller than a
+  grid spacing are not lost, as they would be if the weights themselves were rounded each step.
+- ``regrow``: training starts from the quantised weights and moves them freely off the grid.
+- ``frozen`` does not apply: a quantiser removes no weight whose value could be kept.
+
 The per-step work multiplies by a float keep-mask (1 kept, 0 pruned) in the weight's dtype
 rather than ``masked_fill_`` with the boolean mask: on CPU that is 13x faster (2 ms instead of
 22 ms per pass over MiniLM-L6's encoder, twice a step), and it gives the same values: a kept
@@ -23,11 +33,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import torch
 
 from junkdna_bench.defaults import TRANSFER_MODES
+
+if TYPE_CHECKING:
+    from junkdna_bench.methods.quant_grid import QuantGrid
 
 
 class TransferViolation(RuntimeError):
@@ -172,10 +185,60 @@ class FrozenTransfer(_Masked):
         self._check_optimizer_state(optimizer)
 
 
-def make_transfer(mode: str, model: torch.nn.Module, masks: Mapping[str, torch.Tensor] | None) -> Transfer:
-    """The hooks for ``mode``; every mode but ``dense`` needs masks."""
+class GridTransfer(DenseTransfer):
+    """``sparse`` for a quantised model: weights on their grids after every step (module docstring)."""
+
+    mode = "sparse"
+
+    def __init__(self, model: torch.nn.Module, grids: Mapping[str, QuantGrid]) -> None:
+        super().__init__(model)
+        params = dict(model.named_parameters())
+        missing = sorted(set(grids) - set(params))
+        if missing:
+            raise ValueError(f"grids name parameters the model does not have: {missing[:5]}")
+        self.grids = {name: (params[name], grid) for name, grid in grids.items()}
+
+    def prepare(self) -> None:
+        self.latent = {name: param.detach().clone() for name, (param, _) in self.grids.items()}
+
+    def enforce(self) -> None:
+        """The step the optimizer took goes to the latent weight; the model gets its grid point."""
+        with torch.no_grad():
+            for name, (param, grid) in self.grids.items():
+                latent = self.latent[name]
+                latent.add_(param - grid.project(latent))
+                param.copy_(grid.project(latent))
+
+    def verify(self, optimizer: torch.optim.Optimizer | None = None) -> None:
+        for name, (param, grid) in self.grids.items():
+            off = grid.off_grid(param)
+            if off:
+                raise TransferViolation(
+                    f"sparse transfer: {off} quantised weights of {name} are off their grid"
+                )
+
+
+class FreeTransfer(DenseTransfer):
+    """``regrow`` for a quantised model: it starts on its grids and trains like a dense one."""
+
+    mode = "regrow"
+
+
+def make_transfer(
+    mode: str,
+    model: torch.nn.Module,
+    masks: Mapping[str, torch.Tensor] | None,
+    grids: Mapping[str, QuantGrid] | None = None,
+) -> Transfer:
+    """The hooks for ``mode``; every mode but ``dense`` needs masks, or the grids of a quantised model."""
     if mode == "dense":
         return DenseTransfer(model)
+    if grids:
+        if mode not in ("sparse", "regrow"):
+            raise ValueError(
+                f"transfer mode {mode!r} does not apply to a quantised model; choose sparse or regrow"
+            )
+        return GridTransfer(model, grids) if mode == "sparse" else FreeTransfer(model)
     classes = {"sparse": SparseTransfer, "regrow": RegrowTransfer, "frozen": FrozenTransfer}
     if mode not in classes:
         raise ValueError(f"unknown transfer mode {mode!r}; choose one of {', '.join(TRANSFER_MODES)}")

@@ -1,4 +1,5 @@
-"""The evaluation protocol: prune a pre-trained decoder one-shot and score it as pruned, no training.
+"""The evaluation protocol: prune (or quantise) a pre-trained decoder one-shot and score it as it is,
+no training.
 
 This is the paper's protocol for its LLM settings. With no training, a run is a pure function of
 the pruned weights and the prompts, so the pruned model of the last run is kept while the next
@@ -22,8 +23,10 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
+from junkdna_bench.compression import compression_for
 from junkdna_bench.harness.profiles import Hyperparams
 from junkdna_bench.harness.seed_effects import model_state_key, seed_effects
+from junkdna_bench.methods.quantization import layer_sizes
 from junkdna_bench.records import RunSpec
 
 if TYPE_CHECKING:
@@ -115,6 +118,7 @@ def evaluate_as_pruned(
         "achieved_sparsity": sparsity.overall if sparsity else 0.0,
         "layer_sparsity": sparsity.per_layer if sparsity else {},
         "magnitude_tie_share": _tie_shares.get(spec.model),
+        "compression": compression_for(spec, layer_sizes(pruned.model) if spec.quant else None),
         "seed_effects": seed_effects(spec, variant, eval_pool),
     }
 
@@ -158,6 +162,7 @@ def _prune(
 ) -> Any:
     from junkdna_bench.masks import select_prunable, tie_share
     from junkdna_bench.methods import masks_for_spec, needs_calibration
+    from junkdna_bench.methods.quantization import quantize_for_spec
 
     if spec.model not in _tie_shares:  # counted on the weights as ranked, before any is zeroed
         _tie_shares[spec.model] = tie_share(select_prunable(model))
@@ -181,6 +186,9 @@ def _prune(
             {**{k: v.to(device) for k, v in batch.items()}, "use_cache": False} for batch in batches
         ]
     with torch.no_grad():
+        if spec.quant is not None:  # fake-quantised in place: no weight is removed
+            quantize_for_spec(model, spec, calibration)
+            return None
         masks = masks_for_spec(model, spec, calibration)
         masks.apply_(model)
     return masks.report(model)

@@ -1,4 +1,5 @@
-"""The fine-tuning protocol: prune a pre-trained encoder, fine-tune it on the task, evaluate it.
+"""The fine-tuning protocol: prune (or quantise) a pre-trained encoder, fine-tune it on the task,
+evaluate it.
 
 The task head is freshly initialised (seeded by the run), the pruning method sees the task's
 training rows as calibration data, and the transfer mode decides what training may do to the
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
+from junkdna_bench.compression import compression_for
 from junkdna_bench.finetune import encode, finetune, make_transfer, predict_outputs, total_steps
 from junkdna_bench.finetune.batching import Encoded, collate
 from junkdna_bench.finetune.interpolation import snapshot
@@ -21,6 +23,7 @@ from junkdna_bench.records import Predictions, RunSpec
 
 if TYPE_CHECKING:
     from junkdna_bench.harness.runner import RunProgress, RunSettings
+    from junkdna_bench.methods.quantization import QuantizedWeights
     from junkdna_bench.suites import TaskVariant
 
 SUPPORTED_TASK_TYPES = ("single_sentence", "sentence_pair", "regression")
@@ -57,14 +60,17 @@ def finetune_then_evaluate(
 
     start = snapshot(model) if spec.loss_barrier else None  # a barrier path starts before pruning
     t = time.perf_counter()
-    masks, sparsity = _prune(model, spec, hp, train, device) if not spec.is_dense else (None, None)
+    pruned = not spec.is_dense and spec.quant is None
+    masks, sparsity = _prune(model, spec, hp, train, device) if pruned else (None, None)
+    quantized = _quantize(model, spec, hp, train, device) if spec.quant else None
     progress.timed("prune", t)
 
     config = hp.finetune_config(spec.seed)
     if settings.on_start:
         settings.on_start(spec, total_steps(len(train), config))
     t = time.perf_counter()
-    transfer = make_transfer(spec.transfer, model, masks.masks if masks else None)
+    grids = quantized.grids if quantized else None
+    transfer = make_transfer(spec.transfer, model, masks.masks if masks else None, grids)
     trained = finetune(
         model,
         train,
@@ -114,6 +120,7 @@ def finetune_then_evaluate(
         "train_examples": len(train),
         "train_steps": trained.steps,
         "final_train_loss": trained.final_loss,
+        "compression": compression_for(spec, quantized.layers if quantized else None),
         "data": data.provenance,
         "loss_barrier": barrier,
     }
@@ -140,6 +147,20 @@ def _prune(
         return masks, masks.report()
     masks.apply_(model)
     return masks, masks.report(model)
+
+
+def _quantize(
+    model: torch.nn.Module, spec: RunSpec, hp: Hyperparams, train: Encoded, device: torch.device
+) -> QuantizedWeights:
+    """The spec's quantiser, applied in place: fine-tuning starts from the quantised model."""
+    from junkdna_bench.methods import needs_calibration
+    from junkdna_bench.methods.quantization import quantize_for_spec
+
+    calibration = (
+        _calibration_batches(train, spec.seed, hp, device) if needs_calibration(spec.method) else None
+    )
+    with torch.no_grad():
+        return quantize_for_spec(model, spec, calibration)
 
 
 def _calibration_batches(

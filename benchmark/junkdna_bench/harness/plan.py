@@ -1,4 +1,4 @@
-"""Plan expansion: task variants x pruning settings x transfer modes x seeds -> run specs.
+"""Plan expansion: task variants x compression settings x transfer modes x seeds -> run specs.
 
 Each (task variant, seed) gets exactly one dense baseline, shared by every method, sparsity and
 transfer mode: it is the run every sparse run of that variant and seed is compared with, and
@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from junkdna_bench.levels import NMPattern, check_planned_sparsity
+from junkdna_bench.levels import NMPattern, QuantLevel, check_planned_sparsity
 from junkdna_bench.records import DENSE_METHOD, RunSpec
 
 if TYPE_CHECKING:
@@ -25,12 +25,14 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class PruneSetting:
-    """One way to prune: a method, its parameters, and a sparsity or an N:M pattern."""
+    """One way to compress: a method, its parameters, and a sparsity, an N:M pattern or (for a
+    quantiser, at sparsity 0) a quantisation level."""
 
     method: str
     sparsity: float
     pattern: str | None = None
     params: Mapping[str, Any] = field(default_factory=dict)
+    quant: str | None = None
 
 
 @dataclass(frozen=True)
@@ -54,8 +56,10 @@ def prune_settings(
     sparsities: Sequence[float],
     patterns: Sequence[str],
     method_params: Mapping[str, Any] | None = None,
+    quants: Sequence[str] = (),
 ) -> list[PruneSetting]:
-    """Each method at each sparsity, or at each N:M pattern for methods that take patterns.
+    """Each method at each sparsity, or at each N:M pattern for methods that take patterns, or at
+    each quantisation level for quantisers.
 
     A method that accepts both gets both when both are given; parameters are validated and
     completed with their defaults, so a spec's identity does not depend on which were typed.
@@ -63,12 +67,18 @@ def prune_settings(
     from junkdna_bench.methods import get_method
 
     parsed = [NMPattern.parse(p) for p in patterns]
+    levels = [str(QuantLevel.parse(q)) for q in quants]
     for value in sparsities:
         check_planned_sparsity(value)
     settings: list[PruneSetting] = []
     for name in methods:
         method = get_method(name)
         params = method.resolve_params(method_params)
+        if method.accepts_quant:
+            if not levels:
+                raise ValueError(f"method {name!r} quantises; it needs a quantisation level (--quant int8)")
+            settings += [PruneSetting(name, 0.0, None, params, level) for level in levels]
+            continue
         chosen_patterns = parsed if method.accepts_pattern else []
         chosen_sparsities = list(sparsities) if method.accepts_sparsity else []
         if not chosen_patterns and not chosen_sparsities:
@@ -133,11 +143,18 @@ def expand_plan(
             specs.setdefault(dense.run_id(), dense)
             for setting in settings:
                 for transfer in transfers:
+                    if setting.quant and transfer == "frozen":
+                        raise ValueError(
+                            f"transfer 'frozen' keeps the weights a mask removed at their pre-trained "
+                            f"values; quantiser {setting.method!r} removes none: choose sparse (weights "
+                            "held on the grid) or regrow (trained freely from the quantised model)"
+                        )
                     spec = RunSpec(
                         method=setting.method,
                         method_params=dict(setting.params),
                         sparsity=setting.sparsity,
                         pattern=setting.pattern,
+                        quant=setting.quant,
                         transfer=transfer,
                         **common,
                     )
@@ -153,5 +170,5 @@ def _model_order(spec: RunSpec) -> tuple[bool, str, str, float, str, int]:
     """Dense first, then one pruned model after another (method, parameters, level, seed)."""
     from junkdna_bench.records import canonical_json
 
-    level = (spec.pattern or "", spec.sparsity)
+    level = (spec.quant or spec.pattern or "", spec.sparsity)
     return (not spec.is_dense, spec.method, canonical_json(spec.method_params), level[1], level[0], spec.seed)

@@ -66,6 +66,7 @@ def model_state_key(spec: RunSpec) -> tuple[Any, ...]:
         canonical_json(spec.method_params),
         spec.sparsity,
         spec.pattern,
+        spec.quant,
     )
     if method_uses_seed(spec.method):
         hp = spec.hyperparams

@@ -54,6 +54,7 @@ class PlanRequest:
     model: str = DEFAULT_MODEL
     sparsities: list[float] = field(default_factory=list)
     patterns: list[str] = field(default_factory=list)
+    quants: list[str] = field(default_factory=list)  # quantisation levels of the quantisers ("int4-g128")
     method_params: dict[str, Any] = field(default_factory=dict)
     transfers: list[str] = field(default_factory=list)
     seeds: list[int] = field(default_factory=list)
@@ -188,7 +189,7 @@ def _profile_note(description: str, request: PlanRequest, fields: frozenset[str]
     An experiment plan fixes every hyper-parameter, its seeds and its sparsities; printing the
     profile's defaults above such a plan would describe runs that are not the ones planned.
     """
-    levels_fixed = bool(request.sparsities or request.patterns or not request.methods)
+    levels_fixed = bool(request.sparsities or request.patterns or request.quants or not request.methods)
     given = {name for name, value in request.overrides.items() if value is not None}
     if given >= fields and request.seeds and levels_fixed:
         return "every default replaced by the settings below"
@@ -228,12 +229,16 @@ def prepare_plan(request: PlanRequest) -> PreparedPlan:
                 f"calibration source {hyperparams['calibration_source']!r} is unknown; "
                 f"choose one of {', '.join(CALIBRATION_SOURCES)}"
             )
-    sparsities = request.sparsities or ([] if request.patterns else list(profile.sparsities))
+    sparsities = request.sparsities or (
+        [] if request.patterns or request.quants else list(profile.sparsities)
+    )
     plan = expand_plan(
         variants,
         suite=suite.name,
         model=request.model,
-        settings=prune_settings(request.methods, sparsities, request.patterns, request.method_params),
+        settings=prune_settings(
+            request.methods, sparsities, request.patterns, request.method_params, request.quants
+        ),
         transfers=request.transfers or [protocol.transfers[0]],
         seeds=request.seeds or list(profile.seeds),
         hyperparams=hyperparams,

@@ -81,9 +81,7 @@ def quantize_weights(
     weights = select_prunable(model, include_head=include_head)
     if not weights:
         raise ValueError(f"no quantisable weights found in this {type(model).__name__} (only nn.Linear)")
-    layers = {
-        name: (weight.numel(), linear_of(model, name, method).in_features) for name, weight in weights.items()
-    }
+    layers = layer_sizes(model, weights, method)
     for name, (_, width) in layers.items():
         parsed.check_fits(name, width)
     request = QuantRequest(
@@ -111,3 +109,14 @@ def quantize_for_spec(
         calibration=calibration,
         seed=spec.seed,
     )
+
+
+def layer_sizes(
+    model: nn.Module, weights: Mapping[str, nn.Parameter] | None = None, method: str = "quantisation"
+) -> dict[str, tuple[int, int]]:
+    """(size, input features) of each weight (default: those a method may touch): what the storage
+    cost of a quantised weight depends on."""
+    chosen = select_prunable(model) if weights is None else weights
+    return {
+        name: (weight.numel(), linear_of(model, name, method).in_features) for name, weight in chosen.items()
+    }
