@@ -87,7 +87,6 @@ def _entry(name: str, safe: float | None, area: float | None, board: str = "s") 
         safe_sparsity=safe,
         max_sparsity=0.6,
         area=None if area is None else Estimate(value=area),
-        area_significant=False,
         n_significant_drops=0,
         n_comparisons=3,
         monotone=True,
@@ -237,8 +236,10 @@ def test_the_published_site_lists_tiers_easiest_first_and_describes_suites_from_
 ) -> None:
     site = build_test_site(tmp_path, copy_submissions_from=REPO_ROOT / "submissions")
     index = (site.layout.html / "index.html").read_text(encoding="utf-8")
-    for table in re.findall(r'<table data-jdb-sortable id="[^"]*glue[^"]*">(.*?)</table>', index, re.S):
-        tiers = re.findall(r'<td data-value="\d+"><a href="tiers/[^"]+">(\w+)</a></td>', table)
+    sections = index.split('<div class="jd-board-section" id="board-glue')[1:]
+    assert sections
+    for section in sections:  # one table per tier, in the suite's order
+        tiers = re.findall(r'<table class="jd-board" data-tier="(\w+)"', section.split("jd-board-section")[0])
         assert tiers and tiers == sorted(tiers, key=["easy", "medium", "hard"].index), tiers
     methodology = (site.layout.html / "methodology.html").read_text(encoding="utf-8")
     assert 'id="variants-glue"' in methodology and 'id="tasks-starter"' in methodology

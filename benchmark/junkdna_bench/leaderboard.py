@@ -5,10 +5,14 @@ one table-and-series document, and the renderer only formats it. The output is d
 same folder gives byte-identical JSON): inputs are read in sorted order, every list is sorted by
 an explicit key, and nothing depends on the clock or the machine.
 
-Ranking, per (board, model, tier): the largest safe sparsity first (a method that can prune more
+Position, per (board, model, tier): the largest safe sparsity first (a method that can prune more
 before the tier notices is better); ties broken by the area between the sparse and dense curves
 (closer to zero, or positive, is better). An entry whose tier has no informative variant has no
-safe sparsity and is left unranked: a chance-level dense model cannot rank anything. A board is a
+safe sparsity and is left unranked: a chance-level dense model cannot rank anything. A position
+is an order, not a finding: whether two entries differ is what the rank groups say, which are
+copied from the method-vs-method (or transfer-vs-transfer) tests of the report that holds both
+(``stats.method_compare``). Entries of different submissions were never tested against each
+other and carry no rank group; nothing here invents one. A board is a
 suite under one protocol (``board_name``). Boards are never mixed in one ranking: the same tier
 name means different tasks in different suites, and the same suite run under two protocols (say,
 at training fractions and across task pairs) asks two different questions of a method.
@@ -24,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -32,14 +37,26 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from junkdna_bench.records import ConfigKey
-from junkdna_bench.stats.report_schema import Estimate, GapDecision, GapRow, SuiteFacts, TierHeadline
+from junkdna_bench.stats.report_schema import (
+    Agreement,
+    ContrastKind,
+    Estimate,
+    GapDecision,
+    GapRow,
+    RankEntry,
+    SeedGap,
+    StatsReport,
+    SuiteFacts,
+    TierHeadline,
+    Verdict,
+)
 from junkdna_bench.submissions.limits import non_finite_numbers
 from junkdna_bench.submissions.paths import slugify
 from junkdna_bench.submissions.schema import Submission
 from junkdna_bench.submissions.shipped_suites import ShippedSuites, UnknownSuite
 from junkdna_bench.submissions.validate import validate_path
 
-LEADERBOARD_SCHEMA_VERSION = 3
+LEADERBOARD_SCHEMA_VERSION = 4
 
 DECISION_MARKS: dict[str, str] = {
     "drop": "▼",
@@ -67,6 +84,24 @@ def board_name(suite: str, protocol: str | None) -> str:
     return f"{suite} / {protocol}" if protocol else suite
 
 
+class RankGroup(_Strict):
+    """An entry's rank interval among the configurations its report compared it with (``RankEntry``).
+
+    ``kind`` says which: "method" (same transfer mode) or "transfer" (same method). The interval
+    [rank_low, rank_high] of ``n_ranked`` comes from Holm-corrected pairwise tests on the (variant,
+    seed) units all of them share, over every informative variant of the report, not one tier.
+    """
+
+    kind: ContrastKind
+    rank: int
+    rank_low: int
+    rank_high: int
+    n_ranked: int
+    tied_with: list[str]
+    mean_gap_points: float
+    n_units: int
+
+
 class Entry(_OnBoard):
     """One leaderboard line: a method entry (method, parameters, transfer) on one tier of one model."""
 
@@ -81,13 +116,13 @@ class Entry(_OnBoard):
     safe_sparsity: float | None
     max_sparsity: float
     area: Estimate | None
-    area_significant: bool  # the area's interval excludes zero
     n_significant_drops: int
     n_comparisons: int
     monotone: bool | None
     variants: int
     informative_variants: int
     warnings: list[str]
+    rank_groups: list[RankGroup] = []  # empty: the report compared it with no other configuration
 
 
 class CurvePoint(_Strict):
@@ -110,11 +145,13 @@ class Curve(_OnBoard):
 
 
 class Comparison(_OnBoard):
-    """One gap row for the method pages' detail tables."""
+    """One gap row: a board table's cell, and the method pages' per-variant and per-seed detail."""
 
     entry: str
     tier: str
+    task: str
     variant: str
+    informative: bool
     sparsity: float
     pattern: str | None
     metric: str
@@ -122,11 +159,14 @@ class Comparison(_OnBoard):
     dense_mean: float
     sparse_mean: float
     gap: Estimate
+    pct_of_dense: Estimate | None  # the sparse score as a percentage of the dense one (100: no change)
     p_value: float | None
     p_holm: float | None
     decision: GapDecision
     mark: str
     warnings: list[str]
+    agreement: Agreement | None
+    seeds: list[SeedGap]
 
 
 class MethodEntry(_Strict):
@@ -145,6 +185,9 @@ class MethodEntry(_Strict):
     verdict: str | None
     verdict_summary: str
     verdict_reasons: list[str]
+    verdict_test: str | None  # the deciding trend test's name, as the report names it
+    verdict_p: float | None
+    headline: bool  # this is the verdict its report leads with (its reference method)
 
 
 class SubmissionInfo(_Strict):
@@ -169,6 +212,8 @@ class SubmissionInfo(_Strict):
     records_sha256: str
     report_settings: dict[str, Any]
     report_warnings: list[str]
+    command: str  # the command that reproduces the runs
+    command_from_notes: bool  # False: derived from the suite and protocol, the notes name none
 
 
 class Leaderboard(_Strict):
@@ -235,15 +280,14 @@ def assign_ranks(entries: list[Entry]) -> list[Entry]:
 
 
 def _entry(
-    sub: Submission, file: str, headline: TierHeadline, slug: str, tiers: list[str], n_comparisons: int
+    sub: Submission,
+    file: str,
+    headline: TierHeadline,
+    slug: str,
+    tiers: list[str],
+    n_comparisons: int,
+    rank_groups: list[RankGroup],
 ) -> Entry:
-    area = headline.area_between_curves
-    significant = bool(
-        area
-        and area.ci_low is not None
-        and area.ci_high is not None
-        and (area.ci_low > 0 or area.ci_high < 0)
-    )
     return Entry(
         **_on_board(sub),
         tier=headline.tier,
@@ -256,15 +300,44 @@ def _entry(
         submission=file,
         safe_sparsity=headline.safe_sparsity,
         max_sparsity=max(headline.sparsities, default=0.0),
-        area=area,
-        area_significant=significant,
+        area=headline.area_between_curves,
         n_significant_drops=headline.n_significant_drops,
         n_comparisons=n_comparisons,
         monotone=headline.monotone,
         variants=len(headline.variants),
         informative_variants=len(headline.informative_variants),
         warnings=sorted(headline.warnings),
+        rank_groups=rank_groups,
     )
+
+
+def _ranking_key(ranked: RankEntry) -> tuple[str, str, str]:
+    """The ranking a ``RankEntry`` belongs to: its model, kind, and what its group shares."""
+    config = ranked.config
+    shared = config.transfer if ranked.kind == "method" else f"{config.method} {config.method_params}"
+    return (ranked.model, ranked.kind, shared)
+
+
+def rank_groups(report: StatsReport) -> dict[ConfigKey, list[RankGroup]]:
+    """Each configuration's rank groups in the report, one per ranking it appears in."""
+    sizes = Counter(_ranking_key(r) for r in report.rankings)
+    groups: dict[ConfigKey, list[RankGroup]] = {}
+    for ranked in sorted(report.rankings, key=lambda r: (r.kind, r.rank)):
+        config = ranked.config
+        key = ConfigKey.of(ranked.model, config.method, config.method_params, config.transfer)
+        groups.setdefault(key, []).append(
+            RankGroup(
+                kind=ranked.kind,
+                rank=ranked.rank,
+                rank_low=ranked.rank_low,
+                rank_high=ranked.rank_high,
+                n_ranked=sizes[_ranking_key(ranked)],
+                tied_with=sorted(ranked.tied_with),
+                mean_gap_points=ranked.mean_gap_points,
+                n_units=ranked.n_units,
+            )
+        )
+    return groups
 
 
 def _row_curves(sub: Submission, slug_of: dict[ConfigKey, str], rows: list[GapRow]) -> list[Curve]:
@@ -335,7 +408,9 @@ def _comparison(sub: Submission, slug: str, row: GapRow) -> Comparison:
         **_on_board(sub),
         entry=slug,
         tier=row.tier,
+        task=row.task,
         variant=row.variant,
+        informative=row.informative,
         sparsity=row.sparsity,
         pattern=row.pattern,
         metric=row.metric,
@@ -343,15 +418,58 @@ def _comparison(sub: Submission, slug: str, row: GapRow) -> Comparison:
         dense_mean=row.dense_mean,
         sparse_mean=row.sparse_mean,
         gap=row.gap_points,
+        pct_of_dense=_share_of_dense(row.gap_pct_of_dense),
         p_value=test.p_value if test else None,
         p_holm=test.corrected.get("holm") if test else None,
         decision=row.decision,
         mark=DECISION_MARKS[row.decision],
         warnings=sorted(row.warnings),
+        agreement=row.agreement,
+        seeds=sorted(row.seeds, key=lambda s: s.seed),
     )
 
 
+def _share_of_dense(gap_pct: Estimate | None) -> Estimate | None:
+    """The paper's unit: a gap of −8 % of dense is a sparse model at 92 % of dense."""
+    if gap_pct is None or gap_pct.value is None:
+        return None
+
+    def shifted(value: float | None) -> float | None:
+        return None if value is None else 100.0 + value
+
+    return Estimate(
+        value=shifted(gap_pct.value), ci_low=shifted(gap_pct.ci_low), ci_high=shifted(gap_pct.ci_high)
+    )
+
+
+# "junkdna-bench ..." up to a parenthesis, a semicolon, a full stop or the end of the notes.
+_COMMAND = re.compile(r"junkdna-bench\s[^;()]*?(?=\s*[(;]|\.(?:\s|$)|$)")
+
+
+def reproduce_command(sub: Submission) -> tuple[str, bool]:
+    """The command the notes say made the runs, else one derived from the protocol or suite.
+
+    Returns the command and whether it came from the notes (a derived one reruns the suite's
+    plain grid or the protocol's plan, not necessarily the submitter's budget).
+    """
+    found = _COMMAND.search(sub.notes)
+    if found:
+        return " ".join(found.group(0).split()), True
+    if sub.protocol:
+        return f"junkdna-bench experiment run {sub.protocol}", False
+    return f"junkdna-bench run --suite {sub.suite} --model {sub.model} --method {sub.method.name}", False
+
+
+def _deciding_test(report: StatsReport, verdict: Verdict | None) -> tuple[str | None, float | None]:
+    """The trend test the verdict is decided on (tasks or runs as units, as the settings say)."""
+    if verdict is None:
+        return None, None
+    test = verdict.task_trend if report.settings.trend_unit == "task" else verdict.trend
+    return (test.name, test.p_value) if test is not None else (None, None)
+
+
 def _submission_info(sub: Submission, file: str, method_slug: str) -> SubmissionInfo:
+    command, from_notes = reproduce_command(sub)
     return SubmissionInfo(
         file=file,
         title=sub.title,
@@ -374,6 +492,8 @@ def _submission_info(sub: Submission, file: str, method_slug: str) -> Submission
         records_sha256=sub.records_digest.sha256,
         report_settings=sub.report.settings.model_dump(mode="json"),
         report_warnings=sorted(sub.report.warnings),
+        command=command,
+        command_from_notes=from_notes,
     )
 
 
@@ -415,8 +535,11 @@ def summarize(submissions: dict[str, Submission], shipped: ShippedSuites | None 
         keys = {h.config_key() for h in report.headlines}
         slug_of = {key: entry_slug(key, method_slugs) for key in keys}
         verdicts = {v.config_key(): v for v in report.verdicts}
+        groups = rank_groups(report)
+        headline_key = report.verdict.config_key() if report.verdict else None
         for key in sorted(keys):
             verdict = verdicts.get(key)
+            test, p = _deciding_test(report, verdict)
             method_entries.append(
                 MethodEntry(
                     entry=slug_of[key],
@@ -430,6 +553,9 @@ def summarize(submissions: dict[str, Submission], shipped: ShippedSuites | None 
                     verdict=verdict.verdict if verdict else None,
                     verdict_summary=verdict.summary if verdict else "",
                     verdict_reasons=list(verdict.reasons) if verdict else [],
+                    verdict_test=test,
+                    verdict_p=p,
+                    headline=key == headline_key,
                 )
             )
         rows_per_headline = Counter((r.config_key(), r.tier) for r in report.rows)
@@ -443,6 +569,7 @@ def summarize(submissions: dict[str, Submission], shipped: ShippedSuites | None 
                     slug_of[key],
                     suites[sub.suite],
                     rows_per_headline[(key, headline.tier)],
+                    groups.get(key, []),
                 )
             )
             curves += _mean_curves(sub, headline, slug_of[key])

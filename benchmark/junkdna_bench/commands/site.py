@@ -34,18 +34,22 @@ def _layout(root: Path) -> SiteLayout:
         raise typer.BadParameter(str(exc), param_hint="--root") from exc
 
 
-def _build(root: Path, submissions: Path | None, console: Console) -> Path:
+def _build(root: Path, submissions: Path | None, console: Console, site_url: str | None = None) -> Path:
     from junkdna_bench.console.problems import rejections_end_the_command
-    from junkdna_bench.site.build import SiteBuildError, build_site
+    from junkdna_bench.site.build import SiteBuildError, build_site, check_site_url
 
     layout = _layout(root)
+    try:
+        site_url = check_site_url(site_url) if site_url else None
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--site-url") from exc
     folder = submissions or layout.root / DEFAULT_SUBMISSIONS
     try:
         with (
             rejections_end_the_command(console),
             console.status("summarizing submissions, rendering pages, running mkdocs build --strict"),
         ):
-            board = build_site(layout, folder)
+            board = build_site(layout, folder, site_url)
     except SiteBuildError as exc:
         console.print(f"[bold red]{escape(str(exc))}[/]")
         raise typer.Exit(1) from exc
@@ -62,9 +66,18 @@ def build(
     submissions: Annotated[
         Path | None, typer.Option("--submissions", help="Submissions folder [default: ROOT/submissions].")
     ] = None,
+    site_url: Annotated[
+        str | None,
+        typer.Option(
+            "--site-url",
+            envvar="JUNKDNA_SITE_URL",
+            help="Address the site is published at, e.g. https://example.org/junkdna/ (makes 404.html "
+            "work under a sub-path).",
+        ),
+    ] = None,
 ) -> None:
     """Summarize submissions, render the pages and plots, and run `mkdocs build --strict` (offline)."""
-    _build(root, submissions, make_console())
+    _build(root, submissions, make_console(), site_url)
 
 
 @app.command("serve")

@@ -7,6 +7,7 @@ Tables show rounded numbers but sort by the exact value, so each formatted cell 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from junkdna_bench.stats.precision import interval_decimals, rounded
@@ -65,6 +66,60 @@ def decision(name: str) -> str:
     return DECISION_LABELS.get(name, name)
 
 
+DECISION_CLASSES = {
+    "drop": "jd-drop",
+    "gain": "jd-gain",
+    "no-significant-change": "jd-nochange",
+    "uninformative": "jd-uninformative",
+    "insufficient-seeds": "jd-uninformative",
+}
+
+
+def decision_class(name: str) -> str:
+    """The one colour class of a decision; too few seeds reads like an uninformative variant: no evidence."""
+    return DECISION_CLASSES[name]
+
+
+def of_dense(est: Estimate | None) -> str:
+    """The sparse score as a percentage of the dense one: ``92.1 %``."""
+    if est is None or est.value is None:
+        return DASH
+    return f"{est.value:.1f} %".replace("-", MINUS)
+
+
+TEST_NAMES = {
+    "jonckheere-tasks": "Jonckheere trend test, tasks as units",
+    "jonckheere-within-tasks": "Jonckheere trend test within tasks, variants as units",
+    "jonckheere-permutation": "Jonckheere trend test, (variant, seed) runs as units",
+    "page": "Page's trend test over the tiers × sparsities table",
+    "sign": "sign test over the tiers × sparsities table",
+}
+# In report sentences the units follow the test's name ("... test over variants within tasks").
+_TEST_WORDS = {
+    "jonckheere-tasks": "Jonckheere",
+    "jonckheere-within-tasks": "Jonckheere",
+    "jonckheere-permutation": "Jonckheere permutation",
+}
+_TEST_ID = re.compile("|".join(sorted(map(re.escape, _TEST_WORDS), key=len, reverse=True)))
+_HYPHEN_MINUS = re.compile(r"(?<![\w.])-(?=\.?\d)")
+
+
+def test_name(name: str | None) -> str:
+    """A trend test in words (the report's identifiers never reach a page)."""
+    return DASH if name is None else TEST_NAMES.get(name, name)
+
+
+def prose(text: str) -> str:
+    """Report text for a page: test identifiers in words, negative numbers with a true minus sign."""
+    return _HYPHEN_MINUS.sub(MINUS, _TEST_ID.sub(lambda m: _TEST_WORDS[m.group(0)], text))
+
+
+def rank_range(low: int, high: int, total: int) -> str:
+    """``rank 1 of 3`` or, when tests cannot separate it from its neighbours, ``rank 1–3 of 3``."""
+    span = f"{low}" if low == high else f"{low}{DASH}{high}"
+    return f"rank {span} of {total}"
+
+
 def data_value(value: Any) -> str:
     """Sort key for a table cell: the exact number, or empty (sorted last)."""
     if isinstance(value, Estimate):
@@ -93,4 +148,9 @@ FILTERS = {
     "data_value": data_value,
     "params": params,
     "decision": decision,
+    "decision_class": decision_class,
+    "of_dense": of_dense,
+    "test_name": test_name,
+    "prose": prose,
+    "rank_range": rank_range,
 }

@@ -21,14 +21,19 @@ from typing import Any
 
 import jinja2
 
-from junkdna_bench.leaderboard import Curve, Entry, Leaderboard, leaderboard_json, unique_slugs
+from junkdna_bench import __version__
+from junkdna_bench.leaderboard import Entry, Leaderboard, MethodEntry, leaderboard_json, unique_slugs
+from junkdna_bench.site.boards import KNOB_LABELS, BoardView, board_views
+from junkdna_bench.site.downloads import board_csv, copy_submissions
 from junkdna_bench.site.formatting import FILTERS
+from junkdna_bench.site.plot_series import entry_series, mean_series
 from junkdna_bench.site.plots import Series, tier_panels
 from junkdna_bench.submissions.limits import DEFAULT_LIMITS
+from junkdna_bench.submissions.paths import slugify
 from junkdna_bench.submissions.schema import SUBMISSION_SCHEMA_VERSION
 
 MARKER = ".junkdna-generated"
-ASSETS = ("tables.js", "leaderboard.css")
+ASSETS = ("tables.js", "copy.js", "leaderboard.css")
 
 
 @dataclass
@@ -42,6 +47,8 @@ class SiteExtras:
     statistics_doc: Path | None = None
     findings_doc: Path | None = None
     suites: list[dict[str, Any]] = field(default_factory=list)
+    submissions_dir: Path | None = None  # where the summarized files are, to publish them beside the pages
+    site_url: str | None = None
 
 
 def environment() -> jinja2.Environment:
@@ -82,22 +89,32 @@ class _Renderer:
         self.board, self.pages_dir, self.extras = board, pages_dir, extras
         self.env = environment()
         self.board_slugs = unique_slugs(board.boards)
-        self.margins = {s.board: s.report_settings.get("margin_points") for s in board.submissions}
         seen: dict[tuple[str, str], set[str]] = defaultdict(set)
         for e in board.entries:
             seen[(e.method, e.transfer)].add(e.entry)
         duplicates = {key for key, slugs in seen.items() if len(slugs) > 1}
         self.labels = {e.entry: _entry_label(e, duplicates) for e in board.entries}
+        self.views = board_views(board, self.board_slugs)
+        for view in self.views:
+            view.csv = f"data/{view.slug}.csv"
+        dates = sorted(s.created_at for s in board.submissions)
         self.env.globals.update(
             board=board,
+            views=self.views,
             model_slugs=board.models,
             method_slugs=board.methods,
             tier_slugs=board.tiers,
+            board_slugs=self.board_slugs,
+            knob_labels=KNOB_LABELS,
+            last_updated=dates[-1][:10] if dates else None,
+            version=__version__,
+            site_url=extras.site_url,
             anchors={
                 (m.board, m.model, m.entry): self.anchor(m.board, m.model, m.entry)
                 for m in board.method_entries
             },
             submission_anchors={s.file: f"submission-{i}" for i, s in enumerate(board.submissions, start=1)},
+            positions=_positions(board.entries),
         )
 
     def anchor(self, board: str, model: str, entry: str) -> str:
@@ -108,79 +125,74 @@ class _Renderer:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(self.env.get_template(template).render(**context), encoding="utf-8")
 
-    def figure(self, name: str, tiers: list[str], series: dict[str, list[Series]], board: str) -> str:
-        tier_panels(self.pages_dir / "plots" / name, tiers, series, self.margins.get(board))
+    def figure(self, name: str, tiers: list[str], series: dict[str, list[Series]]) -> str:
+        """Draw a figure in the boards' unit (% of dense) under ``plots/``; returns its page path."""
+        tier_panels(self.pages_dir / "plots" / name, tiers, series)
         return f"plots/{name}"
 
-    def _mean_series(self, curves: list[Curve]) -> dict[str, list[Series]]:
-        by_tier: dict[str, list[Series]] = defaultdict(list)
-        for c in curves:
-            if c.variant is None:
-                label = self.labels[c.entry] + (f" · {c.pattern}" if c.pattern else "")
-                by_tier[c.tier].append(Series(label, c, mean=True))
-        return by_tier
-
-    def _groups(self, entries: list[Entry], prefix: str, tier: str | None = None) -> list[dict[str, Any]]:
-        """One table (and one figure) per (board, model) among ``entries``."""
-        keys = sorted({(e.board, e.model) for e in entries})
-        groups = []
-        for board, model in keys:
-            members = [e for e in entries if (e.board, e.model) == (board, model)]
-            suite = self.board.boards[board]
-            tiers = [tier] if tier else self.board.suites[suite]
-            curves = [
-                c for c in self.board.curves if (c.board, c.model) == (board, model) and c.tier in tiers
-            ]
-            stem = f"{self.board_slugs[board]}--{self.board.models[model]}"
-            name = f"{stem}--tier-{self.board.tiers[tier]}.svg" if tier else f"{stem}--overview.svg"
-            groups.append(
-                {
-                    "board": board,
-                    "suite": suite,
-                    "model": model,
-                    "board_slug": self.board_slugs[board],
-                    "protocol": next(s.protocol for s in self.board.submissions if s.board == board),
-                    "heading": f"{self.board_slugs[board]} · {self.board.models[model]}",
-                    "table_id": f"{prefix}-{stem}",
-                    "entries": members,
-                    "plot": self.figure(name, tiers, self._mean_series(curves), board),
-                    "variants": self._tier_variants(suite, tier) if tier else [],
-                }
-            )
-        return groups
-
-    def _tier_variants(self, suite: str, tier: str) -> list[dict[str, Any]]:
-        for facts in self.extras.suites:
-            if facts["name"] == suite:
-                return [v for v in facts["variants"] if v["tier"] == tier]
-        return []
+    def _view_plot(self, view: BoardView, tier: str | None = None) -> str:
+        """The view's overview figure (or one tier's), over the tiers its tables show, easiest first."""
+        tiers = [tier] if tier else [t.tier for t in view.tables]
+        comparisons = [
+            c
+            for c in self.board.comparisons
+            if (c.board, c.model) == (view.board, view.model) and c.tier in tiers
+        ]
+        name = f"{view.slug}--tier-{self.board.tiers[tier]}.svg" if tier else f"{view.slug}--overview.svg"
+        return self.figure(name, tiers, mean_series(comparisons, self.labels))
 
     def home(self) -> None:
-        self.page("index.md", "index.md.j2", groups=self._groups(self.board.entries, "leaderboard"))
+        for view in self.views:
+            view.plot = self._view_plot(view)
+        self.page("index.md", "index.md.j2")
 
     def models(self) -> None:
         for model, slug in self.board.models.items():
-            entries = [e for e in self.board.entries if e.model == model]
-            self.page(
-                f"models/{slug}.md",
-                "model.md.j2",
-                model=model,
-                slug=slug,
-                groups=self._groups(entries, "model"),
-            )
+            mine = [v for v in self.views if v.model == model]
+            self.page(f"models/{slug}.md", "model.md.j2", model=model, slug=slug, views=mine)
         self.section("models", "Models", self.board.models, "model")
 
     def tiers(self) -> None:
         for tier, slug in self.board.tiers.items():
-            entries = [e for e in self.board.entries if e.tier == tier]
+            mine = [(v, t, self._view_plot(v, tier)) for v in self.views for t in v.tables if t.tier == tier]
             self.page(
                 f"tiers/{slug}.md",
                 "tier.md.j2",
                 tier=tier,
                 slug=slug,
-                groups=self._groups(entries, "tier", tier=tier),
+                tables=mine,
+                run=self._run_variants(tier),
             )
-        self.section("tiers", "Tiers", self.board.tiers, "tier")
+        self.page("tiers/index.md", "tiers_index.md.j2", tiers=self._tier_order())
+
+    def _tier_order(self) -> list[dict[str, Any]]:
+        """Every tier once, easiest first (by its place in the suites that have it), each defined."""
+        place: dict[str, int] = {}
+        for tiers in self.board.suites.values():
+            for index, tier in enumerate(tiers):
+                place[tier] = min(place.get(tier, index), index)
+        ordered = sorted(self.board.tiers, key=lambda t: (place.get(t, 0), t))
+        return [
+            {
+                "name": t,
+                "slug": self.board.tiers[t],
+                "run": self._run_variants(t),
+                "boards": self._boards(t),
+            }
+            for t in ordered
+        ]
+
+    def _boards(self, tier: str) -> list[str]:
+        return sorted({e.board for e in self.board.entries if e.tier == tier})
+
+    def _run_variants(self, tier: str) -> list[dict[str, Any]]:
+        """The variants of ``tier`` that were run, once each per suite, with the rule that tiered them."""
+        run = sorted({(c.suite, c.variant) for c in self.board.comparisons if c.tier == tier})
+        facts = {(s["name"], v["id"]): v for s in self.extras.suites for v in s["variants"]}
+        return [
+            {"suite": suite, "id": variant, "why": facts.get((suite, variant), {}).get("why", "")}
+            for suite, variant in run
+        ]
 
     def methods(self) -> None:
         board = self.board
@@ -189,30 +201,41 @@ class _Renderer:
             plots, ranked, comparisons = {}, {}, {}
             for m in mine:
                 key = (m.board, m.model, m.entry)
-                tiers = board.suites[m.suite]
-                series: dict[str, list[Series]] = defaultdict(list)
-                for c in board.curves:
-                    if (c.board, c.model, c.entry) == key:
-                        label = "tier mean" if c.variant is None else c.variant
-                        label += f" · {c.pattern}" if c.pattern else ""
-                        mean = c.variant is None
-                        series[c.tier].append(Series(label, c, mean=mean, colour="black" if mean else None))
-                plots[key] = self.figure(f"{self.anchor(*key)}.svg", tiers, series, m.board)
-                ranked[key] = [e for e in board.entries if (e.board, e.model, e.entry) == key]
                 comparisons[key] = [c for c in board.comparisons if (c.board, c.model, c.entry) == key]
+                ranked[key] = [e for e in board.entries if (e.board, e.model, e.entry) == key]
+                tiers = board.suites[m.suite]
+                plots[key] = self.figure(f"{self.anchor(*key)}.svg", tiers, entry_series(comparisons[key]))
+            subs = [s for s in board.submissions if s.method == method]
             self.page(
                 f"methods/{slug}.md",
                 "method.md.j2",
                 method=method,
                 slug=slug,
                 entries=mine,
+                headings=self._entry_headings(mine),
                 plots=plots,
                 ranked=ranked,
                 comparisons=comparisons,
-                submissions=[s for s in board.submissions if s.method == method],
+                submissions={s.file: s for s in subs},
+                descriptions=sorted({s.method_description for s in subs} - {""}),
+                urls=sorted({s.method_url for s in subs if s.method_url}),
                 tier_index={(s, t): i for s, tiers in board.suites.items() for i, t in enumerate(tiers)},
             )
         self.section("methods", "Methods", board.methods, "method")
+
+    def _entry_headings(self, entries: list[MethodEntry]) -> dict[tuple[str, str, str], str]:
+        """A heading per entry from slugs only: its board, model when there are several, and transfer."""
+        models = {m.model for m in entries}
+        headings: dict[tuple[str, str, str], str] = {}
+        used: dict[str, int] = defaultdict(int)
+        for m in entries:
+            parts = [self.board_slugs[m.board]]
+            parts += [self.board.models[m.model]] if len(models) > 1 else []
+            heading = " · ".join([*parts, f"{slugify(m.transfer)} transfer"])
+            used[heading] += 1
+            suffix = f" · {used[heading]}" if used[heading] > 1 else ""
+            headings[(m.board, m.model, m.entry)] = heading + suffix
+        return headings
 
     def section(self, folder: str, title: str, slugs: dict[str, str], attribute: str) -> None:
         """An index page of ``folder``: each name with how many leaderboard entries it has, and where."""
@@ -236,20 +259,21 @@ class _Renderer:
             figures = statistics.parent / "figures"
             if figures.is_dir():
                 shutil.copytree(figures, self.pages_dir / "figures")
+        else:
+            self.page("statistics.md", "statistics.md.j2")
         if self.extras.findings_doc is not None:
             shutil.copyfile(self.extras.findings_doc, self.pages_dir / "findings.md")
         else:
             self.page("findings.md", "findings.md.j2")
-        self.page(
-            "methodology.md",
-            "methodology.md.j2",
-            statistics_page=statistics is not None,
-            suites=self.extras.suites,
-        )
+        self.page("methodology.md", "methodology.md.j2", suites=self.extras.suites)
         self.page(
             "submit.md", "submit.md.j2", limits=DEFAULT_LIMITS, schema_version=SUBMISSION_SCHEMA_VERSION
         )
         self.page("submissions.md", "submissions.md.j2")
+        newest_first = sorted(self.board.submissions, key=lambda s: (s.created_at, s.file), reverse=True)
+        self.page("changelog.md", "changelog.md.j2", submissions=newest_first)
+        self.page("cite.md", "cite.md.j2")
+        self.page("downloads.md", "downloads.md.j2")
 
     def assets(self) -> None:
         target = self.pages_dir / "assets"
@@ -260,6 +284,24 @@ class _Renderer:
         data = self.pages_dir / "data"
         data.mkdir(exist_ok=True)
         (data / "leaderboard.json").write_text(leaderboard_json(self.board), encoding="utf-8")
+        for view in self.views:
+            csv = board_csv(self.board, view.board, view.model)
+            (self.pages_dir / view.csv).write_text(csv, encoding="utf-8")
+        if self.extras.submissions_dir is not None:
+            copy_submissions(self.board, self.extras.submissions_dir, self.pages_dir / "submissions")
+
+
+def _positions(entries: list[Entry]) -> dict[tuple[str, str, str, str], tuple[int, int]]:
+    """(board, model, tier, entry) -> (position, ranked entries on that tier), for "2 of 3"."""
+    ranked: dict[tuple[str, str, str], int] = defaultdict(int)
+    for e in entries:
+        if e.rank is not None:
+            ranked[(e.board, e.model, e.tier)] += 1
+    return {
+        (e.board, e.model, e.tier, e.entry): (e.rank, ranked[(e.board, e.model, e.tier)])
+        for e in entries
+        if e.rank is not None
+    }
 
 
 def render_site(board: Leaderboard, pages_dir: Path, extras: SiteExtras | None = None) -> Path:
