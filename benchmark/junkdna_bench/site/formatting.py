@@ -101,7 +101,8 @@ _TEST_WORDS = {
     "jonckheere-permutation": "Jonckheere permutation",
 }
 _TEST_ID = re.compile("|".join(sorted(map(re.escape, _TEST_WORDS), key=len, reverse=True)))
-_HYPHEN_MINUS = re.compile(r"(?<![\w.])-(?=\.?\d)")
+_HYPHEN_MINUS = re.compile(r"(?<![\w.])-(?=\.?\d)")  # a negative number
+_SUBTRACTION = re.compile(r"(?<=\d) - (?=\w)")  # "(human 66.4 - model 60.5)"
 
 
 def test_name(name: str | None) -> str:
@@ -111,7 +112,8 @@ def test_name(name: str | None) -> str:
 
 def prose(text: str) -> str:
     """Report text for a page: test identifiers in words, negative numbers with a true minus sign."""
-    return _HYPHEN_MINUS.sub(MINUS, _TEST_ID.sub(lambda m: _TEST_WORDS[m.group(0)], text))
+    text = _TEST_ID.sub(lambda m: _TEST_WORDS[m.group(0)], text)
+    return _SUBTRACTION.sub(f" {MINUS} ", _HYPHEN_MINUS.sub(MINUS, text))
 
 
 def rank_range(low: int, high: int, total: int) -> str:
