@@ -1,13 +1,53 @@
 /*
  * Sortable, filterable leaderboard tables. Local, dependency-free, no network.
  *
- * Marks up every <table data-jdb-sortable>: clicking (or Enter/Space on) a header sorts the rows by
- * that column, ascending then descending; a search box above the table hides rows that do not
- * contain the typed text. Cells may carry data-value with the number to sort by (the text shown
- * can then be formatted freely); an empty data-value sorts last in both directions.
+ * Marks up every <table data-jdb-sortable> and every board table (table.jd-board): clicking (or
+ * Enter/Space on) a header sorts the rows by that column, ascending then descending; a search box
+ * above the table hides rows that do not contain the typed text. Cells may carry data-value with the
+ * number to sort by (the text shown can then be formatted freely); an empty data-value sorts last in
+ * both directions.
+ *
+ * A header's title is its explanation and is left as it is; the sort hint is the arrow drawn beside
+ * the header text (leaderboard.css) and aria-sort once sorted. Headers may span rows and columns:
+ * only a header that sits over exactly one column sorts. A body row of class jd-details belongs to
+ * the row above it: it moves and hides with that row. Body cells without data-label get their
+ * column's header text as one, which the narrow-screen card layout prints beside each value.
  */
 (function () {
   "use strict";
+
+  function isDetails(row) {
+    return row.classList.contains("jd-details");
+  }
+
+  /** Each header cell with the body column it sits over (null when it spans several). */
+  function headerColumns(table) {
+    var taken = [];
+    var headers = [];
+    Array.prototype.forEach.call(table.tHead.rows, function (row, r) {
+      var column = 0;
+      Array.prototype.forEach.call(row.cells, function (cell) {
+        while (taken[r] && taken[r][column]) column += 1;
+        for (var dr = 0; dr < cell.rowSpan; dr += 1) {
+          taken[r + dr] = taken[r + dr] || [];
+          for (var dc = 0; dc < cell.colSpan; dc += 1) taken[r + dr][column + dc] = true;
+        }
+        headers.push({ cell: cell, column: cell.colSpan === 1 ? column : null });
+        column += cell.colSpan;
+      });
+    });
+    return headers;
+  }
+
+  /** Body rows grouped as [main row, its details rows...], in document order. */
+  function rowGroups(table) {
+    var groups = [];
+    Array.prototype.forEach.call(table.tBodies[0].rows, function (row) {
+      if (isDetails(row) && groups.length) groups[groups.length - 1].push(row);
+      else groups.push([row]);
+    });
+    return groups;
+  }
 
   function cellValue(row, index) {
     var cell = row.cells[index];
@@ -24,22 +64,35 @@
     return a.text < b.text ? -1 : a.text > b.text ? 1 : 0;
   }
 
-  function sortBy(table, header, index) {
+  function sortBy(table, headers, header, index) {
     var body = table.tBodies[0];
     var ascending = header.getAttribute("aria-sort") !== "ascending";
-    var rows = Array.prototype.slice.call(body.rows).map(function (row, position) {
-      return { row: row, value: cellValue(row, index), position: position };
+    var groups = rowGroups(table).map(function (rows, position) {
+      return { rows: rows, value: cellValue(rows[0], index), position: position };
     });
-    rows.sort(function (a, b) {
+    groups.sort(function (a, b) {
       var order = compare(a.value, b.value);
       if (a.value.empty || b.value.empty) return order || a.position - b.position;
       return (ascending ? order : -order) || a.position - b.position;
     });
-    rows.forEach(function (item) { body.appendChild(item.row); });
-    Array.prototype.forEach.call(table.tHead.rows[0].cells, function (cell) {
-      cell.removeAttribute("aria-sort");
+    groups.forEach(function (group) {
+      group.rows.forEach(function (row) { body.appendChild(row); });
     });
+    headers.forEach(function (item) { item.cell.removeAttribute("aria-sort"); });
     header.setAttribute("aria-sort", ascending ? "ascending" : "descending");
+  }
+
+  function labelCells(table, headers) {
+    var labels = {};
+    headers.forEach(function (item) {
+      if (item.column !== null) labels[item.column] = item.cell.textContent.trim();
+    });
+    Array.prototype.forEach.call(table.tBodies[0].rows, function (row) {
+      if (isDetails(row)) return;
+      Array.prototype.forEach.call(row.cells, function (cell, index) {
+        if (!cell.hasAttribute("data-label") && labels[index]) cell.setAttribute("data-label", labels[index]);
+      });
+    });
   }
 
   function addFilter(table) {
@@ -58,14 +111,15 @@
     anchor.parentNode.insertBefore(bar, anchor);
     function apply() {
       var query = box.value.trim().toLowerCase();
-      var rows = table.tBodies[0].rows;
+      var groups = rowGroups(table);
       var shown = 0;
-      Array.prototype.forEach.call(rows, function (row) {
-        var visible = query === "" || row.textContent.toLowerCase().indexOf(query) !== -1;
-        row.hidden = !visible;
+      groups.forEach(function (rows) {
+        var text = rows.map(function (row) { return row.textContent; }).join(" ").toLowerCase();
+        var visible = query === "" || text.indexOf(query) !== -1;
+        rows.forEach(function (row) { row.hidden = !visible; });
         if (visible) shown += 1;
       });
-      count.textContent = shown + " of " + rows.length + " rows";
+      count.textContent = shown + " of " + groups.length + " rows";
     }
     box.addEventListener("input", apply);
     apply();
@@ -74,23 +128,34 @@
   function enhance(table) {
     if (table.hasAttribute("data-jdb-ready") || !table.tHead || !table.tBodies.length) return;
     table.setAttribute("data-jdb-ready", "");
-    Array.prototype.forEach.call(table.tHead.rows[0].cells, function (header, index) {
+    var headers = headerColumns(table);
+    headers.forEach(function (item) {
+      if (item.column === null) return;
+      var header = item.cell;
+      var index = item.column;
       header.tabIndex = 0;
       header.setAttribute("role", "columnheader");
-      header.title = "Sort by this column";
-      header.addEventListener("click", function () { sortBy(table, header, index); });
+      header.setAttribute("data-jdb-sort", "");
+      if (!header.title) header.title = "Sort by this column";
+      header.addEventListener("click", function (event) {
+        if (event.target.closest("a, button, summary")) return;
+        sortBy(table, headers, header, index);
+      });
       header.addEventListener("keydown", function (event) {
+        if (event.target !== header) return;
         if (event.key === "Enter" || event.key === " ") {
           event.preventDefault();
-          sortBy(table, header, index);
+          sortBy(table, headers, header, index);
         }
       });
     });
+    labelCells(table, headers);
     addFilter(table);
   }
 
   function enhanceAll() {
-    Array.prototype.forEach.call(document.querySelectorAll("table[data-jdb-sortable]"), enhance);
+    var tables = document.querySelectorAll("table[data-jdb-sortable], table.jd-board");
+    Array.prototype.forEach.call(tables, enhance);
   }
 
   // Material for MkDocs announces each page through document$; plain pages use DOMContentLoaded.
