@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from junkdna_bench import __version__
 from junkdna_bench.records import RunRecord
+from junkdna_bench.stats.compression_ratio import compression_contrasts
 from junkdna_bench.stats.corrections import benjamini_hochberg, holm
 from junkdna_bench.stats.flips import attach_agreement
 from junkdna_bench.stats.headlines import build_verdicts
@@ -119,8 +120,16 @@ def build_report(
             f"suite(s) {', '.join(undescribed)} not described (their cards were not available when the "
             "report was built): tiers ordered by convention (easy, medium, hard, then by name)"
         )
+    # Curves, headlines and verdicts run along sparsity; quantised runs are compared with pruning
+    # at matched bits per weight instead (``compression_contrasts``).
+    pruned = [c for c in pairing.comparisons if c.quant is None]
+    if len(pruned) < len(pairing.comparisons):
+        warnings.append(
+            "quantised runs are compared with pruning at matched bits per weight (compression contrasts), "
+            "not along the sparsity curves, headlines and verdicts"
+        )
     drafts: list[RowDraft] = []
-    for comparison in pairing.comparisons:
+    for comparison in pruned:
         draft = draft_row(comparison, informativeness[comparison.family.baseline].informative, pool, settings)
         if draft is None:
             warnings.append(
@@ -161,6 +170,7 @@ def build_report(
         verdict=_headline_verdict(verdicts, settings.reference_method),
         warnings=warnings,
         sensitivity=sensitivity,
-        contrasts=contrasts(pairing.comparisons, informative, settings),
-        rankings=rankings(pairing.comparisons, informative, settings),
+        contrasts=contrasts(pruned, informative, settings),
+        rankings=rankings(pruned, informative, settings),
+        compression_contrasts=compression_contrasts(pairing.comparisons, informative, settings),
     )

@@ -91,7 +91,7 @@ def seed_differences(a: Comparison, b: Comparison, metric: str) -> tuple[list[in
     return seeds, np.asarray(diffs, dtype=float)
 
 
-def _decision(n_seeds: int, mean: float, holm_p: float | None, alpha: float) -> ContrastDecision:
+def contrast_decision(n_seeds: int, mean: float, holm_p: float | None, alpha: float) -> ContrastDecision:
     if n_seeds < 2 or holm_p is None:
         return "insufficient-seeds"
     if holm_p < alpha:
@@ -154,7 +154,7 @@ def contrasts(
                     seeds=seeds,
                     diff_points=interval,
                     t_test=test,
-                    decision=_decision(len(seeds), float(diffs.mean()), holm_p, settings.alpha),
+                    decision=contrast_decision(len(seeds), float(diffs.mean()), holm_p, settings.alpha),
                 )
             )
     return out

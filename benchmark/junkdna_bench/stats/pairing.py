@@ -2,9 +2,9 @@
 
 A *baseline group* is the set of dense runs of one (model, variant, hyper-parameters), one per
 seed. A *comparison* is one sparse configuration (method, method params, transfer, sparsity,
-pattern) on one baseline group: the sparse runs paired seed by seed with their dense twins via
-``RunSpec.pairing_key()``. A *family* is one configuration's curve across sparsities and patterns;
-Holm's correction runs within it.
+pattern, or a quantiser's level) on one baseline group: the sparse runs paired seed by seed with
+their dense twins via ``RunSpec.pairing_key()``. A *family* is one configuration's curve across
+sparsities and patterns; Holm's correction runs within it.
 """
 
 from __future__ import annotations
@@ -56,6 +56,11 @@ class Comparison:
     sparsity: float
     pattern: str | None
     pairs: list[SeedPair]  # sorted by seed
+    quant: str | None = None  # a quantiser's level; its sparsity is 0
+
+    @property
+    def level(self) -> str:
+        return self.reference.spec.level
 
     @property
     def reference(self) -> RunRecord:
@@ -93,7 +98,7 @@ def pair_records(records: list[RunRecord]) -> Pairing:
     """Pair every completed sparse run with its dense twin; report runs that cannot be paired."""
     warnings: list[str] = []
     dense_runs: dict[BaselineKey, list[RunRecord]] = defaultdict(list)
-    sparse_runs: dict[tuple[FamilyKey, float, str | None], list[RunRecord]] = defaultdict(list)
+    sparse_runs: dict[tuple[FamilyKey, float, str | None, str | None], list[RunRecord]] = defaultdict(list)
     for record in records:
         if record.status != "completed":
             continue
@@ -102,7 +107,7 @@ def pair_records(records: list[RunRecord]) -> Pairing:
             dense_runs[baseline_key(record)].append(record)
         else:
             family = FamilyKey(baseline_key(record), spec.config_key())
-            sparse_runs[(family, spec.sparsity, spec.pattern)].append(record)
+            sparse_runs[(family, spec.sparsity, spec.pattern, spec.quant)].append(record)
 
     baselines = {
         key: list(_one_per_seed(runs, f"dense {key.model} on {key.variant}", warnings).values())
@@ -110,10 +115,11 @@ def pair_records(records: list[RunRecord]) -> Pairing:
     }
     dense_by_seed = {key: {r.spec.seed: r for r in runs} for key, runs in baselines.items()}
     comparisons: list[Comparison] = []
-    for (family, sparsity, pattern), runs in sorted(
+    for (family, sparsity, pattern, quant), runs in sorted(
         sparse_runs.items(), key=lambda item: _sort_key(*item[0])
     ):
-        label = f"{family.method} {family.transfer} s={sparsity:g} on {family.baseline.variant}"
+        level = quant or f"s={sparsity:g}"
+        label = f"{family.method} {family.transfer} {level} on {family.baseline.variant}"
         twins = dense_by_seed.get(family.baseline, {})
         pairs = []
         for seed, sparse in sorted(_one_per_seed(runs, label, warnings).items()):
@@ -122,13 +128,15 @@ def pair_records(records: list[RunRecord]) -> Pairing:
             else:
                 warnings.append(f"{label}: seed {seed} has no dense baseline run; left out")
         if pairs:
-            comparisons.append(Comparison(family=family, sparsity=sparsity, pattern=pattern, pairs=pairs))
+            comparisons.append(
+                Comparison(family=family, sparsity=sparsity, pattern=pattern, pairs=pairs, quant=quant)
+            )
     for key in baselines:
         baselines[key].sort(key=lambda r: r.spec.seed)
     return Pairing(baselines=baselines, comparisons=comparisons, warnings=warnings)
 
 
-def _sort_key(family: FamilyKey, sparsity: float, pattern: str | None) -> tuple:
+def _sort_key(family: FamilyKey, sparsity: float, pattern: str | None, quant: str | None) -> tuple:
     base = family.baseline
     return (
         base.model,
@@ -139,4 +147,5 @@ def _sort_key(family: FamilyKey, sparsity: float, pattern: str | None) -> tuple:
         base.hyperparams,
         sparsity,
         pattern or "",
+        quant or "",
     )

@@ -143,6 +143,39 @@ def contrast_table(report: StatsReport) -> Table:
     return table
 
 
+def compression_table(report: StatsReport) -> Table:
+    """Pruning level minus quantisation level at matched effective bits per weight, paired by seed."""
+    settings = report.settings
+    tolerance = report.compression_contrasts[0].tolerance_bits if report.compression_contrasts else 0.0
+    table = Table(
+        title="pruning vs quantisation at matched bits per weight: pruned − quantised, points, seed mean "
+        f"[{100 * settings.ci_level:.0f}% t-interval over seeds]",
+        caption="bits: effective bits per weight against 16-bit dense (bitmask, N:M indices, scales and "
+        f"zero points included), matched within {tolerance:g} bit · gaps: compressed − dense · p Holm: "
+        f"within each (model, pruning, quantiser) across variants · alpha {settings.alpha:g}",
+        caption_justify="left",
+    )
+    columns = ("variant", "tier", "pruning", "bits", "quantisation", "bits ", "gap pruned", "gap quantised")
+    for column in (*columns, "pruned − quantised [CI]", "p", "p Holm", "decision"):
+        table.add_column(column, overflow="fold")
+    for c in report.compression_contrasts:
+        table.add_row(
+            c.variant,
+            c.tier,
+            f"{c.pruning.label()} {c.pruning_level}",
+            f"{c.pruning_bits:.2f}",
+            f"{c.quantization.label()} {c.quant_level}",
+            f"{c.quant_bits:.2f}",
+            _num(c.pruning_gap_points, signed=True),
+            _num(c.quant_gap_points, signed=True),
+            _with_ci(c.diff_points, settings.n_boot),
+            _p(c.t_test.p_value if c.t_test else None),
+            _p(_corrected(c.t_test, "holm")),
+            c.decision,
+        )
+    return table
+
+
 def ranking_table(report: StatsReport) -> Table:
     table = Table(
         title="rankings: mean gap over shared (variant, seed) units, rank interval from Holm-corrected "
@@ -274,6 +307,8 @@ def print_report(report: StatsReport, console: Console | None = None) -> None:
         console.print(contrast_table(report))
     if report.rankings:
         console.print(ranking_table(report))
+    if report.compression_contrasts:
+        console.print(compression_table(report))
     if report.sensitivity:
         console.print(sensitivity_table(report))
     for verdict in report.verdicts:

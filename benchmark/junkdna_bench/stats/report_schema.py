@@ -227,6 +227,32 @@ class ConfigContrast(_Strict):
     decision: ContrastDecision
 
 
+class CompressionContrast(_Strict):
+    """A pruning level minus a quantisation level of (nearly) equal effective bits per weight, on one
+    variant, paired by seed (``stats.compression_ratio``). Both ran in the same transfer mode on the
+    same dense baselines; Holm runs within one (model, pruning, quantisation) family across cells."""
+
+    model: str
+    pruning: ConfigRef
+    quantization: ConfigRef
+    suite: str
+    task: str
+    variant: str
+    tier: str
+    pruning_level: str  # "50%", "2:4"
+    quant_level: str  # "int8", "int4-g128-asym"
+    pruning_bits: float  # effective bits per weight (16-bit dense reference, overheads included)
+    quant_bits: float
+    tolerance_bits: float  # the largest bits difference a match may have
+    metric: str
+    seeds: list[int]
+    pruning_gap_points: float  # seed mean of pruned - dense
+    quant_gap_points: float  # seed mean of quantised - dense
+    diff_points: Estimate  # seed mean of pruned - quantised; CI: Student t over the seeds
+    t_test: TestResult | None = None
+    decision: ContrastDecision  # a = the pruning level, b = the quantisation level
+
+
 class RankEntry(_Strict):
     """One configuration's place in a ranking of configurations that differ in one respect."""
 
@@ -465,6 +491,7 @@ class StatsReport(_Strict):
     warnings: list[str] = Field(default_factory=list)
     contrasts: list[ConfigContrast] = Field(default_factory=list)  # method vs method, transfer vs transfer
     rankings: list[RankEntry] = Field(default_factory=list)
+    compression_contrasts: list[CompressionContrast] = Field(default_factory=list)  # pruning vs quantisation
 
 
 def write_report(path: Path, report: StatsReport) -> Path:
