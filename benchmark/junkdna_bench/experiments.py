@@ -199,6 +199,8 @@ def plan_requests(
     code_version: str = "",
     dense_only: bool = False,
     only_variants: list[str] | None = None,
+    save_model: bool = False,
+    command: str = "",
 ) -> list[tuple[str, PlanRequest]]:
     """One harness request per (block, group of its variants sharing hyper-parameters).
 
@@ -207,6 +209,7 @@ def plan_requests(
     dense baselines (same run ids), to check that every baseline learns before paying for the
     pruned runs. ``only_variants`` runs a part of the plan (e.g. one pair first, when the whole
     plan does not fit one sitting); the run ids are the same, so the rest resumes later.
+    ``save_model`` and ``command`` are run options, as on ``junkdna-bench run`` (they change no run id).
     """
     if only_variants is not None:
         planned = {variant for block in experiment.blocks for variant in block.tasks}
@@ -244,6 +247,8 @@ def plan_requests(
                 overrides=dict(hyperparams),
                 code_version=code_version,
                 loss_barrier=experiment.loss_barrier,
+                save_model=save_model,
+                command=command,
             )
             requests.append((label, request))
     return requests

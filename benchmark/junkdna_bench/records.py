@@ -199,6 +199,16 @@ class DataProvenance(BaseModel):
     notes: list[str] = Field(default_factory=list)  # rows left out, splits carved, caps, subsample
 
 
+class SavedModel(BaseModel):
+    """Where a run saved its model (``run --save-model``) and the digest of what it wrote there."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: str  # the model folder, relative to the results folder (POSIX separators)
+    sha256: str  # over the names and contents of the folder's files: ``data.fingerprint.path_digest``
+    bytes: int  # the folder's size on disk
+
+
 class Compression(BaseModel):
     """How compactly the run's model stores the weights a method may touch (``levels`` has the
     convention): effective bits per weight against 16-bit dense, overheads (bitmask, N:M indices,
@@ -240,6 +250,7 @@ class RunRecord(BaseModel):
     compression: Compression | None = None  # None for dense runs and records written before it was kept
     data: DataProvenance | None = None  # None in records written before it was kept
     loss_barrier: LossBarrier | None = None  # the interpolation paths, when the spec asks for them
+    saved_model: SavedModel | None = None  # None unless the run was asked to save its model
     timings_s: dict[str, float] = Field(default_factory=dict)
     environment: dict[str, str] = Field(default_factory=dict)
     error: str | None = None

@@ -7,6 +7,7 @@ A results folder is what a plan writes and everything after it reads::
     <results>/mlflow.db              the default MLflow store (SQLite)
     <results>/mlflow.db.lock         held while one process creates or writes that store
     <results>/mlartifacts/           the artifacts of that store (records, predictions)
+    <results>/models/<run_id>/       a run's saved model (run --save-model; temp: .<run_id>.partial)
     <results>/weights/<run_id>.safetensors   a dense run's fine-tuned weights (run --loss-barrier)
 
 Every module that needs one of these paths asks a ``ResultsDir`` for it, so the layout can change
@@ -21,6 +22,7 @@ from pathlib import Path
 
 DEFAULT_RESULTS = Path("results")
 RUNS_FOLDER = "runs"
+MODELS_FOLDER = "models"
 WEIGHTS_FOLDER = "weights"
 RECORD_SUFFIX = ".json"
 TEMP_SUFFIX = ".json.tmp"
@@ -51,6 +53,14 @@ class ResultsDir:
     @property
     def artifacts(self) -> Path:
         return self.root / "mlartifacts"
+
+    @property
+    def models(self) -> Path:
+        return self.root / MODELS_FOLDER
+
+    def model_path(self, run_id: str) -> Path:
+        """The folder a run saves its model in (``run --save-model``)."""
+        return self.models / run_id
 
     def weights_path(self, run_id: str) -> Path:
         """The fine-tuned weights a dense run keeps for its sparse twins' loss-barrier paths."""

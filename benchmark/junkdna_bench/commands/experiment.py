@@ -86,6 +86,13 @@ def run_experiment(
             help="Comma-separated variants: run only these parts of the plan (the rest resumes later).",
         ),
     ] = None,
+    save_model: Annotated[
+        bool,
+        typer.Option(
+            "--save-model",
+            help="Save each pruned run's model in <results>/models/<run_id>/ (as junkdna-bench run does).",
+        ),
+    ] = False,
     effect: EffectOption = None,
     sd: SdOption = None,
     fail_fast: Annotated[bool, typer.Option("--fail-fast", help="Stop at the first failed run.")] = False,
@@ -105,6 +112,7 @@ def run_experiment(
         load_experiment,
         plan_requests,
     )
+    from junkdna_bench.harness.model_export import command_line
     from junkdna_bench.harness.session import PreparedPlan
     from junkdna_bench.stats.design import DesignOptions
 
@@ -121,6 +129,8 @@ def run_experiment(
             code_version=__version__,
             dense_only=dense_only,
             only_variants=[v.strip() for v in only_tasks.split(",") if v.strip()] if only_tasks else None,
+            save_model=save_model,
+            command=command_line(),
         )
     except ExperimentError as exc:
         console.print(f"[red]error:[/] {exc}")

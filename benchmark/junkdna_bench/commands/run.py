@@ -178,6 +178,14 @@ def run(
             "<results>/weights (docs/loss_barrier.md). Off by default.",
         ),
     ] = None,
+    save_model: Annotated[
+        bool,
+        typer.Option(
+            "--save-model",
+            help="Save each pruned run's model as a Hugging Face folder with bit-packed masks and a "
+            "model card, in <results>/models/<run_id>/ (from_pretrained loads it without junkdna-bench).",
+        ),
+    ] = False,
     effect: EffectOption = None,
     sd: SdOption = None,
     fail_fast: Annotated[bool, typer.Option("--fail-fast", help="Stop at the first failed run.")] = False,
@@ -210,6 +218,7 @@ def run(
 
     threads_line = configure_threads(threads)  # before anything imports torch
     from junkdna_bench.console.plan import execute_request
+    from junkdna_bench.harness.model_export import command_line
     from junkdna_bench.harness.session import PlanRequest
     from junkdna_bench.stats.design import DesignOptions
 
@@ -250,6 +259,8 @@ def run(
         },
         code_version=__version__,
         loss_barrier=loss_barrier,
+        save_model=save_model,
+        command=command_line(),
     )
     try:
         make_executor = ray_cli.executor_factory(

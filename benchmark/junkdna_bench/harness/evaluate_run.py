@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from junkdna_bench.compression import compression_for
+from junkdna_bench.harness.model_export import PackedMasks, RunModel
 from junkdna_bench.harness.profiles import Hyperparams
 from junkdna_bench.harness.seed_effects import model_state_key, seed_effects
 from junkdna_bench.methods.quantization import layer_sizes
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 
     from junkdna_bench.harness.estimate import DataSize
     from junkdna_bench.harness.runner import RunProgress, RunSettings
+    from junkdna_bench.masks import MaskSet
     from junkdna_bench.suites import TaskVariant
 
 SCORERS = {
@@ -53,6 +55,7 @@ class PrunedModel:
     model: PreTrainedModel
     tokenizer: PreTrainedTokenizerBase
     sparsity: Any  # masks.SparsityReport, None for the dense model
+    masks: PackedMasks | None = None  # kept only where the run's model is to be saved
 
 
 _loaded: list[PrunedModel] = []  # at most one: the last run's pruned model
@@ -112,6 +115,8 @@ def evaluate_as_pruned(
         variant, spec, hp, pruned, settings, hp.data_options(settings.glue_dir, settings.data_dir)
     )
     progress.timed("evaluate", t)
+    if settings.save_models is not None:
+        progress.model = RunModel(pruned.model, pruned.tokenizer, pruned.masks)
     sparsity = pruned.sparsity
     return {
         **fields,
@@ -140,16 +145,19 @@ def _pruned_model(
 ) -> PrunedModel:
     """The spec's pruned model: the one kept from the last run when it is the same, else made now."""
     key = model_state_key(spec)
-    if _loaded and _loaded[0].key == key:
+    keep_masks = settings.save_models is not None and not spec.is_dense and spec.quant is None
+    if _loaded and _loaded[0].key == key and (_loaded[0].masks is not None or not keep_masks):
         return _loaded[0]
     _loaded.clear()  # free the last one before loading another
     t = time.perf_counter()
     model, tokenizer = settings.load_causal_model(spec.model, settings.device)
     progress.timed("load_model", t)
     t = time.perf_counter()
-    sparsity = None if spec.is_dense else _prune(model, tokenizer, spec, hp, settings)
+    masks = None if spec.is_dense else _prune(model, tokenizer, spec, hp, settings)
+    sparsity = masks.report(model) if masks is not None else None
     progress.timed("prune", t)
-    _loaded.append(PrunedModel(key, model, tokenizer, sparsity))
+    packed = PackedMasks.of(masks) if masks is not None and keep_masks else None
+    _loaded.append(PrunedModel(key, model, tokenizer, sparsity, packed))
     return _loaded[0]
 
 
@@ -159,7 +167,7 @@ def _prune(
     spec: RunSpec,
     hp: Hyperparams,
     settings: RunSettings,
-) -> Any:
+) -> MaskSet | None:
     from junkdna_bench.masks import select_prunable, tie_share
     from junkdna_bench.methods import masks_for_spec, needs_calibration
     from junkdna_bench.methods.quantization import quantize_for_spec
@@ -191,4 +199,4 @@ def _prune(
             return None
         masks = masks_for_spec(model, spec, calibration)
         masks.apply_(model)
-    return masks.report(model)
+    return masks

@@ -18,6 +18,7 @@ from junkdna_bench.finetune import encode, finetune, make_transfer, predict_outp
 from junkdna_bench.finetune.batching import Encoded, collate
 from junkdna_bench.finetune.interpolation import snapshot
 from junkdna_bench.harness.barrier_run import measure_loss_barrier
+from junkdna_bench.harness.model_export import PackedMasks, RunModel
 from junkdna_bench.harness.profiles import Hyperparams
 from junkdna_bench.records import Predictions, RunSpec
 
@@ -91,6 +92,9 @@ def finetune_then_evaluate(
     labels = evaluation.labels
     trivial = trivial_predictions(card.task_type, train.labels, len(labels))
     progress.timed("evaluate", t)
+    if settings.save_models is not None:
+        packed = PackedMasks.of(masks) if masks is not None else None
+        progress.model = RunModel(model, tokenizer, packed, None if regression else card.labels)
     barrier = None
     if start is not None:
         t = time.perf_counter()

@@ -28,6 +28,7 @@ from junkdna_bench.finetune.loop import StepInfo
 from junkdna_bench.harness.environment import collect_environment
 from junkdna_bench.harness.evaluate_run import evaluate_as_pruned
 from junkdna_bench.harness.finetune_run import finetune_then_evaluate
+from junkdna_bench.harness.model_export import ModelSaving, RunModel, save_run_model
 from junkdna_bench.records import RunRecord, RunSpec
 
 if TYPE_CHECKING:
@@ -91,6 +92,7 @@ class RunSettings:
     # with the settings so a run on another worker is allowed exactly what the plan printed.
     code_metrics: frozenset[str] = frozenset()
     task_code: frozenset[str] = frozenset()  # lm-eval task folders outside the built-in tasks, likewise
+    save_models: ModelSaving | None = None  # run --save-model: where compressed runs save their models
     # The plan's results folder, for what a run leaves beside its record (loss-barrier weights);
     # None: the run may leave nothing there. Workers of a cluster must reach the same folder.
     results_dir: Path | None = None
@@ -102,6 +104,7 @@ class RunProgress:
 
     timings: dict[str, float] = field(default_factory=dict)
     train_examples: int = 0
+    model: RunModel | None = None  # the final model, kept by the protocol when it is to be saved
 
     def timed(self, key: str, started: float) -> None:
         self.timings[key] = round(time.perf_counter() - started, 3)
@@ -128,6 +131,10 @@ def execute_run(spec: RunSpec, variant: TaskVariant, settings: RunSettings) -> R
         protocol = finetune_then_evaluate if spec.trains else evaluate_as_pruned
         with code_metrics_allowed(settings.code_metrics):
             fields = protocol(spec, variant, settings, progress)
+        if settings.save_models is not None and progress.model is not None and not spec.is_dense:
+            t = time.perf_counter()
+            fields["saved_model"] = save_run_model(settings.save_models, spec, fields, progress.model)
+            progress.timed("save_model", t)
         progress.timed("total", started)
         progress.cpu_used(cpu_started)
         return RunRecord(status="completed", timings_s=progress.timings, **base, **fields)

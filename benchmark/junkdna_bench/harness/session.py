@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from junkdna_bench.defaults import DEFAULT_MODEL, DEFAULT_SUITE, NO_TRAINING
 from junkdna_bench.harness.estimate import DataSize, core_params_millions, estimate_plan_seconds
 from junkdna_bench.harness.executor import Executor, LocalExecutor, PlanOutcome, resume_state, run_plan
+from junkdna_bench.harness.model_export import ModelSaving, unsaved_models
 from junkdna_bench.harness.plan import Plan, expand_plan, prune_settings
 from junkdna_bench.harness.profiles import (
     EVALUATE,
@@ -70,6 +71,8 @@ class PlanRequest:
     overrides: dict[str, Any] = field(default_factory=dict)
     code_version: str = ""
     loss_barrier: int | None = None  # points per interpolation path (``run --loss-barrier``); None: off
+    save_model: bool = False  # each compressed run saves its model (``run --save-model``)
+    command: str = ""  # the command line that asked for the plan, quoted by saved models' cards
 
 
 def select_variants(suite: Suite, tiers: list[str], tasks: list[str]) -> list[TaskVariant]:
@@ -268,7 +271,9 @@ def prepare_plan(request: PlanRequest) -> PreparedPlan:
         dense_runs=plan.count(dense=True),
         rows=plan_rows(plan, sizes),
         rows_label="train rows" if protocol is FINETUNE else "questions",
-        notes=_protocol_notes(protocol, collapsed) + resume.unreadable,
+        notes=_protocol_notes(protocol, collapsed)
+        + resume.unreadable
+        + (unsaved_models(request.results, resume.done) if request.save_model else []),
         pending=len(resume.pending),
         done=len(resume.done),
         estimated_seconds=seconds,
@@ -333,6 +338,7 @@ def run_prepared(
         on_scored=lambda done, total: emit(QuestionsScored(done, total)),
         code_metrics=frozenset(prepared.preview.code_metrics),  # the modules the preview named, no others
         task_code=frozenset(prepared.preview.task_code),  # and the lm-eval task folders
+        save_models=ModelSaving(request.results.resolve(), request.command) if request.save_model else None,
         results_dir=request.results.resolve(),
     )
     return run_plan(
