@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from markupsafe import escape
 
-from junkdna_bench.leaderboard import reproduce_command
-from junkdna_bench.records import RunRecord, RunSpec
+from junkdna_bench.leaderboard import rank_groups, reproduce_command
+from junkdna_bench.records import ConfigKey, RunRecord, RunSpec
 from junkdna_bench.site.build import SiteLayout, build_site, check_site_url
 from junkdna_bench.site.formatting import p_value, prose
 from junkdna_bench.submissions.schema import Submission
@@ -125,6 +125,27 @@ def test_the_banner_names_the_best_entry_and_rank_groups_only_where_a_report_com
     # The most informative experiment comes first: more informative tiers before fewer.
     assert divs[0]["data-protocol"] == "human-gap"
     assert divs[-1]["data-protocol"] == ""
+
+
+def test_rank_groups_are_the_reports_rank_intervals_counted_per_ranking(published: BuiltSite) -> None:
+    true_gem = next(s for s in _submissions(published).values() if s.protocol == "true-gem")
+    groups = rank_groups(true_gem.report)
+    assert true_gem.report.rankings and len(groups) == len(true_gem.report.rankings)
+    for ranked in true_gem.report.rankings:
+        config = ranked.config
+        key = ConfigKey.of(ranked.model, config.method, config.method_params, config.transfer)
+        (group,) = groups[key]
+        assert (group.kind, group.rank, group.rank_low, group.rank_high) == (
+            ranked.kind,
+            ranked.rank,
+            ranked.rank_low,
+            ranked.rank_high,
+        )
+        assert group.n_ranked == len(true_gem.report.rankings)
+    entries = [e for e in published.board.entries if e.board == "glue / true-gem"]
+    assert entries and all(len(e.rank_groups) == 1 for e in entries)
+    others = [e for e in published.board.entries if e.board == "glue / human-gap"]
+    assert others and not any(e.rank_groups for e in others)
 
 
 # --- boards ----------------------------------------------------------------------------------------------
@@ -340,6 +361,10 @@ def test_an_llm_board_has_no_transfer_column_and_shows_its_knobs(tmp_path: Path)
     assert "none transfer" not in index and " · none" not in index
     assert _board_tiers(layout.html / "index.html") == {f"board-llm--{MODEL}": TIER_ORDER}
     assert re.search(r'<td class="num" data-label="options">4</td>', index)
+    method_page = (layout.html / "methods" / "magnitude.html").read_text(encoding="utf-8")
+    headings = re.findall(r"<h2[^>]*>(.*?)</h2>", method_page, re.S)
+    assert headings and not [h for h in headings if "none" in h], headings
+    assert "evaluated as pruned, without training" in method_page
     # Under a sub-path, 404.html reaches its styles from any depth: absolute links below site_url.
     missing = (layout.html / "404.html").read_text(encoding="utf-8")
     assert 'href="/bench/assets/leaderboard.css"' in missing

@@ -22,6 +22,7 @@ from typing import Any
 import jinja2
 
 from junkdna_bench import __version__
+from junkdna_bench.defaults import NO_TRAINING
 from junkdna_bench.leaderboard import Entry, Leaderboard, MethodEntry, leaderboard_json, unique_slugs
 from junkdna_bench.site.boards import KNOB_LABELS, BoardView, board_views
 from junkdna_bench.site.downloads import board_csv, copy_submissions
@@ -106,6 +107,7 @@ class _Renderer:
             tier_slugs=board.tiers,
             board_slugs=self.board_slugs,
             knob_labels=KNOB_LABELS,
+            no_training=NO_TRAINING,
             last_updated=dates[-1][:10] if dates else None,
             version=__version__,
             site_url=extras.site_url,
@@ -224,14 +226,16 @@ class _Renderer:
         self.section("methods", "Methods", board.methods, "method")
 
     def _entry_headings(self, entries: list[MethodEntry]) -> dict[tuple[str, str, str], str]:
-        """A heading per entry from slugs only: its board, model when there are several, and transfer."""
+        """A heading per entry from slugs only: its board, model when there are several, and transfer
+        (none for models evaluated as pruned)."""
         models = {m.model for m in entries}
         headings: dict[tuple[str, str, str], str] = {}
         used: dict[str, int] = defaultdict(int)
         for m in entries:
             parts = [self.board_slugs[m.board]]
             parts += [self.board.models[m.model]] if len(models) > 1 else []
-            heading = " · ".join([*parts, f"{slugify(m.transfer)} transfer"])
+            parts += [] if m.transfer == NO_TRAINING else [f"{slugify(m.transfer)} transfer"]
+            heading = " · ".join(parts)
             used[heading] += 1
             suffix = f" · {used[heading]}" if used[heading] > 1 else ""
             headings[(m.board, m.model, m.entry)] = heading + suffix
