@@ -167,6 +167,8 @@ class Predictions(BaseModel):
     generations: list[str] | None = None
     example_scores: dict[str, list[float]] | None = None
     answer_survived: list[bool] | None = None
+    # A multi-domain task: the domain each example comes from, so scores per domain can be recomputed.
+    domains: list[str] | None = None
 
     @model_validator(mode="after")
     def _aligned(self) -> Predictions:
@@ -177,7 +179,7 @@ class Predictions(BaseModel):
             name: getattr(self, name)
             for name in ("option_logprobs", "option_chars", "probabilities", "shots_used")
         }
-        lists |= {name: getattr(self, name) for name in ("generations", "answer_survived")}
+        lists |= {name: getattr(self, name) for name in ("generations", "answer_survived", "domains")}
         lists |= {f"example_scores[{k}]": v for k, v in (self.example_scores or {}).items()}
         for name, values in lists.items():
             if values is not None and len(values) != n:
@@ -235,6 +237,10 @@ class RunRecord(BaseModel):
     metrics: dict[str, float] = Field(default_factory=dict)
     # The trivial baseline's score on the same evaluation split (majority class / constant mean).
     trivial_metrics: dict[str, float] = Field(default_factory=dict)
+    # A multi-domain task: the metrics on each domain's evaluation examples alone, and the trivial
+    # baseline's there (``junkdna_bench.domain_metrics``); empty for a task of one domain.
+    domain_metrics: dict[str, dict[str, float]] = Field(default_factory=dict)
+    domain_trivial_metrics: dict[str, dict[str, float]] = Field(default_factory=dict)
     predictions: Predictions | None = None
     achieved_sparsity: float | None = None
     layer_sparsity: dict[str, float] = Field(default_factory=dict)
@@ -262,6 +268,13 @@ class RunRecord(BaseModel):
         """JSON has no NaN: a metric a run could not compute is written as null and read back as NaN."""
         if isinstance(values, dict):
             return {k: float("nan") if v is None else v for k, v in values.items()}
+        return values
+
+    @field_validator("domain_metrics", "domain_trivial_metrics", mode="before")
+    @classmethod
+    def _null_is_nan_per_domain(cls, values: Any) -> Any:
+        if isinstance(values, dict):
+            return {domain: cls._null_is_nan(metrics) for domain, metrics in values.items()}
         return values
 
     @model_validator(mode="after")

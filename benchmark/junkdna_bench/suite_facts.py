@@ -49,6 +49,12 @@ def describe_suite(suite: Suite) -> SuiteFacts:
             VariantFacts(id=v.id, task=v.task, tier=v.tier, difficulty=v.difficulty, why=v.why)
             for v in variants
         ],
+        domain_variants=[
+            VariantFacts(
+                id=d.id, task=d.mixture.task, tier=d.tier, difficulty=d.mixture.difficulty, why=d.why
+            )
+            for d in suite.domain_variants()
+        ],
     )
 
 

@@ -9,7 +9,8 @@ card's computed difficulty, the data fraction, the number of domains mixed, opti
 tokens, shots, and the task id. A rule matches when all its conditions hold; a tier matches when
 any of its rules does. Every variant must match exactly one tier, which is checked when the
 suite loads, and the matching rule becomes the variant's ``why``: so ``--tier hard`` is
-explainable.
+explainable. A rule that names a ``domain`` places that domain of a multi-domain variant, scored
+alone from the mixture's runs, in its own tier (:mod:`junkdna_bench.domain_variants`).
 
 A multiple-choice task is evaluated without training, so its variants have no data fraction:
 each one is an option count (the card's full count when none is given) x shots (0 when none)
@@ -42,6 +43,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from junkdna_bench.cards import CardError, TaskCard, card_error_from, load_card, load_yaml_mapping, tasks_dir
 from junkdna_bench.data.generative_qa import TruncationRule
+from junkdna_bench.domain_variants import DomainVariant, place_domains
 from junkdna_bench.registry import Registry
 from junkdna_bench.scoring.prompts import PromptStyle
 
@@ -127,6 +129,11 @@ class Rule(_Spec):
         default=None, description="the rule applies to variants cut by one of these truncation rules only"
     )
     tasks: list[str] | None = Field(default=None, description="the rule applies to these card ids only")
+    domain: list[str] | None = Field(
+        default=None,
+        description="the rule places these domains of a multi-domain variant, each evaluated alone "
+        "(junkdna_bench.domain_variants), never the mixture itself",
+    )
 
     @model_validator(mode="after")
     def _some_condition(self) -> Rule:
@@ -142,6 +149,10 @@ class Rule(_Spec):
                 return None
             listed = self.tasks[0] if len(self.tasks) == 1 else f"one of {', '.join(self.tasks)}"
             reasons.append(f"task is {listed}")
+        if self.domain is not None:
+            if facts.get("domain") not in self.domain:
+                return None
+            reasons.append(f"domain {facts['domain']}, evaluated alone")
         for name, label in FACT_LABELS.items():
             bounds: Range | None = getattr(self, name)
             if bounds is None:
@@ -272,9 +283,24 @@ class Suite:
         self.cards = cards
         self.path = path
         self.variants()  # place every variant now: a suite that cannot is rejected at load time
+        self.domain_variants()
 
     def variants(self) -> list[TaskVariant]:
         return list(self._variants)
+
+    def domain_variants(self) -> list[DomainVariant]:
+        """Each domain of every multi-domain variant, evaluated alone, in its tier (no runs of its own)."""
+        return list(self._domain_variants)
+
+    @cached_property
+    def _domain_variants(self) -> list[DomainVariant]:
+        return [
+            placed
+            for variant in self._variants
+            for placed in place_domains(
+                self.spec.tiers, variant, {"difficulty": _difficulty_detail(variant.card)}, self._error
+            )
+        ]
 
     def variants_in(self, tier: str) -> list[TaskVariant]:
         if tier not in self.tiers:
@@ -420,6 +446,15 @@ def load_suite_file(path: Path | str) -> Suite:
             unknown = sorted(set(rule.tasks or []) - known)
             if unknown:
                 raise CardError(path, f"tiers.{t}.rules.{r}.tasks", f"{unknown} are not tasks of this suite")
+            domains = {name for card in cards.values() for name in card.domain_names}
+            strange = sorted(set(rule.domain or []) - domains)
+            if strange:
+                raise CardError(
+                    path,
+                    f"tiers.{t}.rules.{r}.domain",
+                    f"{strange} are not domains of this suite's multi-domain tasks "
+                    f"(they have {', '.join(sorted(domains)) or 'none'})",
+                )
     return Suite(spec, cards, path.resolve())
 
 

@@ -136,6 +136,25 @@ def _tier_table(
     return table
 
 
+def _domain_table(suite: Suite) -> Table:
+    """The domains of multi-domain variants, each scored alone from its mixture's runs, and their tiers."""
+    table = make_table("domains scored alone (from their mixture's runs)", ("variant", "tier", "why"))
+    for placed in suite.domain_variants():
+        table.add_row(placed.id, placed.tier, escape(placed.why))
+    return table
+
+
+def _carved_splits(suite: Suite, options: DataOptions, problems: dict[str, str]) -> list[str]:
+    """What was carved for each card whose source lacks a split (its data is already read and cached)."""
+    from junkdna_bench.data.loading import EXAMPLE_TASK_TYPES, load_pool
+
+    notes: list[str] = []
+    for card in {v.card.id: v.card for v in suite.variants()}.values():
+        if card.task_type in EXAMPLE_TASK_TYPES and card.id not in problems:
+            notes.extend(load_pool(card, options.glue_dir, options.data_dir).carved)
+    return notes
+
+
 @app.command("show")
 def show_suite(
     name: Annotated[str, typer.Argument(help="A suite name (see `suites list`) or a suite YAML path.")],
@@ -165,5 +184,10 @@ def show_suite(
         found, problems = _counts(suite, DataOptions(glue_dir=glue_dir), seed, console)
     for tier in suite.tiers:
         console.print(_tier_table(suite, tier, suite.variants_in(tier), found))
+    if suite.domain_variants():
+        console.print(_domain_table(suite))
+    if counts:
+        for note in _carved_splits(suite, DataOptions(glue_dir=glue_dir), problems):
+            console.print(f"carved: {escape(note)}")
     for task, message in problems.items():
         console.print(f"[yellow]no example counts for {task}:[/yellow] {escape(message)}")

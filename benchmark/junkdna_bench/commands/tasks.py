@@ -54,6 +54,16 @@ def _sources_text(card: TaskCard) -> str:
     return ", ".join(sources) + (f" ({len(card.domain_names)} domains)" if card.domains else "")
 
 
+def _carving_text(card: TaskCard) -> str:
+    """How a split the source lacks is carved from the other (``data.carving``); the data is not read."""
+    carving = card.carving
+    return (
+        f"no train split: {carving.train_share:.0%} of the eval split is trained on, the rest evaluated; "
+        f"no eval split: {carving.eval_fraction:.0%} of the train split is evaluated on "
+        f"(stratified, seed {carving.seed}, the same for every run seed)"
+    )
+
+
 def _baseline(card: TaskCard, which: str) -> str:
     baseline = getattr(card, which)
     return "—" if baseline is None else escape(f"{baseline.value:g} {baseline.metric}")
@@ -120,6 +130,8 @@ def _details(card: TaskCard) -> list[tuple[str, str]]:
             continue
         kinds = ", ".join(alt.kind for alt in source.alternatives())
         rows.append((f"source [{domain}]" if domain else "source", f"{kinds} (first available is used)"))
+    if card.task_type in ("single_sentence", "sentence_pair", "regression"):
+        rows.append(("missing split", _carving_text(card)))
     rows.append(("file", str(card.path)))
     return rows
 

@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from junkdna_bench.data.carving import carve_missing_split
 from junkdna_bench.data.cleaning import dedupe, normalize_text
 from junkdna_bench.data.examples import DataError, DataNotFoundError, DataOptions, Example, VariantData
 from junkdna_bench.data.readers import RawSplit
-from junkdna_bench.data.sampling import carve, fraction_size, subsample
+from junkdna_bench.data.sampling import fraction_size, subsample
 from junkdna_bench.data.sources import SourceSplits, SourceUnavailable, read_source
 from junkdna_bench.data.specs import SourceSet, SourceSpec
 from junkdna_bench.records import DataProvenance
@@ -45,6 +46,7 @@ class Pool:
     notes: tuple[str, ...]
     sources: tuple[str, ...] = ()  # the kind of source each domain was read from
     files: tuple[tuple[str, str], ...] = ()  # (resolved path, sha256) of every file read
+    carved: tuple[str, ...] = ()  # the notes (also in ``notes``) of the splits carved from another
 
 
 _pools: dict[tuple[str, str, str, str], Pool] = {}
@@ -94,6 +96,7 @@ def _build_pool(card: TaskCard, glue_dir: Path | None, data_dir: Path | None) ->
     notes: list[str] = []
     sources: list[str] = []
     files: dict[str, str] = {}
+    carved: list[str] = []
     for domain, source_set in zip(card.domain_names or [""], card.source_sets(), strict=True):
         part = _load_part(card, domain, source_set, glue_dir, data_dir)
         train.extend(part.train)
@@ -101,7 +104,10 @@ def _build_pool(card: TaskCard, glue_dir: Path | None, data_dir: Path | None) ->
         notes.extend(part.notes)
         sources.extend(part.sources)
         files.update(part.files)
-    return Pool(tuple(train), tuple(evaluation), tuple(notes), tuple(sources), tuple(files.items()))
+        carved.extend(part.carved)
+    return Pool(
+        tuple(train), tuple(evaluation), tuple(notes), tuple(sources), tuple(files.items()), tuple(carved)
+    )
 
 
 def choose_and_read(
@@ -137,24 +143,19 @@ def _load_part(
     if spec.dedupe:
         train, evaluation = _dedupe_pool(train, evaluation, label, notes)
     regression = card.task_type == "regression"
-    carving = card.carving
-    if train is None and evaluation is None:
-        raise DataError(f"{label}: {splits.description} has neither a train nor an eval split")
-    if evaluation is None:
-        assert train is not None
-        train, evaluation = carve(train, carving.eval_fraction, carving.seed, regression)
-        notes.append(
-            f"{label}: no eval split in the source; carved {len(evaluation)} eval examples "
-            f"({carving.eval_fraction:.0%}, stratified, seed {carving.seed}) from the train split"
-        )
-    elif train is None:
-        train, evaluation = carve(evaluation, carving.eval_fraction, carving.seed, regression)
-        notes.append(
-            f"{label}: no train split in the source; split the eval split into {len(train)} train "
-            f"and {len(evaluation)} eval examples ({carving.eval_fraction:.0%} eval, stratified, "
-            f"seed {carving.seed})"
-        )
-    return Pool(tuple(train), tuple(evaluation), tuple(notes), (spec.kind,), tuple(splits.files.items()))
+    train, evaluation, carved = carve_missing_split(
+        train, evaluation, card.carving, regression, label, splits.description
+    )
+    if carved is not None:
+        notes.append(carved)
+    return Pool(
+        tuple(train),
+        tuple(evaluation),
+        tuple(notes),
+        (spec.kind,),
+        tuple(splits.files.items()),
+        () if carved is None else (carved,),
+    )
 
 
 def _dedupe_pool(

@@ -69,12 +69,12 @@ def fraction_size(population: int, fraction: float) -> int:
 
 
 def carve(
-    examples: Sequence[Example], eval_fraction: float, seed: int, regression: bool
+    examples: Sequence[Example], fraction: float, seed: int, regression: bool
 ) -> tuple[list[Example], list[Example]]:
-    """Split one pool into (train, eval), stratified; the eval part is ``eval_fraction`` of it."""
-    eval_indices = set(
-        stratified_indices(strata(examples, regression), fraction_size(len(examples), eval_fraction), seed)
+    """Split one pool into (carved, rest), stratified; the carved part is ``fraction`` of it."""
+    chosen = set(
+        stratified_indices(strata(examples, regression), fraction_size(len(examples), fraction), seed)
     )
-    train = [e for i, e in enumerate(examples) if i not in eval_indices]
-    evaluation = [e for i, e in enumerate(examples) if i in eval_indices]
-    return train, evaluation
+    carved = [e for i, e in enumerate(examples) if i in chosen]
+    rest = [e for i, e in enumerate(examples) if i not in chosen]
+    return carved, rest

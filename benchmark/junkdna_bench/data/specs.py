@@ -362,12 +362,27 @@ class Carving(_Spec):
     The seed is the card's, not the run's, so every run seed evaluates on the same examples. A
     multiple-choice source without a shot pool gives ``shot_questions`` of its evaluation
     questions to the pool instead (stratified by group), and they are no longer evaluated.
+    A source with an eval split only (GLUE's MNLI and QNLI ship dev files alone) gives
+    ``train_fraction`` of it to training and is evaluated on the rest.
     """
 
-    eval_fraction: float = Field(default=0.2, gt=0.0, lt=1.0)
+    eval_fraction: float = Field(
+        default=0.2, gt=0.0, lt=1.0, description="share of a train-only source carved as the eval split"
+    )
+    train_fraction: float | None = Field(
+        default=None,
+        gt=0.0,
+        lt=1.0,
+        description="share of an eval-only source carved as the train split; 1 - eval_fraction when absent",
+    )
     seed: int = 0
     shot_questions: int = Field(
         default=50,
         ge=1,
         description="questions carved as the shot pool of a multiple-choice source without one",
     )
+
+    @property
+    def train_share(self) -> float:
+        """The share of an eval-only source that is trained on."""
+        return 1.0 - self.eval_fraction if self.train_fraction is None else self.train_fraction

@@ -35,6 +35,7 @@ def finetune_then_evaluate(
 ) -> dict[str, Any]:
     """The encoder protocol: a fresh task head, prune, fine-tune in the spec's transfer mode, evaluate."""
     from junkdna_bench.data import load_variant_data
+    from junkdna_bench.domain_metrics import domain_record_fields
     from junkdna_bench.metrics import compute_metrics, trivial_predictions
 
     card, hp, device = variant.card, Hyperparams.of(spec.hyperparams), settings.device
@@ -118,7 +119,9 @@ def finetune_then_evaluate(
             labels=labels,
             predictions=predictions,
             probabilities=probabilities,
+            domains=[ex.domain for ex in data.eval] if card.domains else None,
         ),
+        **domain_record_fields(card, data.eval, predictions, data.train),
         "achieved_sparsity": sparsity.overall if sparsity else 0.0,
         "layer_sparsity": sparsity.per_layer if sparsity else {},
         "train_examples": len(train),

@@ -11,6 +11,7 @@ from junkdna_bench import __version__
 from junkdna_bench.records import RunRecord
 from junkdna_bench.stats.compression_ratio import compression_contrasts
 from junkdna_bench.stats.corrections import benjamini_hochberg, holm
+from junkdna_bench.stats.domains import domain_records
 from junkdna_bench.stats.flips import attach_agreement
 from junkdna_bench.stats.headlines import build_verdicts
 from junkdna_bench.stats.informativeness import assess_baseline
@@ -107,7 +108,11 @@ def build_report(
     """
     used = {r.spec.suite for r in records}
     described = sorted((f for f in suites if f.name in used), key=lambda f: f.name)
-    scored, warnings = _scored(records)
+    per_domain, warnings = domain_records(
+        records, {v.id: v.tier for facts in described for v in facts.domain_variants}
+    )
+    scored, unscored = _scored([*records, *per_domain])
+    warnings += unscored
     pairing = pair_records(scored)
     pool = ReplicatePool(settings.n_boot, settings.seed)
     informativeness = {
@@ -143,7 +148,7 @@ def build_report(
     for row, draft in zip(rows, drafts, strict=True):
         attach_agreement(row, draft.comparison)
     informative = {key for key, info in informativeness.items() if info.informative}
-    ordered_tiers = tier_order(records, tiers, described)
+    ordered_tiers = tier_order([*records, *per_domain], tiers, described)
     headlines, verdicts = build_verdicts(rows, [d.replicates for d in drafts], ordered_tiers, settings)
     sensitivity = sensitivity_table(rows, ordered_tiers, settings)
     attach_task_trends(verdicts, sensitivity)

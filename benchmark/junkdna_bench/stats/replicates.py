@@ -84,7 +84,7 @@ class ReplicatePool:
     def __init__(self, n_boot: int, seed: int) -> None:
         self.n_boot = n_boot
         self.seed = seed
-        self._dense: dict[tuple[str, str], np.ndarray] = {}
+        self._dense: dict[tuple[str, str, str], np.ndarray] = {}
 
     def _seed_for(self, key: BaselineKey) -> list[int]:
         return [self.seed, stable_seed(key.model, key.variant, seed_text(key.hyperparams), "examples")]
@@ -93,7 +93,7 @@ class ReplicatePool:
         """Replicates of a dense run's metric on its own evaluation examples (cached)."""
         if record.predictions is None:
             return None
-        cache_key = (record.run_id, metric)
+        cache_key = (record.run_id, record.spec.variant, metric)  # a domain's record shares its run's id
         if cache_key not in self._dense:
             p = record.predictions
             self._dense[cache_key] = example_replicates(

@@ -469,6 +469,9 @@ class SuiteFacts(_Strict):
     tiers: list[str]  # every tier of the suite, easiest first
     tasks: list[TaskFacts] = Field(default_factory=list)
     variants: list[VariantFacts] = Field(default_factory=list)
+    # Each domain of a multi-domain variant, scored alone from the mixture's runs: ``<variant>#<domain>``
+    # with its tier and the rule that placed it (``junkdna_bench.domain_variants``); no runs of its own.
+    domain_variants: list[VariantFacts] = Field(default_factory=list)
 
 
 class StatsReport(_Strict):

@@ -95,9 +95,11 @@ def _differences(given: VariantFacts, expected: VariantFacts) -> str:
     )
 
 
-def _variant_findings(where: str, given: SuiteFacts, shipped: SuiteFacts, note: str) -> Iterator[Finding]:
-    expected = {v.id: v for v in shipped.variants}
-    listed = {v.id: v for v in given.variants}
+def _variant_findings(
+    where: str, given: SuiteFacts, shipped: SuiteFacts, note: str, field: str = "variants"
+) -> Iterator[Finding]:
+    expected = {v.id: v for v in getattr(shipped, field)}
+    listed = {v.id: v for v in getattr(given, field)}
     missing = sorted(set(expected) - set(listed))
     invented = sorted(set(listed) - set(expected))
     changed = sorted(i for i in set(listed) & set(expected) if listed[i] != expected[i])
@@ -110,7 +112,7 @@ def _variant_findings(where: str, given: SuiteFacts, shipped: SuiteFacts, note: 
         shown = [f"{i} ({_differences(listed[i], expected[i])})" for i in changed]
         parts.append(f"differ on {_named(shown)}")
     if parts:
-        yield f"{where}.variants", f"{'; '.join(parts)}: suite {shipped.name!r} defines them so{note}"
+        yield f"{where}.{field}", f"{'; '.join(parts)}: suite {shipped.name!r} defines them so{note}"
 
 
 def _task_findings(where: str, given: SuiteFacts, shipped: SuiteFacts, note: str) -> Iterator[Finding]:
@@ -140,6 +142,8 @@ def _facts_findings(where: str, given: SuiteFacts, shipped: SuiteFacts, note: st
         yield f"{where}.description", f"differs from suite {shipped.name!r}'s: {shipped.description!r}{note}"
     yield from _task_findings(where, given, shipped, note)
     yield from _variant_findings(where, given, shipped, note)
+    if given.domain_variants:  # a report built before domains were scored alone lists none
+        yield from _variant_findings(where, given, shipped, note, "domain_variants")
 
 
 def _tier_order(tiers: list[str], shipped: SuiteFacts, note: str) -> Iterator[Finding]:
@@ -190,7 +194,7 @@ def check_suite(sub: Submission, shipped: ShippedSuites) -> list[Finding]:
             findings += _facts_findings(f"report.suites[{i}]", described, shipped.get(described.name), note)
         except UnknownSuite as exc:
             findings.append((f"report.suites[{i}].name", str(exc)))
-    variants = {v.id: v for v in facts.variants}
+    variants = {v.id: v for v in [*facts.variants, *facts.domain_variants]}
     for section, items in (("rows", report.rows), ("informativeness", report.informativeness)):
         for k, item in enumerate(items):
             if item.suite == sub.suite:  # a row of another suite is reported by the consistency checks
