@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from junkdna_bench import __version__
 from junkdna_bench.records import RunRecord
+from junkdna_bench.stats.barrier import barrier_rows, tier_barriers
 from junkdna_bench.stats.compression_ratio import compression_contrasts
 from junkdna_bench.stats.corrections import benjamini_hochberg, holm
 from junkdna_bench.stats.domains import domain_records
@@ -148,6 +149,8 @@ def build_report(
     for row, draft in zip(rows, drafts, strict=True):
         attach_agreement(row, draft.comparison)
     informative = {key for key, info in informativeness.items() if info.informative}
+    barriers, left_out = barrier_rows(pairing.comparisons, informative, settings.ci_level)
+    warnings += left_out
     ordered_tiers = tier_order([*records, *per_domain], tiers, described)
     headlines, verdicts = build_verdicts(rows, [d.replicates for d in drafts], ordered_tiers, settings)
     sensitivity = sensitivity_table(rows, ordered_tiers, settings)
@@ -177,5 +180,7 @@ def build_report(
         sensitivity=sensitivity,
         contrasts=contrasts(pruned, informative, settings),
         rankings=rankings(pruned, informative, settings),
+        barriers=barriers,
+        tier_barriers=tier_barriers(barriers, ordered_tiers),
         compression_contrasts=compression_contrasts(pairing.comparisons, informative, settings),
     )

@@ -176,6 +176,50 @@ def compression_table(report: StatsReport) -> Table:
     return table
 
 
+def _barrier(estimate: Estimate | None) -> str:
+    """A barrier height in loss units; its t-interval has no Monte Carlo error to round to."""
+    if estimate is None or estimate.value is None:
+        return "–"
+    if estimate.ci_low is None or estimate.ci_high is None:
+        return f"{estimate.value:.3f}"
+    return f"{estimate.value:.3f} [{estimate.ci_low:.3f}, {estimate.ci_high:.3f}]"
+
+
+def barrier_table(report: StatsReport) -> Table:
+    """Loss-barrier heights per comparison (seed mean with its t-interval) and per tier (variant mean)."""
+    level = f"{100 * report.settings.ci_level:.0f}%"
+    table = Table(
+        title=f"loss barrier: max over a path of its loss − the line between its end losses, seed mean "
+        f"[{level} t-interval over seeds]",
+        caption="dense → sparse: the dense twin to the sparse run · pre-trained → sparse / → dense: the "
+        "weights before pruning to the fine-tuned run · tier: mean over informative variants · "
+        "docs/loss_barrier.md",
+        caption_justify="left",
+    )
+    kinds = ("dense", "pretrained", "pretrained-dense")
+    for column in ("tier", "variant", "configuration", "level", "seeds"):
+        table.add_column(column, overflow="fold")
+    for column in ("dense → sparse", "pre-trained → sparse", "pre-trained → dense"):
+        table.add_column(column, justify="right")
+    for row in report.barriers:
+        paths = {p.start: p.barrier for p in row.paths}
+        table.add_row(
+            row.tier,
+            row.variant + ("" if row.informative else " (uninformative)"),
+            f"{row.method} {row.transfer}",
+            row.level,
+            str(len(row.seeds)),
+            *(_barrier(paths.get(kind)) for kind in kinds),
+        )
+    tiers = {(t.tier, t.method, t.transfer, t.level): {} for t in report.tier_barriers}
+    for t in report.tier_barriers:
+        tiers[t.tier, t.method, t.transfer, t.level][t.start] = t.barrier
+    for (tier, method, transfer, level_text), values in tiers.items():
+        cells = [_num(values.get(kind), digits=3) for kind in kinds]
+        table.add_row(f"[bold]{tier}[/]", "(tier mean)", f"{method} {transfer}", level_text, "", *cells)
+    return table
+
+
 def ranking_table(report: StatsReport) -> Table:
     table = Table(
         title="rankings: mean gap over shared (variant, seed) units, rank interval from Holm-corrected "
@@ -309,6 +353,8 @@ def print_report(report: StatsReport, console: Console | None = None) -> None:
         console.print(ranking_table(report))
     if report.compression_contrasts:
         console.print(compression_table(report))
+    if report.barriers:
+        console.print(barrier_table(report))
     if report.sensitivity:
         console.print(sensitivity_table(report))
     for verdict in report.verdicts:

@@ -253,6 +253,54 @@ class CompressionContrast(_Strict):
     decision: ContrastDecision  # a = the pruning level, b = the quantisation level
 
 
+class BarrierPoint(_Strict):
+    """One point of a path, averaged over the seeds: loss, and the primary metric as a fraction."""
+
+    alpha: float
+    loss: float
+    metric: float | None = None  # None where some seed's metric is undefined at this point
+
+
+class BarrierPath(_Strict):
+    """One kind of interpolation path of a comparison over its seeds (``junkdna_bench.loss_barrier``).
+
+    ``start`` ``dense``: dense twin -> sparse run; ``pretrained``: pre-trained weights -> sparse run;
+    ``pretrained-dense``: pre-trained weights -> dense twin. ``barrier``: seed mean of the barrier
+    heights (loss units) with a Student t interval over the seeds.
+    """
+
+    start: Literal["dense", "pretrained", "pretrained-dense"]
+    barrier: Estimate
+    seed_barriers: list[float]  # one per seed of the row, in its order
+    points: list[BarrierPoint]
+
+
+class BarrierRow(_Configured):
+    """The loss-barrier paths of one (configuration, variant, level) comparison (``stats.barrier``)."""
+
+    suite: str
+    task: str
+    variant: str
+    tier: str
+    sparsity: float
+    level: str  # as the runs write it: "50%", "2:4", a quantisation level
+    metric: str
+    informative: bool
+    seeds: list[int]
+    paths: list[BarrierPath]
+
+
+class TierBarrier(_Configured):
+    """A tier's barrier height at one level: the mean over its informative variants' seed means."""
+
+    tier: str
+    sparsity: float
+    level: str
+    start: Literal["dense", "pretrained", "pretrained-dense"]
+    variants: list[str]
+    barrier: float
+
+
 class RankEntry(_Strict):
     """One configuration's place in a ranking of configurations that differ in one respect."""
 
@@ -494,6 +542,8 @@ class StatsReport(_Strict):
     warnings: list[str] = Field(default_factory=list)
     contrasts: list[ConfigContrast] = Field(default_factory=list)  # method vs method, transfer vs transfer
     rankings: list[RankEntry] = Field(default_factory=list)
+    barriers: list[BarrierRow] = Field(default_factory=list)  # loss-barrier paths, where runs measured them
+    tier_barriers: list[TierBarrier] = Field(default_factory=list)
     compression_contrasts: list[CompressionContrast] = Field(default_factory=list)  # pruning vs quantisation
 
 
