@@ -158,3 +158,54 @@ def test_bits_of_a_record_written_before_they_were_kept_come_from_its_level() ->
     assert bits_per_weight(record(quantised)) is None
     stored = compression_for(quantised, {"a": (64, 8)})
     assert bits_per_weight(record(quantised, compression=stored)) == 4 + 16 / 8
+
+
+@pytest.mark.usefixtures(single_thread.__name__)
+def test_quantised_runs_through_the_runner_record_their_compression(tmp_path) -> None:
+    """Real runs (tiny model, toy task): rtn held on its grid and trained freely, gptq calibrated."""
+    from junkdna_bench.harness.executor import LocalExecutor
+    from junkdna_bench.harness.profiles import PROTOCOL_DEFAULTS
+    from junkdna_bench.harness.runner import RunSettings
+    from junkdna_bench.harness.selfcheck import save_tiny_model, write_toy_suite
+    from junkdna_bench.suites import load_suite
+
+    suite = load_suite(write_toy_suite(tmp_path / "tasks", n_train=32, n_eval=16))
+    plan = expand_plan(
+        suite.variants(),
+        suite=suite.name,
+        model=str(save_tiny_model(tmp_path / "model")),
+        settings=prune_settings(["rtn", "gptq"], [], [], {}, ["int8", "int4-g8-asym"]),
+        transfers=["sparse", "regrow"],
+        seeds=[3],
+        hyperparams={**PROTOCOL_DEFAULTS, "epochs": 2, "batch_size": 8, "lr": 1e-3},
+        code_version="test",
+    )
+    records = list(
+        LocalExecutor({v.id: v for v in suite.variants()}, RunSettings(device=CPU)).run(plan.specs)
+    )
+    assert len(records) == 1 + 2 * 2 * 2
+    for record in records:
+        assert record.status == "completed", record.error
+        if record.spec.is_dense:
+            assert record.compression is None
+            continue
+        level = QuantLevel.parse(record.spec.quant)
+        width = 16  # the tiny BERT's hidden size: its attention and up-projection inputs
+        assert record.compression.bits == level.bits and record.compression.symmetric == level.symmetric
+        assert level.bits < record.compression.bits_per_weight <= level.bits_per_weight(width)
+
+
+def test_gptq_quantises_a_decoder_on_its_calibration_text() -> None:
+    from decoder_models import tiny_llama
+
+    model = tiny_llama(vocab_size=64)
+    generator = torch.Generator().manual_seed(0)
+    batches = [
+        {"input_ids": torch.randint(0, 64, (2, 16), generator=generator), "use_cache": False}
+        for _ in range(2)
+    ]
+    dense_logits = model(input_ids=batches[0]["input_ids"]).logits
+    result = quantize_weights(model, "gptq", "int4-g32", calibration=batches)
+    assert any("mlp" in name for name in result.grids) and result.off_grid(model) == {}
+    logits = model(input_ids=batches[0]["input_ids"]).logits
+    assert torch.isfinite(logits).all() and not torch.equal(logits, dense_logits)
