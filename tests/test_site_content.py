@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from markupsafe import escape
 
-from junkdna_bench.leaderboard import rank_groups, reproduce_command
 from junkdna_bench.records import ConfigKey, RunRecord, RunSpec
+from junkdna_bench.report_extracts import rank_groups, reproduce_command
 from junkdna_bench.site.build import SiteLayout, build_site, check_site_url
 from junkdna_bench.site.formatting import p_value, prose
 from junkdna_bench.submissions.schema import Submission

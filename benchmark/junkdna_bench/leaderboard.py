@@ -28,27 +28,30 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from junkdna_bench.records import ConfigKey
+from junkdna_bench.report_extracts import (
+    RankGroup,
+    deciding_test,
+    rank_groups,
+    reproduce_command,
+    share_of_dense,
+)
 from junkdna_bench.stats.report_schema import (
     Agreement,
-    ContrastKind,
+    BarrierRow,
     Estimate,
     GapDecision,
     GapRow,
-    RankEntry,
     SeedGap,
-    StatsReport,
     SuiteFacts,
     TierHeadline,
-    Verdict,
 )
 from junkdna_bench.submissions.limits import non_finite_numbers
 from junkdna_bench.submissions.paths import slugify
@@ -82,24 +85,6 @@ class _OnBoard(_Strict):
 def board_name(suite: str, protocol: str | None) -> str:
     """The board a submission is ranked on: its suite, or its suite and protocol when it names one."""
     return f"{suite} / {protocol}" if protocol else suite
-
-
-class RankGroup(_Strict):
-    """An entry's rank interval among the configurations its report compared it with (``RankEntry``).
-
-    ``kind`` says which: "method" (same transfer mode) or "transfer" (same method). The interval
-    [rank_low, rank_high] of ``n_ranked`` comes from Holm-corrected pairwise tests on the (variant,
-    seed) units all of them share, over every informative variant of the report, not one tier.
-    """
-
-    kind: ContrastKind
-    rank: int
-    rank_low: int
-    rank_high: int
-    n_ranked: int
-    tied_with: list[str]
-    mean_gap_points: float
-    n_units: int
 
 
 class Entry(_OnBoard):
@@ -190,6 +175,13 @@ class MethodEntry(_Strict):
     headline: bool  # this is the verdict its report leads with (its reference method)
 
 
+class BarrierCurve(_OnBoard):
+    """A comparison's loss-barrier paths as its submission's report gives them, for the method pages."""
+
+    entry: str
+    row: BarrierRow
+
+
 class SubmissionInfo(_Strict):
     file: str
     title: str
@@ -229,6 +221,7 @@ class Leaderboard(_Strict):
     entries: list[Entry]
     curves: list[Curve]
     comparisons: list[Comparison]
+    barriers: list[BarrierCurve] = Field(default_factory=list)  # where submitted runs measured them
 
 
 def unique_slugs(names: Iterable[str]) -> dict[str, str]:
@@ -311,35 +304,6 @@ def _entry(
     )
 
 
-def _ranking_key(ranked: RankEntry) -> tuple[str, str, str]:
-    """The ranking a ``RankEntry`` belongs to: its model, kind, and what its group shares."""
-    config = ranked.config
-    shared = config.transfer if ranked.kind == "method" else f"{config.method} {config.method_params}"
-    return (ranked.model, ranked.kind, shared)
-
-
-def rank_groups(report: StatsReport) -> dict[ConfigKey, list[RankGroup]]:
-    """Each configuration's rank groups in the report, one per ranking it appears in."""
-    sizes = Counter(_ranking_key(r) for r in report.rankings)
-    groups: dict[ConfigKey, list[RankGroup]] = {}
-    for ranked in sorted(report.rankings, key=lambda r: (r.kind, r.rank)):
-        config = ranked.config
-        key = ConfigKey.of(ranked.model, config.method, config.method_params, config.transfer)
-        groups.setdefault(key, []).append(
-            RankGroup(
-                kind=ranked.kind,
-                rank=ranked.rank,
-                rank_low=ranked.rank_low,
-                rank_high=ranked.rank_high,
-                n_ranked=sizes[_ranking_key(ranked)],
-                tied_with=sorted(ranked.tied_with),
-                mean_gap_points=ranked.mean_gap_points,
-                n_units=ranked.n_units,
-            )
-        )
-    return groups
-
-
 def _row_curves(sub: Submission, slug_of: dict[ConfigKey, str], rows: list[GapRow]) -> list[Curve]:
     series: dict[tuple, list[GapRow]] = {}
     for row in rows:
@@ -418,7 +382,7 @@ def _comparison(sub: Submission, slug: str, row: GapRow) -> Comparison:
         dense_mean=row.dense_mean,
         sparse_mean=row.sparse_mean,
         gap=row.gap_points,
-        pct_of_dense=_share_of_dense(row.gap_pct_of_dense),
+        pct_of_dense=share_of_dense(row.gap_pct_of_dense),
         p_value=test.p_value if test else None,
         p_holm=test.corrected.get("holm") if test else None,
         decision=row.decision,
@@ -427,45 +391,6 @@ def _comparison(sub: Submission, slug: str, row: GapRow) -> Comparison:
         agreement=row.agreement,
         seeds=sorted(row.seeds, key=lambda s: s.seed),
     )
-
-
-def _share_of_dense(gap_pct: Estimate | None) -> Estimate | None:
-    """The paper's unit: a gap of −8 % of dense is a sparse model at 92 % of dense."""
-    if gap_pct is None or gap_pct.value is None:
-        return None
-
-    def shifted(value: float | None) -> float | None:
-        return None if value is None else 100.0 + value
-
-    return Estimate(
-        value=shifted(gap_pct.value), ci_low=shifted(gap_pct.ci_low), ci_high=shifted(gap_pct.ci_high)
-    )
-
-
-# "junkdna-bench ..." up to a parenthesis, a semicolon, a full stop or the end of the notes.
-_COMMAND = re.compile(r"junkdna-bench\s[^;()]*?(?=\s*[(;]|\.(?:\s|$)|$)")
-
-
-def reproduce_command(sub: Submission) -> tuple[str, bool]:
-    """The command the notes say made the runs, else one derived from the protocol or suite.
-
-    Returns the command and whether it came from the notes (a derived one reruns the suite's
-    plain grid or the protocol's plan, not necessarily the submitter's budget).
-    """
-    found = _COMMAND.search(sub.notes)
-    if found:
-        return " ".join(found.group(0).split()), True
-    if sub.protocol:
-        return f"junkdna-bench experiment run {sub.protocol}", False
-    return f"junkdna-bench run --suite {sub.suite} --model {sub.model} --method {sub.method.name}", False
-
-
-def _deciding_test(report: StatsReport, verdict: Verdict | None) -> tuple[str | None, float | None]:
-    """The trend test the verdict is decided on (tasks or runs as units, as the settings say)."""
-    if verdict is None:
-        return None, None
-    test = verdict.task_trend if report.settings.trend_unit == "task" else verdict.trend
-    return (test.name, test.p_value) if test is not None else (None, None)
 
 
 def _submission_info(sub: Submission, file: str, method_slug: str) -> SubmissionInfo:
@@ -529,6 +454,7 @@ def summarize(submissions: dict[str, Submission], shipped: ShippedSuites | None 
     entries: list[Entry] = []
     curves: list[Curve] = []
     comparisons: list[Comparison] = []
+    barriers: list[BarrierCurve] = []
     method_entries: list[MethodEntry] = []
     for file, sub in zip(files, subs, strict=True):
         report = sub.report
@@ -539,7 +465,7 @@ def summarize(submissions: dict[str, Submission], shipped: ShippedSuites | None 
         headline_key = report.verdict.config_key() if report.verdict else None
         for key in sorted(keys):
             verdict = verdicts.get(key)
-            test, p = _deciding_test(report, verdict)
+            test, p = deciding_test(report, verdict)
             method_entries.append(
                 MethodEntry(
                     entry=slug_of[key],
@@ -575,6 +501,11 @@ def summarize(submissions: dict[str, Submission], shipped: ShippedSuites | None 
             curves += _mean_curves(sub, headline, slug_of[key])
         curves += _row_curves(sub, slug_of, list(report.rows))
         comparisons += [_comparison(sub, slug_of[r.config_key()], r) for r in report.rows]
+        barriers += [
+            BarrierCurve(**_on_board(sub), entry=slug_of[b.config_key()], row=b)
+            for b in report.barriers
+            if b.config_key() in slug_of
+        ]
 
     def tier_order(suite: str, tier: str) -> int:
         return suites[suite].index(tier)
@@ -616,6 +547,7 @@ def summarize(submissions: dict[str, Submission], shipped: ShippedSuites | None 
         entries=assign_ranks(entries),
         curves=curves,
         comparisons=comparisons,
+        barriers=barriers,
     )
 
 
