@@ -20,6 +20,7 @@ from junkdna_bench.domain_metrics import domain_record_fields, score_domains
 from junkdna_bench.domain_variants import domain_variant_id
 from junkdna_bench.records import Predictions, RunRecord, RunSpec, read_record
 from junkdna_bench.stats.build import build_report
+from junkdna_bench.stats.design import DesignOptions, design_lines
 from junkdna_bench.stats.report_schema import SuiteFacts, VariantFacts
 from junkdna_bench.submissions.build import SubmissionRequest, build_submission
 from junkdna_bench.submissions.digest import record_sha256
@@ -325,3 +326,13 @@ def test_a_submission_of_the_glue_mixture_places_its_domains_as_the_suite_does()
     row.tier = "medium"
     findings = check_suite(moved, ShippedSuites())
     assert any("places sentiment-mix@frac=1#tweets in tier 'hard'" in message for _, message in findings)
+
+
+def test_the_design_tool_counts_each_domain_in_its_tier() -> None:
+    specs = [_spec(method, seed) for seed in (1, 2, 3, 4, 5) for method in ("dense", "magnitude")]
+    domains = {"mix@frac=1": [("mix@frac=1#reviews", "medium"), ("mix@frac=1#tweets", "hard")]}
+    mixture_only = design_lines(specs, DesignOptions(), tiers=["medium", "hard"])
+    assert not any("trend across tiers" in line for line in mixture_only)  # one tier: no trend to test
+    lines = design_lines(specs, DesignOptions(), tiers=["medium", "hard"], domains=domains)
+    trend = next(line for line in lines if "trend across tiers medium < hard" in line)
+    assert "(variant, seed) units 10/5" in trend and "tasks 1/1" in trend

@@ -75,7 +75,11 @@ def print_design(console: Console, prepared: list[PreparedPlan], options: Design
     first = prepared[0]
     earlier = scan_records(first.request.results)[0] if options.effect_points is not None else []
     specs = [spec for plan in prepared for spec in plan.plan.specs]
-    lines = design_lines(specs, options, earlier, load_suite(first.request.suite).tiers)
+    suite = load_suite(first.request.suite)
+    domains: dict[str, list[tuple[str, str]]] = {}
+    for placed in suite.domain_variants():
+        domains.setdefault(placed.mixture.id, []).append((placed.id, placed.tier))
+    lines = design_lines(specs, options, earlier, suite.tiers, domains)
     for line in lines:
         style = "yellow" if "cannot reach" in line or "no test" in line else ""
         console.print(f"[{style}]{escape(line)}[/]" if style else escape(line))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -108,17 +108,24 @@ class _Curve:
     tier: str
 
 
-def _curves(specs: Sequence[RunSpec]) -> tuple[dict[_Curve, set[str]], dict[tuple[str, str], set[int]]]:
-    """The plan's curves with their levels, and each (model, variant)'s dense seeds."""
+def _curves(
+    specs: Sequence[RunSpec], domains: Mapping[str, Sequence[tuple[str, str]]]
+) -> tuple[dict[_Curve, set[str]], dict[tuple[str, str], set[int]]]:
+    """The plan's curves with their levels, and each (model, variant)'s dense seeds.
+
+    ``domains`` maps a mixture variant to its domain variants and their tiers: the report gives
+    each domain curves of its own, from the mixture's runs.
+    """
     levels: dict[_Curve, set[str]] = defaultdict(set)
     seeds: dict[tuple[str, str], set[int]] = defaultdict(set)
     for spec in specs:
-        if spec.is_dense:
-            seeds[(spec.model, spec.variant)].add(spec.seed)
-            continue
-        params = ",".join(f"{k}={v}" for k, v in sorted(spec.method_params.items()))
-        label = f"{spec.method}{f'({params})' if params else ''} {spec.transfer}"
-        levels[_Curve(spec.model, label, spec.variant, spec.task, spec.tier)].add(spec.level)
+        for variant, tier in [(spec.variant, spec.tier), *domains.get(spec.variant, ())]:
+            if spec.is_dense:
+                seeds[(spec.model, variant)].add(spec.seed)
+                continue
+            params = ",".join(f"{k}={v}" for k, v in sorted(spec.method_params.items()))
+            label = f"{spec.method}{f'({params})' if params else ''} {spec.transfer}"
+            levels[_Curve(spec.model, label, variant, spec.task, tier)].add(spec.level)
     return levels, seeds
 
 
@@ -137,10 +144,12 @@ def design_lines(
     options: DesignOptions,
     records: Iterable[RunRecord] = (),
     tiers: Sequence[str] = (),
+    domains: Mapping[str, Sequence[tuple[str, str]]] | None = None,
 ) -> list[str]:
-    """What the plan's tests can conclude, in sentences; ``records``: earlier runs, for the spread."""
+    """What the plan's tests can conclude, in sentences; ``records``: earlier runs, for the spread;
+    ``domains``: each mixture variant's domain variants with their tiers (``Suite.domain_variants``)."""
     alpha = options.alpha
-    levels, seeds = _curves(specs)
+    levels, seeds = _curves(specs, domains or {})
     lines = [f"what this plan can conclude (a test concludes at p < alpha = {alpha:g}):"]
     if not levels:
         return [*lines, "  dense runs only: no sparse-dense comparison to test"]
