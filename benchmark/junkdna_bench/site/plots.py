@@ -206,3 +206,48 @@ def tier_panels(
             fig = _panels(shown, series_by_tier, unit, margin, narrow)
             fig.savefig(target, format="svg", metadata={"Date": None})
     return path
+
+
+@dataclass(frozen=True)
+class PathLine:
+    """A loss-barrier path (seed-mean loss at each mixing weight) with its label, e.g. a sparsity."""
+
+    label: str
+    alphas: tuple[float, ...]
+    losses: tuple[float, ...]
+
+
+def barrier_panels(path: Path, tiers: Sequence[str], lines_by_tier: dict[str, list[PathLine]]) -> Path:
+    """Loss along the dense -> sparse line, one panel per tier with paths (easy and hard side by side),
+    one line per level; written wide and narrow like ``tier_panels``. Returns ``path``."""
+    shown = [t for t in tiers if lines_by_tier.get(t)]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with matplotlib.rc_context(_STYLE):
+        for target, narrow in ((path, False), (narrow_path(path), True)):
+            n = max(len(shown), 1)
+            if narrow:
+                fig = Figure(figsize=(_NARROW_WIDTH_IN, 1.0 + _NARROW_PANEL_IN * n), layout="constrained")
+                axes = fig.subplots(n, 1, sharey=True, squeeze=False)[:, 0]
+            else:
+                fig = Figure(figsize=(2.2 + _WIDE_PANEL_IN * n, 3.3), layout="constrained")
+                axes = fig.subplots(1, n, sharey=True, squeeze=False)[0]
+            colours: dict[str, tuple[float, float, float]] = {}
+            for ax, tier in zip(axes, shown, strict=False):
+                for line in lines_by_tier[tier]:
+                    colour = colours.setdefault(line.label, _COLOURS[len(colours) % len(_COLOURS)])
+                    marker = _MARKERS[list(colours).index(line.label) % len(_MARKERS)]
+                    ax.plot(
+                        line.alphas,
+                        line.losses,
+                        color=colour,
+                        marker=marker,
+                        markersize=3.5,
+                        label=plain(line.label),
+                    )
+                ax.set_title(plain(tier))
+                ax.set_xlim(0, 1)
+                ax.set_xlabel("α (0 = dense, 1 = sparse)")
+                ax.set_ylabel("evaluation loss" if narrow or ax is axes[0] else "")
+            _legend(fig, axes, ncols=1 if narrow else 4)
+            fig.savefig(target, format="svg", metadata={"Date": None})
+    return path

@@ -24,6 +24,7 @@ import jinja2
 from junkdna_bench import __version__
 from junkdna_bench.defaults import NO_TRAINING
 from junkdna_bench.leaderboard import Entry, Leaderboard, MethodEntry, leaderboard_json, unique_slugs
+from junkdna_bench.site.barrier_plot import barrier_section
 from junkdna_bench.site.boards import KNOB_LABELS, BoardView, board_views
 from junkdna_bench.site.downloads import board_csv, copy_submissions
 from junkdna_bench.site.formatting import FILTERS
@@ -200,13 +201,15 @@ class _Renderer:
         board = self.board
         for method, slug in board.methods.items():
             mine = [m for m in board.method_entries if m.method == method]
-            plots, ranked, comparisons = {}, {}, {}
+            plots, ranked, comparisons, barriers = {}, {}, {}, {}
             for m in mine:
                 key = (m.board, m.model, m.entry)
                 comparisons[key] = [c for c in board.comparisons if (c.board, c.model, c.entry) == key]
                 ranked[key] = [e for e in board.entries if (e.board, e.model, e.entry) == key]
                 tiers = board.suites[m.suite]
                 plots[key] = self.figure(f"{self.anchor(*key)}.svg", tiers, entry_series(comparisons[key]))
+                name = f"{self.anchor(*key)}--barrier.svg"
+                barriers[key] = barrier_section(board, key, tiers, self.pages_dir, name)
             subs = [s for s in board.submissions if s.method == method]
             self.page(
                 f"methods/{slug}.md",
@@ -218,6 +221,7 @@ class _Renderer:
                 plots=plots,
                 ranked=ranked,
                 comparisons=comparisons,
+                barriers=barriers,
                 submissions={s.file: s for s in subs},
                 descriptions=sorted({s.method_description for s in subs} - {""}),
                 urls=sorted({s.method_url for s in subs if s.method_url}),
