@@ -266,3 +266,18 @@ def test_the_evaluate_protocol_refuses_a_loss_barrier(toy) -> None:
             model="m", method="dense", sparsity=0.0, transfer="none", suite="s", task="t", variant="v",
             tier="easy", seed=1, loss_barrier=5,
         )  # fmt: skip
+
+
+def test_an_experiment_plan_asks_every_request_for_its_paths(tmp_path: Path) -> None:
+    from junkdna_bench.experiments import Experiment, ExperimentError, load_experiment, plan_requests
+
+    plan = Path(__file__).parents[1] / "experiments" / "true-gem.yaml"
+    experiment = load_experiment(plan)
+    assert experiment.loss_barrier is None
+    assert all(r.loss_barrier is None for _, r in plan_requests(experiment, results=tmp_path))
+    with_paths = Experiment.model_validate({**experiment.model_dump(), "loss_barrier": 11})
+    assert {r.loss_barrier for _, r in plan_requests(with_paths, results=tmp_path)} == {11}
+    bad = tmp_path / f"{experiment.name}.yaml"
+    bad.write_text(plan.read_text(encoding="utf-8") + "loss_barrier: 2\n", encoding="utf-8")
+    with pytest.raises(ExperimentError, match="loss_barrier"):
+        load_experiment(bad)
