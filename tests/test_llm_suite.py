@@ -16,7 +16,8 @@ from junkdna_bench.commands.suites import app as suites_app
 from junkdna_bench.commands.tasks import app as tasks_app
 from junkdna_bench.suites import Suite, load_suite
 
-LLM_OPTIONS = {"mmlu": [2, 3, 4], "commonsenseqa": [2, 3, 5]}
+LLM_OPTIONS = {"mmlu": [2, 3, 4], "commonsenseqa": [2, 3, 4, 5]}
+LLM_SHOTS = (0, 1, 5)
 SQUAD_TIERS = {
     "squad@context=0": "hard",
     "squad@context=64,trunc=head": "medium",
@@ -37,7 +38,7 @@ def test_the_llm_suite_has_every_option_count_and_shot_setting_once(llm: Suite) 
         f"{task}@options={o},shots={k}"
         for task, counts in LLM_OPTIONS.items()
         for o in counts
-        for k in (0, 5)
+        for k in LLM_SHOTS
     ]
     assert [v.id for v in llm.variants()] == expected + list(SQUAD_TIERS)
     assert llm.tiers == ["easy", "medium", "hard"] and llm.calibration == "squad-contexts"
@@ -54,7 +55,12 @@ def test_every_tier_holds_both_tasks_and_the_hard_tier_is_small(llm: Suite) -> N
     for tier in llm.tiers:
         assert {v.task for v in llm.variants_in(tier)} == {*LLM_OPTIONS, "squad"}, tier
     hard = {v.id for v in llm.variants_in("hard")}
-    assert hard == {"mmlu@options=4,shots=0", "commonsenseqa@options=5,shots=0", "squad@context=0"}
+    assert hard == {
+        "mmlu@options=4,shots=0",
+        "commonsenseqa@options=4,shots=0",
+        "commonsenseqa@options=5,shots=0",
+        "squad@context=0",
+    }
 
 
 def rank(suite: Suite, variant_id: str) -> int:
@@ -64,7 +70,7 @@ def rank(suite: Suite, variant_id: str) -> int:
 @pytest.mark.parametrize("task", sorted(LLM_OPTIONS))
 def test_more_options_and_fewer_shots_never_make_a_variant_easier(llm: Suite, task: str) -> None:
     counts = LLM_OPTIONS[task]
-    for shots in (0, 5):
+    for shots in LLM_SHOTS:
         ranks = [rank(llm, f"{task}@options={o},shots={shots}") for o in counts]
         assert ranks == sorted(ranks), (task, shots)
         assert ranks[0] < ranks[-1]
@@ -319,9 +325,9 @@ def test_suites_show_llm_explains_each_tier_offline(shared_data: Path) -> None:
     env = {"COLUMNS": "250", "HF_HUB_OFFLINE": "1", "JUNKDNA_DATA_DIR": str(shared_data)}
     shown = CliRunner().invoke(suites_app, ["show", "llm"], env=env)
     assert shown.exit_code == 0, shown.output
-    for tier in ("tier easy: 10 variants", "tier medium: 5 variants", "tier hard: 3 variants"):
+    for tier in ("tier easy: 14 variants", "tier medium: 9 variants", "tier hard: 4 variants"):
         assert tier in shown.output
-    assert "all of the task's options (MMLU 4, CommonsenseQA 5), zero-shot" in shown.output
+    assert "four options or more (MMLU 4, CommonsenseQA 4 or 5), zero-shot" in shown.output
     assert "option count 4 > 3; shots 0 < 1" in shown.output
     assert "14,042" in shown.output and "1,171" in shown.output and "285" in shown.output
     assert "calibrate on: squad-contexts" in shown.output and "no example counts" not in shown.output
@@ -342,3 +348,12 @@ def test_tasks_list_and_show_include_the_multiple_choice_cards() -> None:
     assert shown.exit_code == 0, shown.output
     assert "82.3 exact_match" in shown.output and "84.1 exact_match" in shown.output
     assert "-0.022" in shown.output and "free text, scored against the gold answers" in shown.output
+
+
+def test_a_comma_list_of_variant_ids_keeps_the_commas_inside_each_id(llm: Suite) -> None:
+    from junkdna_bench.suites import split_variant_list
+
+    ids = ["mmlu@options=4,shots=5", "squad@context=64,trunc=head", "commonsenseqa", "squad@context=0"]
+    assert split_variant_list(",".join(ids)) == ids
+    assert split_variant_list(" sst2 , cola@frac=1,") == ["sst2", "cola@frac=1"]
+    assert all(split_variant_list(v.id) == [v.id] for v in llm.variants())

@@ -261,6 +261,23 @@ def variant_id(card_id: str, knobs: dict[str, Any]) -> str:
     return f"{card_id}@{','.join(parts)}"
 
 
+def split_variant_list(text: str) -> list[str]:
+    """A comma list of task or variant ids, where a variant id holds commas of its own.
+
+    ``"sst2,mmlu@options=4,shots=5,squad@context=64,trunc=head"`` is three ids: a part of the form
+    ``knob=value`` without an ``@`` continues the id before it (the inverse of ``variant_id``).
+    """
+    ids: list[str] = []
+    for part in (piece.strip() for piece in text.split(",")):
+        if not part:
+            continue
+        if ids and "@" in ids[-1] and "@" not in part and "=" in part:
+            ids[-1] = f"{ids[-1]},{part}"
+        else:
+            ids.append(part)
+    return ids
+
+
 def _difficulty_detail(card: TaskCard) -> str:
     human, model = card.human_baseline, card.model_baseline
     if card.difficulty is None or human is None or model is None:

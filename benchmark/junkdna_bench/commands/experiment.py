@@ -115,6 +115,7 @@ def run_experiment(
     from junkdna_bench.harness.model_export import command_line
     from junkdna_bench.harness.session import PreparedPlan
     from junkdna_bench.stats.design import DesignOptions
+    from junkdna_bench.suites import split_variant_list
 
     console = make_console()
     try:
@@ -128,7 +129,7 @@ def run_experiment(
             tracking=tracking,
             code_version=__version__,
             dense_only=dense_only,
-            only_variants=[v.strip() for v in only_tasks.split(",") if v.strip()] if only_tasks else None,
+            only_variants=split_variant_list(only_tasks) if only_tasks else None,
             save_model=save_model,
             command=command_line(),
         )

@@ -221,6 +221,7 @@ def run(
     from junkdna_bench.harness.model_export import command_line
     from junkdna_bench.harness.session import PlanRequest
     from junkdna_bench.stats.design import DesignOptions
+    from junkdna_bench.suites import split_variant_list
 
     console = make_console()
     console.print(threads_line)
@@ -228,7 +229,7 @@ def run(
         methods=_split(method),
         tiers=_split(tier),
         suite=suite,
-        tasks=_split(tasks),
+        tasks=[t for value in tasks or [] for t in split_variant_list(value)],
         model=model,
         sparsities=[float(s) for s in _split(sparsity)],
         patterns=_split(pattern),
