@@ -22,7 +22,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable, Mapping
 
 import numpy as np
 from scipy.stats import t as student_t
@@ -189,6 +189,49 @@ def _groups(configs: Iterable[ConfigKey]) -> list[tuple[ContrastKind, list[Confi
     return [(kind, g) for kind, g in groups if len(g) >= 2]
 
 
+def rank_group(
+    model: str,
+    kind: ContrastKind,
+    configs: list[ConfigRef],
+    units: Mapping[Hashable, np.ndarray],
+    settings: ReportSettings,
+) -> list[RankEntry]:
+    """Rank intervals of one group from its units' gaps alone (each array follows ``configs``).
+
+    A unit is whatever pairs the configurations (a (variant, seed) on shared dense runs); the
+    ranking needs no more than its gaps, so the report's records and a board's submissions rank
+    through this one function. Fewer than two units rank nothing.
+    """
+    if len(units) < 2:
+        return []
+    gaps = np.stack(list(units.values()))  # (units, configs)
+    pairs = list(itertools.combinations(range(len(configs)), 2))
+    tests = [one_sample_t(gaps[:, i] - gaps[:, j]) for i, j in pairs]
+    p_values = [1.0 if t is None or t.p_value is None else t.p_value for t in tests]
+    significant = [p < settings.alpha for p in holm(p_values)]
+    better = np.zeros((len(configs), len(configs)), dtype=bool)  # better[i, j]: i significantly above j
+    means = gaps.mean(axis=0)
+    for (i, j), sig in zip(pairs, significant, strict=True):
+        if sig:
+            better[i, j], better[j, i] = means[i] > means[j], means[j] > means[i]
+    order = sorted(range(len(configs)), key=lambda i: -means[i])
+    labels = [c.label() for c in configs]
+    return [
+        RankEntry(
+            model=model,
+            kind=kind,
+            config=configs[i],
+            mean_gap_points=float(means[i]),
+            n_units=len(units),
+            rank=rank,
+            rank_low=1 + int(better[:, i].sum()),
+            rank_high=len(configs) - int(better[i, :].sum()),
+            tied_with=[labels[j] for j in order if j != i and not better[i, j] and not better[j, i]],
+        )
+        for rank, i in enumerate(order, start=1)
+    ]
+
+
 def rankings(
     comparisons: Iterable[Comparison], informative: set[BaselineKey], settings: ReportSettings
 ) -> list[RankEntry]:
@@ -196,33 +239,6 @@ def rankings(
     cells = _cells(comparisons, informative)
     entries: list[RankEntry] = []
     for kind, group in _groups(c for configs in cells.values() for c in configs):
-        units = _unit_gaps(cells, group)
-        if len(units) < 2:
-            continue
-        gaps = np.stack(list(units.values()))  # (units, configs)
-        pairs = list(itertools.combinations(range(len(group)), 2))
-        tests = [one_sample_t(gaps[:, i] - gaps[:, j]) for i, j in pairs]
-        p_values = [1.0 if t is None or t.p_value is None else t.p_value for t in tests]
-        significant = [p < settings.alpha for p in holm(p_values)]
-        better = np.zeros((len(group), len(group)), dtype=bool)  # better[i, j]: i significantly above j
-        means = gaps.mean(axis=0)
-        for (i, j), sig in zip(pairs, significant, strict=True):
-            if sig:
-                better[i, j], better[j, i] = means[i] > means[j], means[j] > means[i]
-        order = sorted(range(len(group)), key=lambda i: -means[i])
-        labels = [config_ref(c).label() for c in group]
-        for rank, i in enumerate(order, start=1):
-            entries.append(
-                RankEntry(
-                    model=group[i].model,
-                    kind=kind,
-                    config=config_ref(group[i]),
-                    mean_gap_points=float(means[i]),
-                    n_units=len(units),
-                    rank=rank,
-                    rank_low=1 + int(better[:, i].sum()),
-                    rank_high=len(group) - int(better[i, :].sum()),
-                    tied_with=[labels[j] for j in order if j != i and not better[i, j] and not better[j, i]],
-                )
-            )
+        refs = [config_ref(c) for c in group]
+        entries += rank_group(group[0].model, kind, refs, _unit_gaps(cells, group), settings)
     return entries
