@@ -50,7 +50,7 @@ def matched_pairs(
     """(pruning, quantiser) families -> their cells: each pruning level beside the quantiser's level
     of nearest bits per weight, within ``tolerance``."""
     families: dict[tuple[ConfigKey, ConfigKey], list[tuple[Arm, Arm]]] = defaultdict(list)
-    for (_, _, _), (pruned, quantised) in sorted(
+    for _, (pruned, quantised) in sorted(
         _arms(comparisons, informative).items(), key=lambda item: (item[0][0].variant, item[0][1:])
     ):
         by_quantiser: dict[ConfigKey, list[Arm]] = defaultdict(list)
