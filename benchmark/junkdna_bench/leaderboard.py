@@ -9,10 +9,11 @@ Position, per (board, model, tier): the largest safe sparsity first (a method th
 before the tier notices is better); ties broken by the area between the sparse and dense curves
 (closer to zero, or positive, is better). An entry whose tier has no informative variant has no
 safe sparsity and is left unranked: a chance-level dense model cannot rank anything. A position
-is an order, not a finding: whether two entries differ is what the rank groups say, which are
-copied from the method-vs-method (or transfer-vs-transfer) tests of the report that holds both
-(``stats.method_compare``). Entries of different submissions were never tested against each
-other and carry no rank group; nothing here invents one. A board is a
+is an order, not a finding: whether two entries differ is what the rank groups say: the
+method-vs-method (or transfer-vs-transfer) tests of the report that holds both
+(``stats.method_compare``), or, for entries of different submissions of one board, the same tests
+on the (variant, seed) units they ran on the same dense runs (``board_ranks``); entries that share
+no dense run are "not compared", with the reason. A board is a
 suite under one protocol (``board_name``). Boards are never mixed in one ranking: the same tier
 name means different tasks in different suites, and the same suite run under two protocols (say,
 at training fractions and across task pairs) asks two different questions of a method.
@@ -35,6 +36,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from junkdna_bench.board_ranks import board_rank_groups
 from junkdna_bench.records import ConfigKey
 from junkdna_bench.report_extracts import (
     RankGroup,
@@ -59,7 +61,7 @@ from junkdna_bench.submissions.schema import Submission
 from junkdna_bench.submissions.shipped_suites import ShippedSuites, UnknownSuite
 from junkdna_bench.submissions.validate import validate_path
 
-LEADERBOARD_SCHEMA_VERSION = 4
+LEADERBOARD_SCHEMA_VERSION = 5
 
 DECISION_MARKS: dict[str, str] = {
     "drop": "▼",
@@ -107,7 +109,8 @@ class Entry(_OnBoard):
     variants: int
     informative_variants: int
     warnings: list[str]
-    rank_groups: list[RankGroup] = []  # empty: the report compared it with no other configuration
+    rank_groups: list[RankGroup] = []  # empty: nothing it was tested against (``rank_note`` says why)
+    rank_note: str = ""  # why a group it belongs to could not be ranked; empty: ranked, or alone
 
 
 class CurvePoint(_Strict):
@@ -280,6 +283,7 @@ def _entry(
     tiers: list[str],
     n_comparisons: int,
     rank_groups: list[RankGroup],
+    rank_note: str,
 ) -> Entry:
     return Entry(
         **_on_board(sub),
@@ -301,6 +305,7 @@ def _entry(
         informative_variants=len(headline.informative_variants),
         warnings=sorted(headline.warnings),
         rank_groups=rank_groups,
+        rank_note=rank_note,
     )
 
 
@@ -450,6 +455,7 @@ def summarize(submissions: dict[str, Submission], shipped: ShippedSuites | None 
     method_slugs = unique_slugs(s.method.name for s in subs)
     model_slugs = unique_slugs(s.model for s in subs)
     tier_slugs = unique_slugs(t for tiers in suites.values() for t in tiers)
+    across = board_rank_groups(submissions, {f: _board(s) for f, s in submissions.items()})
 
     entries: list[Entry] = []
     curves: list[Curve] = []
@@ -495,7 +501,8 @@ def summarize(submissions: dict[str, Submission], shipped: ShippedSuites | None 
                     slug_of[key],
                     suites[sub.suite],
                     rows_per_headline[(key, headline.tier)],
-                    groups.get(key, []),
+                    groups.get(key, []) + across.groups.get((_board(sub), key.model, key), []),
+                    across.not_compared.get((_board(sub), key.model, key), ""),
                 )
             )
             curves += _mean_curves(sub, headline, slug_of[key])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -17,13 +18,18 @@ from junkdna_bench.records import ConfigKey
 from junkdna_bench.stats.report_schema import ContrastKind, Estimate, RankEntry, StatsReport, Verdict
 from junkdna_bench.submissions.schema import Submission
 
+RankScope = Literal["report", "board"]
+
 
 class RankGroup(BaseModel):
-    """An entry's rank interval among the configurations its report compared it with (``RankEntry``).
+    """An entry's rank interval among the configurations it was tested against (``RankEntry``).
 
     ``kind`` says which: "method" (same transfer mode) or "transfer" (same method). The interval
     [rank_low, rank_high] of ``n_ranked`` comes from Holm-corrected pairwise tests on the (variant,
-    seed) units all of them share, over every informative variant of the report, not one tier.
+    seed) units all of them share, over every informative variant they share, not one tier.
+    ``scope`` says where the configurations were paired: "report", inside the one report holding
+    them all; "board", across the submissions of one board on the dense runs they share
+    (``board_ranks``).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -36,6 +42,7 @@ class RankGroup(BaseModel):
     tied_with: list[str]
     mean_gap_points: float
     n_units: int
+    scope: RankScope = "report"
 
 
 def _ranking_key(ranked: RankEntry) -> tuple[str, str, str]:
@@ -45,25 +52,32 @@ def _ranking_key(ranked: RankEntry) -> tuple[str, str, str]:
     return (ranked.model, ranked.kind, shared)
 
 
+def rank_entry_key(ranked: RankEntry) -> ConfigKey:
+    config = ranked.config
+    return ConfigKey.of(ranked.model, config.method, config.method_params, config.transfer)
+
+
+def as_rank_group(ranked: RankEntry, n_ranked: int, scope: RankScope) -> RankGroup:
+    return RankGroup(
+        kind=ranked.kind,
+        rank=ranked.rank,
+        rank_low=ranked.rank_low,
+        rank_high=ranked.rank_high,
+        n_ranked=n_ranked,
+        tied_with=sorted(ranked.tied_with),
+        mean_gap_points=ranked.mean_gap_points,
+        n_units=ranked.n_units,
+        scope=scope,
+    )
+
+
 def rank_groups(report: StatsReport) -> dict[ConfigKey, list[RankGroup]]:
     """Each configuration's rank groups in the report, one per ranking it appears in."""
     sizes = Counter(_ranking_key(r) for r in report.rankings)
     groups: dict[ConfigKey, list[RankGroup]] = {}
     for ranked in sorted(report.rankings, key=lambda r: (r.kind, r.rank)):
-        config = ranked.config
-        key = ConfigKey.of(ranked.model, config.method, config.method_params, config.transfer)
-        groups.setdefault(key, []).append(
-            RankGroup(
-                kind=ranked.kind,
-                rank=ranked.rank,
-                rank_low=ranked.rank_low,
-                rank_high=ranked.rank_high,
-                n_ranked=sizes[_ranking_key(ranked)],
-                tied_with=sorted(ranked.tied_with),
-                mean_gap_points=ranked.mean_gap_points,
-                n_units=ranked.n_units,
-            )
-        )
+        group = as_rank_group(ranked, sizes[_ranking_key(ranked)], "report")
+        groups.setdefault(rank_entry_key(ranked), []).append(group)
     return groups
 
 

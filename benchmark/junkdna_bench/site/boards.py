@@ -81,6 +81,8 @@ class BoardView:
     n_informative: int
     informative_tiers: int
     compared: bool  # some entry carries a rank group
+    rank_scopes: list[str]  # where its rank groups were paired: "board" (across submissions), "report"
+    rank_notes: list[str]  # why entries could not be ranked, each reason once
     plot: str = ""
     csv: str = ""
 
@@ -169,6 +171,8 @@ def board_views(board: Leaderboard, board_slugs: dict[str, str]) -> list[BoardVi
                 n_informative=sum(c.informative for c in comparisons),
                 informative_tiers=len({c.tier for c in comparisons if c.informative}),
                 compared=any(e.rank_groups for e in entries),
+                rank_scopes=sorted({g.scope for e in entries for g in e.rank_groups}),
+                rank_notes=sorted({e.rank_note for e in entries if e.rank_note}),
             )
         )
     return sorted(views, key=lambda v: (-v.informative_tiers, -v.n_informative, v.board, v.model))

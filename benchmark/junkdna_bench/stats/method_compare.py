@@ -178,7 +178,8 @@ def _unit_gaps(
     return {unit: np.mean(rows, axis=0) for unit, rows in per_unit.items()}
 
 
-def _groups(configs: Iterable[ConfigKey]) -> list[tuple[ContrastKind, list[ConfigKey]]]:
+def one_respect_groups(configs: Iterable[ConfigKey]) -> list[tuple[ContrastKind, list[ConfigKey]]]:
+    """Groups of two or more configurations that differ in one respect: the method or the transfer."""
     by_transfer: dict[tuple, list[ConfigKey]] = defaultdict(list)
     by_method: dict[tuple, list[ConfigKey]] = defaultdict(list)
     for c in sorted(set(configs)):
@@ -238,7 +239,7 @@ def rankings(
     """Rank intervals of each group of one-respect configurations, from Holm-corrected pairwise tests."""
     cells = _cells(comparisons, informative)
     entries: list[RankEntry] = []
-    for kind, group in _groups(c for configs in cells.values() for c in configs):
+    for kind, group in one_respect_groups(c for configs in cells.values() for c in configs):
         refs = [config_ref(c) for c in group]
         entries += rank_group(group[0].model, kind, refs, _unit_gaps(cells, group), settings)
     return entries
