@@ -220,3 +220,18 @@ def test_a_rank_cell_says_what_the_group_rests_on_or_why_there_is_none(
     shown = _rank_cell(unpaired, basis=True)
     assert 'class="jd-rank jd-not-compared">not compared: the submissions ran their' in shown
     assert "dense_run_id differs" in shown
+
+
+def test_a_reports_own_ranking_stays_beside_a_board_ranking_across_submissions() -> None:
+    """True-gem's three transfer modes with Wanda's submission on the same board (and dense runs)."""
+    subs = _committed()
+    board = {f: s for f, s in subs.items() if s.protocol == "true-gem"}
+    wanda = next(f for f, s in subs.items() if s.method.name == "wanda")
+    board[wanda] = subs[wanda].model_copy(update={"protocol": "true-gem"})
+    groups = {
+        (e.method, e.transfer): [(g.kind, g.scope, g.n_ranked) for g in e.rank_groups]
+        for e in summarize(board).entries
+    }
+    assert groups[("magnitude", "sparse")] == [("transfer", "report", 3), ("method", "board", 2)]
+    assert groups[("magnitude", "frozen")] == [("transfer", "report", 3)]
+    assert groups[("wanda", "sparse")] == [("method", "board", 2)]
