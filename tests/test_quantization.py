@@ -183,3 +183,11 @@ def test_levels_and_methods_refuse_each_others_targets() -> None:
     for text, problem in [("int9", "bits must be 2..8"), ("int4-g0", ">= 1"), ("4bit", "must look like")]:
         with pytest.raises(ValueError, match=problem):
             QuantLevel.parse(text)
+
+
+@pytest.mark.parametrize("method", ["gptq", "sparsegpt"])
+def test_a_hessian_that_cannot_be_factored_names_the_method_and_the_fix(method: str) -> None:
+    from junkdna_bench.methods.sparsegpt import inverse_cholesky
+
+    with pytest.raises(ValueError, match=rf"^{method}: .*raise the 'dampening' parameter"):
+        inverse_cholesky(-torch.eye(4, dtype=torch.float64), 0.01, method)

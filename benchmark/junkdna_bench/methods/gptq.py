@@ -20,7 +20,7 @@ from junkdna_bench.levels import QuantLevel
 from junkdna_bench.methods.base import MethodParam, PruneRequest, QuantizationMethod, QuantRequest
 from junkdna_bench.methods.calibration import InputStatistic, LinearLayer, prune_with_calibration
 from junkdna_bench.methods.quant_grid import QuantGrid, fit, nearest
-from junkdna_bench.methods.sparsegpt import InputHessian, _inverse_cholesky
+from junkdna_bench.methods.sparsegpt import InputHessian, inverse_cholesky
 from junkdna_bench.methods.threads import single_threaded
 from junkdna_bench.methods.wanda import SEQUENTIAL_PARAM
 
@@ -44,7 +44,7 @@ def _gptq_layer(
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     weights = weight.detach().to(hessian.dtype).clone()
     rows, cols = weights.shape
-    factor = _inverse_cholesky(hessian, dampening)
+    factor = inverse_cholesky(hessian, dampening, "gptq")
     group = level.group_size
     if group:
         step = max(group, block_size - block_size % group)

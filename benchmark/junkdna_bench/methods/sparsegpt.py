@@ -33,8 +33,9 @@ class InputHessian:
         self.tokens += rows.shape[0]
 
 
-def _inverse_cholesky(hessian: torch.Tensor, dampening: float) -> torch.Tensor:
-    """Upper Cholesky factor U of (H + damping)^-1, i.e. H^-1 = U^T U."""
+def inverse_cholesky(hessian: torch.Tensor, dampening: float, method: str) -> torch.Tensor:
+    """Upper Cholesky factor U of (H + damping)^-1, i.e. H^-1 = U^T U (SparseGPT and GPTQ share it;
+    ``method`` names the one whose calibration failed in the error)."""
     hessian = hessian.clone()
     diagonal = hessian.diagonal()
     diagonal[diagonal == 0] = 1  # inputs that never fire: any weight there is free to go
@@ -50,7 +51,7 @@ def _inverse_cholesky(hessian: torch.Tensor, dampening: float) -> torch.Tensor:
         return torch.linalg.cholesky(lower_inverse.T @ lower_inverse, upper=True)
     except torch.linalg.LinAlgError as exc:
         raise ValueError(
-            f"sparsegpt: the calibration Hessian is not positive definite even with dampening {dampening}; "
+            f"{method}: the calibration Hessian is not positive definite even with dampening {dampening}; "
             f"raise the 'dampening' parameter or give more calibration tokens"
         ) from exc
 
@@ -107,7 +108,7 @@ def _sparsegpt_layer(
     pattern = target if isinstance(target, NMPattern) else None
     weights = weight.detach().to(hessian.dtype).clone()
     rows, cols = weights.shape
-    factor = _inverse_cholesky(hessian, dampening)
+    factor = inverse_cholesky(hessian, dampening, "sparsegpt")
     keep = torch.ones(rows, cols, dtype=torch.bool, device=weights.device)
     step = effective_block_size(block_size, pattern)
     starts = list(range(0, cols, step))

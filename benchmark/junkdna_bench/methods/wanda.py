@@ -17,7 +17,8 @@ SEQUENTIAL_PARAM = MethodParam(
     "sequential",
     bool,
     True,
-    "calibrate each transformer block after pruning the ones before it (as the reference does)",
+    "calibrate each transformer block on the outputs of the blocks before it, already compressed "
+    "(as the reference does)",
 )
 
 
