@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from junkdna_bench.cli import app
 from junkdna_bench.records import load_records
+from junkdna_bench.suites import load_suite
 
 pytestmark = pytest.mark.slow
 
@@ -42,6 +43,8 @@ def test_the_hard_tier_runs_offline_and_prints_dense_vs_sparse_beside_chance(res
     folder, output = results
     records = load_records(folder)
     assert sorted((r.spec.variant, r.spec.method) for r in records) == [
+        ("commonsenseqa@options=4,shots=0", "dense"),
+        ("commonsenseqa@options=4,shots=0", "wanda"),
         ("commonsenseqa@options=5,shots=0", "dense"),
         ("commonsenseqa@options=5,shots=0", "wanda"),
         ("mmlu@options=4,shots=0", "dense"),
@@ -61,7 +64,7 @@ def test_records_of_the_real_model_keep_what_the_protocol_promises(results) -> N
         if spec.task == "squad":
             assert len(p.generations) == 12 and p.answer_survived == [False] * 12
         else:
-            options = 5 if spec.task == "commonsenseqa" else 4
+            options = load_suite("llm").variant(spec.variant).knobs["option_count"]
             assert all(len(row) == options for row in p.option_logprobs)
             assert all(math.isfinite(v) and v < 0 for row in p.option_logprobs for v in row)
             assert record.trivial_metrics["acc"] == pytest.approx(1 / options)
