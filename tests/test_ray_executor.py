@@ -294,6 +294,9 @@ def test_a_restarted_driver_takes_the_records_workers_finished(
     records = RayExecutor(tweets, settings, RayOptions(shared_results=uri)).run(plan.specs)
     received = next(records)
     _wait_for(lambda: len(list(runs.glob("*.json"))) == 2, "both ungated runs to finish")
+    # The gated run starts only when a CPU of the 2-CPU cluster frees up: wait until it is in flight
+    # (it holds at its gate), so closing the driver cancels it mid-run rather than before it began.
+    _wait_for(lambda: len(attempts(tmp_path, gated)) == 1, "the gated run to start")
     records.close()  # the driver dies holding one record; the gated run is cancelled mid-run
     assert received.spec.model != gated
     finished = {p.name: p.read_bytes() for p in runs.glob("*.json")}
