@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated
 
@@ -99,12 +100,18 @@ class NMPattern:
         return f"{self.n}:{self.m}"
 
 
-def check_pattern_text(text: str) -> str:
-    """A pattern as a record stores it: parseable and in its canonical spelling (``2:4``)."""
-    canonical = str(NMPattern.parse(text))
+def _canonical(text: str, parse: Callable[[str], object], what: str) -> str:
+    """A level as a record stores it: parseable and in its canonical spelling, so equal levels are
+    equal strings (and equal run ids)."""
+    canonical = str(parse(text))
     if text != canonical:
-        raise ValueError(f"pattern {text!r} must be written {canonical!r}")
+        raise ValueError(f"{what} {text!r} must be written {canonical!r}")
     return text
+
+
+def check_pattern_text(text: str) -> str:
+    """A pattern in its canonical spelling (``2:4``)."""
+    return _canonical(text, NMPattern.parse, "pattern")
 
 
 PatternText = Annotated[str, AfterValidator(check_pattern_text)]
@@ -160,11 +167,8 @@ class QuantLevel:
 
 
 def check_quant_text(text: str) -> str:
-    """A quantisation level as a record stores it: parseable and in its canonical spelling."""
-    canonical = str(QuantLevel.parse(text))
-    if text != canonical:
-        raise ValueError(f"quantisation level {text!r} must be written {canonical!r}")
-    return text
+    """A quantisation level in its canonical spelling (``int4-g128-asym``)."""
+    return _canonical(text, QuantLevel.parse, "quantisation level")
 
 
 QuantText = Annotated[str, AfterValidator(check_quant_text)]
