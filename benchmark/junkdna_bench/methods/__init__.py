@@ -32,6 +32,7 @@ from junkdna_bench.methods.base import (
     QuantizationMethod,
     QuantRequest,
     as_method,
+    check_covers_selected,
 )
 from junkdna_bench.methods.selection import count_to_prune
 from junkdna_bench.registry import Registry
@@ -118,12 +119,7 @@ def _checked_masks(
 ) -> dict[str, torch.Tensor]:
     """A method's output must cover exactly the selected weights and hit the target exactly."""
     masks = dict(produced.masks if isinstance(produced, MaskSet) else produced)
-    missing, extra = set(request.weights) - set(masks), set(masks) - set(request.weights)
-    if missing or extra:
-        raise ValueError(
-            f"method {method!r} returned masks for the wrong weights "
-            f"(missing: {sorted(missing)[:3]}, not selected: {sorted(extra)[:3]})"
-        )
+    check_covers_selected(method, "masks", request.weights, masks)
     for name, mask in masks.items():
         if mask.dtype != torch.bool or mask.shape != request.weights[name].shape:
             raise ValueError(

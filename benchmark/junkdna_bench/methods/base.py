@@ -12,7 +12,7 @@ weight's grid; ``quantize_weights`` checks that every weight lies on its grid.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -161,6 +161,17 @@ class QuantizationMethod(_DeclaredParams):
 
 
 CompressionMethod = PruningMethod | QuantizationMethod
+
+
+def check_covers_selected(method: str, kind: str, selected: Iterable[str], produced: Iterable[str]) -> None:
+    """A method's output (masks, grids) must name exactly the selected weights, no more, no fewer."""
+    selected, produced = set(selected), set(produced)
+    missing, extra = selected - produced, produced - selected
+    if missing or extra:
+        raise ValueError(
+            f"method {method!r} returned {kind} for the wrong weights "
+            f"(missing: {sorted(missing)[:3]}, not selected: {sorted(extra)[:3]})"
+        )
 
 
 def as_method(name: str, target: object) -> CompressionMethod:

@@ -17,7 +17,12 @@ from torch import nn
 
 from junkdna_bench.levels import QuantLevel
 from junkdna_bench.masks import select_prunable
-from junkdna_bench.methods.base import CalibrationBatches, QuantizationMethod, QuantRequest
+from junkdna_bench.methods.base import (
+    CalibrationBatches,
+    QuantizationMethod,
+    QuantRequest,
+    check_covers_selected,
+)
 from junkdna_bench.methods.calibration import linear_of
 from junkdna_bench.methods.quant_grid import QuantGrid
 
@@ -43,12 +48,7 @@ class QuantizedWeights:
 
 def _checked(request: QuantRequest, method: str, produced: Mapping[str, QuantGrid]) -> dict[str, QuantGrid]:
     grids = dict(produced)
-    missing, extra = set(request.weights) - set(grids), set(grids) - set(request.weights)
-    if missing or extra:
-        raise ValueError(
-            f"method {method!r} returned grids for the wrong weights "
-            f"(missing: {sorted(missing)[:3]}, not selected: {sorted(extra)[:3]})"
-        )
+    check_covers_selected(method, "grids", request.weights, grids)
     for name, grid in grids.items():
         if grid.level != request.level:
             raise ValueError(f"method {method!r}: {name} is on a {grid.level} grid, not {request.level}")
