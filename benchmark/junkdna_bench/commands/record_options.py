@@ -108,7 +108,25 @@ SETTING_OPTIONS: dict[str, tuple[str, Any]] = {
             str, typer.Option("--reference-method", help="Method whose verdict is the report's headline.")
         ],
     ),
+    "metric": (
+        "metrics",
+        Annotated[
+            list[str] | None,
+            typer.Option(
+                "--metric",
+                metavar="TASK=METRIC",
+                help="Decide TASK on METRIC instead of its card's primary metric, e.g. squad=token_f1 "
+                "(repeatable; the records must report it per example).",
+            ),
+        ],
+    ),
 }
+
+
+def _cli_default(field: str) -> Any:
+    """The option's default: the setting's own, or None where it is built (a list option's empty)."""
+    info = ReportSettings.model_fields[field]
+    return None if info.default_factory is not None else info.default
 
 
 def with_report_settings(command: Callable[..., None]) -> Callable[..., None]:
@@ -129,15 +147,26 @@ def with_report_settings(command: Callable[..., None]) -> Callable[..., None]:
             name,
             inspect.Parameter.KEYWORD_ONLY,
             annotation=option,
-            default=ReportSettings.model_fields[field].default,
+            default=_cli_default(field),
         )
         for name, (field, option) in SETTING_OPTIONS.items()
     ]
 
     @functools.wraps(command)
     def with_settings(**values: Any) -> None:
+        from pydantic import ValidationError
+
         chosen = {field: values.pop(name) for name, (field, _) in SETTING_OPTIONS.items()}
-        command(settings=ReportSettings(**chosen), **values)
+        try:
+            settings = ReportSettings(**chosen)
+        except ValidationError as exc:
+            options = {field: name for name, (field, _) in SETTING_OPTIONS.items()}
+            problems = "; ".join(
+                f"--{options.get(str(err['loc'][0]), str(err['loc'][0])).replace('_', '-')}: {err['msg']}"
+                for err in exc.errors()
+            )
+            raise typer.BadParameter(problems) from None
+        command(settings=settings, **values)
 
     parameters = [*kept, *added]
     with_settings.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]

@@ -49,6 +49,7 @@ def report(
     """Gaps with CIs, paired tests, corrected p-values, safe sparsity and the Junk DNA verdict."""
     from junkdna_bench.metrics import MetricError, code_metrics_allowed, records_code_metrics
     from junkdna_bench.stats.build import build_report
+    from junkdna_bench.stats.metric_choice import MetricChoiceError
     from junkdna_bench.stats.render import print_report
     from junkdna_bench.stats.report_schema import write_report
 
@@ -61,14 +62,18 @@ def report(
         raise typer.Exit(2) from None
     for module in modules:
         console.print(f"[yellow]code metric[/]: evaluate module {escape(module)} runs its Python code")
-    with code_metrics_allowed(modules), console.status(f"testing {len(records)} run records"):
-        stats_report = build_report(
-            records,
-            settings,
-            tiers=tiers.split(",") if tiers else None,
-            source=source,
-            suites=inputs.describe_record_suites(records),
-        )
+    try:
+        with code_metrics_allowed(modules), console.status(f"testing {len(records)} run records"):
+            stats_report = build_report(
+                records,
+                settings,
+                tiers=tiers.split(",") if tiers else None,
+                source=source,
+                suites=inputs.describe_record_suites(records),
+            )
+    except MetricChoiceError as exc:
+        console.print(f"[red]error:[/] --metric: {escape(str(exc))}")
+        raise typer.Exit(2) from None
     if not quiet:
         print_report(stats_report, console)
     path = write_report(out or results / "report.json", stats_report)

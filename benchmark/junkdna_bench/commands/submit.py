@@ -96,6 +96,7 @@ def submit(
     from pydantic import ValidationError
 
     from junkdna_bench.console.problems import rejections_end_the_command
+    from junkdna_bench.stats.metric_choice import MetricChoiceError
     from junkdna_bench.submissions.build import (
         SelectionError,
         SubmissionRequest,
@@ -126,7 +127,7 @@ def submit(
                 records, request, settings, source=source, suites=inputs.describe_record_suites(records)
             )
         path = write_submission(out, submission)
-    except SelectionError as exc:
+    except (SelectionError, MetricChoiceError) as exc:
         raise typer.BadParameter(str(exc)) from exc
     except ValidationError as exc:
         problems = "; ".join(f"{_field_source(err['loc'])}: {err['msg']}" for err in exc.errors())

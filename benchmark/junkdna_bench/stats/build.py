@@ -17,6 +17,7 @@ from junkdna_bench.stats.flips import attach_agreement
 from junkdna_bench.stats.headlines import build_verdicts
 from junkdna_bench.stats.informativeness import assess_baseline
 from junkdna_bench.stats.method_compare import contrasts, rankings
+from junkdna_bench.stats.metric_choice import apply_metric_choices
 from junkdna_bench.stats.pairing import FamilyKey, pair_records
 from junkdna_bench.stats.replicates import ReplicatePool
 from junkdna_bench.stats.report_schema import (
@@ -107,6 +108,7 @@ def build_report(
     ``suites`` describes the records' suites (``junkdna_bench.suite_facts``); the report keeps the
     ones its records use, so what reads it later needs no task cards.
     """
+    records = apply_metric_choices(records, settings.metrics)
     used = {r.spec.suite for r in records}
     described = sorted((f for f in suites if f.name in used), key=lambda f: f.name)
     per_domain, warnings = domain_records(

@@ -21,7 +21,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from junkdna_bench.records import ConfigKey
 
@@ -95,6 +95,23 @@ class ReportSettings(_Strict):
     relative_margin: float = Field(
         0.05, gt=0.0, lt=1.0, description="relative non-inferiority margin, as a share of the dense gain"
     )
+    metrics: dict[str, str] = Field(
+        default_factory=dict,
+        description="task id -> the metric its runs are decided on instead of the card's primary "
+        "metric (``junkdna_bench.stats.metric_choice``); empty: every task's primary metric",
+    )
+
+    @field_validator("metrics", mode="before")
+    @classmethod
+    def _metric_choices(cls, value: Any) -> Any:
+        """The command line gives ``TASK=METRIC`` strings; JSON and Python give the mapping."""
+        from junkdna_bench.stats.metric_choice import parse_metric_choices
+
+        if value is None:
+            return {}
+        if isinstance(value, list | tuple):
+            return parse_metric_choices(value)
+        return value
 
 
 class Estimate(_Strict):
