@@ -19,7 +19,12 @@ from junkdna_bench.experiments import (
     plan_requests,
 )
 from junkdna_bench.harness.plan import expand_plan, prune_settings
-from junkdna_bench.harness.profiles import PROTOCOL_DEFAULTS, get_profile, resolve_hyperparams
+from junkdna_bench.harness.profiles import (
+    PROTOCOL_DEFAULTS,
+    get_profile,
+    protocol_for_model,
+    resolve_hyperparams,
+)
 from junkdna_bench.harness.session import PlanRequest, select_variants
 from junkdna_bench.models import resolve_model
 from junkdna_bench.suites import load_suite
@@ -68,18 +73,22 @@ def _write(tmp_path: Path, plan: dict, name: str = "toy") -> Path:
 def _specs(request: PlanRequest):
     """The run specs ``execute_request`` would plan, built from the same harness functions."""
     suite = load_suite(request.suite)
-    model_defaults = resolve_model(request.model).finetune_defaults
-    profile = get_profile(request.profile or "cpu")
-    hyperparams = resolve_hyperparams(profile, model_defaults, request.overrides)
+    model = resolve_model(request.model)
+    protocol = protocol_for_model(model.kind)
+    profile = get_profile(request.profile or "cpu", protocol)
+    hyperparams = resolve_hyperparams(profile, model.finetune_defaults, request.overrides, protocol)
+    if "calibration_source" in hyperparams and hyperparams["calibration_source"] is None:
+        hyperparams["calibration_source"] = suite.calibration  # as the session does
     return expand_plan(
         select_variants(suite, request.tiers, request.tasks),
         suite=suite.name,
         model=request.model,
         settings=prune_settings(request.methods, request.sparsities, request.patterns, request.method_params),
-        transfers=request.transfers,
+        transfers=request.transfers or [protocol.transfers[0]],
         seeds=request.seeds,
         hyperparams=hyperparams,
         code_version=request.code_version,
+        protocol=protocol,
     ).specs
 
 
@@ -91,6 +100,143 @@ def test_committed_plans_are_valid_and_expand() -> None:
         assert len(experiment.seeds) == 3
         for _, request in plan_requests(experiment, results=Path("unused")):
             assert _specs(request)  # every variant and method is known to the suite and registry
+
+
+DECODER_HYPERPARAMS = {
+    "batch_size": 16,
+    "max_length": 1024,
+    "max_eval_examples": 200,
+    "calibration_examples": 32,
+    "calibration_length": 256,
+    "calibration_source": "squad-contexts",
+}
+OPTION_VARIANTS = ["commonsenseqa@options=2,shots=0", "commonsenseqa@options=5,shots=0"]
+
+
+def _decoder_plan(**changes: object) -> dict:
+    plan = _plan(
+        suite="llm",
+        model="smollm2-135m",
+        hyperparams=dict(DECODER_HYPERPARAMS),
+        task_hyperparams={},
+        blocks=[
+            {
+                "name": "magnitude",
+                "why": "w",
+                "tasks": OPTION_VARIANTS,
+                "methods": ["magnitude"],
+                "sparsities": [0.5],
+            },
+            {
+                "name": "wanda",
+                "why": "w",
+                "tasks": OPTION_VARIANTS[:1],
+                "methods": ["wanda"],
+                "patterns": ["2:4"],
+            },
+        ],
+    )
+    plan.update(changes)
+    return plan
+
+
+def test_a_decoder_plan_fixes_the_evaluate_protocol_and_is_pruned_then_evaluated(tmp_path: Path) -> None:
+    experiment = load_experiment(_write(tmp_path, _decoder_plan()))
+    assert experiment.protocol.name == "evaluate"
+    requests = plan_requests(experiment, results=tmp_path)
+    assert [r.transfers for _, r in requests] == [[], []]  # the harness takes the protocol's default
+    specs = [s for _, r in requests for s in _specs(r)]
+    assert {s.transfer for s in specs} == {"none"}
+    assert {tuple(sorted(s.hyperparams.items())) for s in specs} == {
+        tuple(sorted(DECODER_HYPERPARAMS.items()))
+    }
+    # the same dense baselines as `junkdna-bench run --max-eval-examples 200` on the cpu profile
+    run_request = PlanRequest(
+        methods=[], suite="llm", tasks=OPTION_VARIANTS, model="smollm2-135m", sparsities=[], patterns=[],
+        quants=[], method_params={}, transfers=["none"], seeds=[41, 42], profile="cpu", results=tmp_path,
+        overrides={"max_eval_examples": 200},
+    )  # fmt: skip
+    dense = {s.run_id() for s in specs if s.is_dense}
+    assert dense == {s.run_id() for s in _specs(run_request)} and len(dense) == 2 * 2
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        (
+            {"hyperparams": {**DECODER_HYPERPARAMS, "lr": 1e-4}},
+            "unknown hyper-parameter(s) ['lr'] for the evaluate",
+        ),
+        ({"hyperparams": {"batch_size": 16}}, "every setting of the evaluate protocol"),
+        ({"profile": "laptop"}, "unknown profile 'laptop' for the evaluate protocol"),
+    ],
+)
+def test_a_decoder_plan_is_checked_against_its_own_protocol(
+    tmp_path: Path, changes: dict, message: str
+) -> None:
+    with pytest.raises(ExperimentError, match=r"toy\.yaml") as caught:
+        load_experiment(_write(tmp_path, _decoder_plan(**changes)))
+    assert message in str(caught.value)
+
+
+def test_a_transfer_mode_outside_the_protocol_is_refused(tmp_path: Path) -> None:
+    plan = _decoder_plan()
+    plan["blocks"][0]["transfers"] = ["sparse"]
+    with pytest.raises(
+        ExperimentError, match=r"transfer \['sparse'\] is not a mode of the evaluate protocol"
+    ):
+        load_experiment(_write(tmp_path, plan))
+    encoder = _plan()
+    encoder["blocks"][0]["transfers"] = ["none"]
+    with pytest.raises(ExperimentError, match=r"not a mode of the finetune protocol"):
+        load_experiment(_write(tmp_path, encoder))
+
+
+def test_variant_ids_cut_at_their_commas_by_a_yaml_flow_list_are_named(tmp_path: Path) -> None:
+    path = tmp_path / "toy.yaml"
+    text = yaml.safe_dump(_decoder_plan()).replace(
+        "- commonsenseqa@options=2,shots=0\n", "- commonsenseqa@options=2\n  - shots=0\n", 1
+    )
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ExperimentError, match=r"\['shots=0'\] are not variant ids.*quote a variant id"):
+        load_experiment(path)
+
+
+def test_plans_sharing_a_records_folder_and_one_block_at_a_time(tmp_path: Path) -> None:
+    path = _write(tmp_path, _decoder_plan(records="llm"))
+    experiment = load_experiment(path)
+    assert default_results(path, experiment) == tmp_path / "results" / "llm"
+    labels = [label for label, _ in plan_requests(experiment, results=tmp_path, only_blocks=["wanda"])]
+    assert labels == ["wanda"]
+    with pytest.raises(ExperimentError, match=r"no block \['wand'\]; its blocks: \['magnitude', 'wanda'\]"):
+        plan_requests(experiment, results=tmp_path, only_blocks=["wand"])
+
+
+# The variants of the dense floor check (experiments/SETTINGS.md), run for seeds 41-43.
+FLOOR_CHECKED = {
+    *(f"commonsenseqa@options={n},shots=0" for n in (2, 3, 4, 5)),
+    *(f"mmlu@options={n},shots=0" for n in (2, 3, 4)),
+    *(f"mmlu@options=4,shots={k}" for k in (1, 5)),
+    "squad@context=0",
+    "squad@context=full",
+    *(f"squad@context={n},trunc={rule}" for n in (64, 256) for rule in ("head", "window")),
+}
+
+
+def test_the_llm_plans_resume_from_the_committed_floor_check() -> None:
+    """Every dense baseline of a shipped LLM plan that the floor check ran has the floor check's run id."""
+    floor = {p.stem for p in (COMMITTED / "results" / "llm" / "runs").glob("*.json")}
+    for path in plan_files(COMMITTED):
+        experiment = load_experiment(path)
+        if experiment.records != "llm":
+            continue
+        dense = {
+            s.run_id()
+            for _, request in plan_requests(experiment, results=Path("unused"))
+            for s in _specs(request)
+            if s.is_dense and s.variant in FLOOR_CHECKED
+        }
+        assert dense and dense <= floor, path.name
 
 
 def test_expansion_groups_variants_by_hyperparams_and_layers_exceptions(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import typer
@@ -52,3 +53,30 @@ def test_submit_passes_every_setting_through(tmp_path: Path) -> None:
     [written] = out.glob("*.json")
     settings = Submission.model_validate_json(written.read_text()).report.settings
     assert settings == ReportSettings(**{field: value for field, value in SETTINGS.values()})
+
+
+def test_report_and_submit_take_one_plans_part_of_a_shared_results_folder(tmp_path: Path) -> None:
+    records = synthetic_records()
+    results = write_results(tmp_path / "results", records)
+    wanted = sorted({r.spec.variant for r in records})[:2]
+    runner = CliRunner()
+
+    out = tmp_path / "report.json"
+    done = runner.invoke(
+        app, ["report", "--results", str(results), "--tasks", ",".join(wanted), "--quiet", "--out", str(out)]
+    )
+    assert done.exit_code == 0, done.output
+    assert {row["variant"] for row in json.loads(out.read_text())["rows"]} == set(wanted)
+
+    folder = tmp_path / "submissions"
+    command = ["submit", "--results", str(results), "--model", MODEL, "--method", "magnitude", "--title", "t"]
+    done = runner.invoke(app, [*command, "--tasks", ",".join(wanted), "--out", str(folder)])
+    assert done.exit_code == 0, done.output
+    [written] = folder.glob("*.json")
+    submission = Submission.model_validate_json(written.read_text())
+    assert {row.variant for row in submission.report.rows} == set(wanted)
+    kept = [r for r in records if r.spec.variant in wanted and r.spec.method in ("magnitude", "dense")]
+    assert submission.records_digest.count == len(kept)
+
+    typo = runner.invoke(app, ["report", "--results", str(results), "--tasks", "sst3"])
+    assert typo.exit_code == 2 and "no records of ['sst3']" in typo.output

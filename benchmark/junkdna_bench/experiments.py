@@ -1,12 +1,13 @@
 """Experiment plan files: every setting of an experiment fixed in one YAML before any result is seen.
 
 A plan file (``experiments/<name>.yaml``) names the suite, model, seeds and the full set of
-fine-tuning hyper-parameters, the per-variant exceptions (a data cap, a learning rate chosen on the
-dense model), the deviations from the paper's protocol, and blocks of runs (task variants x methods
-x sparsities x transfer modes). Every hyper-parameter must be written out: a change to a profile
-default cannot silently change what an experiment runs. The plan is expanded into the harness's
-own ``PlanRequest``s, so an experiment runs exactly what ``junkdna-bench run`` would, with the
-same run ids, resume and dense-baseline sharing.
+hyper-parameters of the model's protocol (fine-tuning for encoders, prune-then-evaluate for
+causal LMs: ``junkdna_bench.harness.profiles``), the per-variant exceptions (a data cap, a
+learning rate chosen on the dense model), the deviations from the paper's protocol, and blocks of
+runs (task variants x methods x sparsities x transfer modes). Every hyper-parameter must be
+written out: a change to a profile default cannot silently change what an experiment runs. The
+plan is expanded into the harness's own ``PlanRequest``s, so an experiment runs exactly what
+``junkdna-bench run`` would, with the same run ids, resume and dense-baseline sharing.
 
 The built-in plans (the repository's ``experiments/`` folder, without its records) ship with the
 package, so ``experiment list`` and ``experiment run`` work from an installed wheel; a folder of
@@ -22,7 +23,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from junkdna_bench.defaults import DEFAULT_MODEL, EXPERIMENTS_DIR
-from junkdna_bench.harness.profiles import KNOWN_HYPERPARAMS, PROFILES
+from junkdna_bench.harness.profiles import Protocol, protocol_for_model
 from junkdna_bench.harness.session import PlanRequest
 from junkdna_bench.levels import PlannedSparsity, QuantText
 from junkdna_bench.loss_barrier import MAX_POINTS, MIN_POINTS
@@ -36,10 +37,13 @@ class ExperimentError(ValueError):
     """A plan file that cannot be read or is invalid; the message names the file, field and fix."""
 
 
-def _check_hyperparams(values: Mapping[str, Any], where: str) -> None:
-    unknown = sorted(set(values) - KNOWN_HYPERPARAMS)
+def _check_hyperparams(values: Mapping[str, Any], protocol: Protocol, where: str) -> None:
+    unknown = sorted(set(values) - protocol.fields)
     if unknown:
-        raise ValueError(f"{where}: unknown hyper-parameter(s) {unknown}; known: {sorted(KNOWN_HYPERPARAMS)}")
+        raise ValueError(
+            f"{where}: unknown hyper-parameter(s) {unknown} for the {protocol.name} protocol; "
+            f"known: {sorted(protocol.fields)}"
+        )
     unset = sorted(name for name, value in values.items() if value is None)
     if unset:
         # The harness skips None while layering, so null would silently keep a profile's value.
@@ -66,7 +70,22 @@ class RunBlock(BaseModel):
     quants: list[QuantText] = Field(default_factory=list, description="quantisation levels, e.g. int4-g128")
     method_params: dict[str, Any] = Field(default_factory=dict)
     # "dense" is the baseline's own mode: every plan already includes one per (variant, seed).
-    transfers: list[Literal["sparse", "regrow", "frozen"]] = Field(default_factory=lambda: ["sparse"])
+    transfers: list[Literal["sparse", "regrow", "frozen", "none"]] = Field(
+        default_factory=list,
+        description="empty: the protocol's default mode (sparse when fine-tuning, none for causal LMs)",
+    )
+
+    @field_validator("tasks")
+    @classmethod
+    def _whole_variant_ids(cls, tasks: list[str]) -> list[str]:
+        """YAML's flow list ``[a@x=1,y=2]`` splits a variant id at its commas; say so, not "unknown"."""
+        fragments = [t for t in tasks if "=" in t and "@" not in t]
+        if fragments:
+            raise ValueError(
+                f"{fragments} are not variant ids but pieces of ones cut at their commas: quote a "
+                'variant id that holds commas ("mmlu@options=4,shots=5") or write one per line'
+            )
+        return tasks
 
     @model_validator(mode="after")
     def _levels_for_methods(self) -> RunBlock:
@@ -95,6 +114,12 @@ class Experiment(BaseModel):
     )
     deviations: list[str] = Field(min_length=1, description="every departure from the paper's protocol")
     blocks: list[RunBlock] = Field(min_length=1)
+    records: str | None = Field(
+        None,
+        pattern=NAME_PATTERN,
+        description="records folder (under results/) shared with other plans, so runs they have in "
+        "common (the dense baselines above all) are made once; omitted: the plan's own, its name",
+    )
     loss_barrier: int | None = Field(
         None,
         ge=MIN_POINTS,
@@ -102,23 +127,38 @@ class Experiment(BaseModel):
         description="points per loss-barrier path on every run; omitted: none measured",
     )
 
-    @field_validator("profile")
-    @classmethod
-    def _known_profile(cls, value: str) -> str:
-        if value not in PROFILES:
-            raise ValueError(f"unknown profile {value!r}; choose one of {sorted(PROFILES)}")
-        return value
+    @property
+    def protocol(self) -> Protocol:
+        """The model's protocol: what its hyper-parameters, profiles and transfer modes are."""
+        from junkdna_bench.models import resolve_model
+
+        return protocol_for_model(resolve_model(self.model).kind)
 
     @model_validator(mode="after")
     def _complete_and_consistent(self) -> Experiment:
-        _check_hyperparams(self.hyperparams, "hyperparams")
-        missing = sorted(KNOWN_HYPERPARAMS - set(self.hyperparams))
+        protocol = self.protocol
+        if self.profile not in protocol.profiles:
+            raise ValueError(
+                f"unknown profile {self.profile!r} for the {protocol.name} protocol; "
+                f"choose one of {sorted(protocol.profiles)}"
+            )
+        _check_hyperparams(self.hyperparams, protocol, "hyperparams")
+        missing = sorted(protocol.fields - set(self.hyperparams))
         if missing:
-            raise ValueError(f"hyperparams must fix every setting; add {missing}")
+            raise ValueError(
+                f"hyperparams must fix every setting of the {protocol.name} protocol; add {missing}"
+            )
+        for block in self.blocks:
+            wrong = sorted(set(block.transfers) - set(protocol.transfers))
+            if wrong:
+                raise ValueError(
+                    f"block {block.name!r}: transfer {wrong} is not a mode of the {protocol.name} protocol "
+                    f"({protocol.description}); choose from {list(protocol.transfers)}"
+                )
         planned = {task for block in self.blocks for task in block.tasks}
         planned |= {task_id(variant) for variant in planned}
         for key, values in self.task_hyperparams.items():
-            _check_hyperparams(values, f"task_hyperparams[{key!r}]")
+            _check_hyperparams(values, protocol, f"task_hyperparams[{key!r}]")
             if key not in planned:
                 raise ValueError(
                     f"task_hyperparams names {key!r}, which no block runs; planned: {sorted(planned)}"
@@ -179,7 +219,8 @@ def find_plan(name_or_path: str, directory: Path = EXPERIMENTS_DIR) -> Path:
 
 
 def default_results(plan_path: Path, experiment: Experiment) -> Path:
-    """Where a plan's records go unless told: ``<plan folder>/results/<name>``, beside the plan.
+    """Where a plan's records go unless told: ``<plan folder>/results/<records or name>``, beside
+    the plan.
 
     A built-in plan's folder may be an installed package, no place for records, so its records go
     to ``./experiments/results/<name>`` under the working directory instead; run from the root of
@@ -187,7 +228,7 @@ def default_results(plan_path: Path, experiment: Experiment) -> Path:
     """
     built_in = plan_path.resolve().parent == EXPERIMENTS_DIR.resolve()
     folder = Path("experiments") if built_in else plan_path.parent
-    return folder / "results" / experiment.name
+    return folder / "results" / (experiment.records or experiment.name)
 
 
 def plan_requests(
@@ -199,6 +240,7 @@ def plan_requests(
     code_version: str = "",
     dense_only: bool = False,
     only_variants: list[str] | None = None,
+    only_blocks: list[str] | None = None,
     save_model: bool = False,
     command: str = "",
 ) -> list[tuple[str, PlanRequest]]:
@@ -209,6 +251,7 @@ def plan_requests(
     dense baselines (same run ids), to check that every baseline learns before paying for the
     pruned runs. ``only_variants`` runs a part of the plan (e.g. one pair first, when the whole
     plan does not fit one sitting); the run ids are the same, so the rest resumes later.
+    ``only_blocks`` does the same by block (one block per process runs a plan in parallel).
     ``save_model`` and ``command`` are run options, as on ``junkdna-bench run`` (they change no run id).
     """
     if only_variants is not None:
@@ -218,8 +261,17 @@ def plan_requests(
             raise ExperimentError(
                 f"experiment {experiment.name!r} runs no variant {unknown}; planned: {sorted(planned)}"
             )
+    blocks = experiment.blocks
+    if only_blocks is not None:
+        unknown = sorted(set(only_blocks) - {block.name for block in blocks})
+        if unknown:
+            raise ExperimentError(
+                f"experiment {experiment.name!r} has no block {unknown}; "
+                f"its blocks: {[b.name for b in blocks]}"
+            )
+        blocks = [block for block in blocks if block.name in only_blocks]
     requests: list[tuple[str, PlanRequest]] = []
-    for block in experiment.blocks:
+    for block in blocks:
         groups: dict[str, tuple[dict[str, Any], list[str]]] = {}
         for variant in block.tasks:
             if only_variants is not None and variant not in only_variants:

@@ -86,6 +86,14 @@ def run_experiment(
             help="Comma-separated variants: run only these parts of the plan (the rest resumes later).",
         ),
     ] = None,
+    only_blocks: Annotated[
+        str | None,
+        typer.Option(
+            "--blocks",
+            help="Comma-separated block names: run only these blocks (e.g. one per process; the rest "
+            "resumes later).",
+        ),
+    ] = None,
     save_model: Annotated[
         bool,
         typer.Option(
@@ -130,6 +138,7 @@ def run_experiment(
             code_version=__version__,
             dense_only=dense_only,
             only_variants=split_variant_list(only_tasks) if only_tasks else None,
+            only_blocks=[b.strip() for b in only_blocks.split(",") if b.strip()] if only_blocks else None,
             save_model=save_model,
             command=command_line(),
         )

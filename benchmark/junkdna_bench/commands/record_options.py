@@ -36,6 +36,14 @@ TrackingUriOption = Annotated[
         "--tracking-uri", help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI or RESULTS/mlflow.db)."
     ),
 ]
+RecordTasksOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--tasks",
+        help="Only the records of these task or variant ids (comma list): one plan's part of a "
+        "results folder that several plans share.",
+    ),
+]
 # The statistics settings of every record-reading command: parameter -> (ReportSettings field, option).
 SETTING_OPTIONS: dict[str, tuple[str, Any]] = {
     "margin": (
@@ -200,6 +208,21 @@ def load_command_records(
             param_hint="--results",
         )
     return records, str(results)
+
+
+def only_tasks(records: list[RunRecord], tasks: list[str] | None) -> list[RunRecord]:
+    """The records of the named task or variant ids (all when none are named); an id no record has
+    is an error, so a typo cannot quietly shrink a report."""
+    from junkdna_bench.suites import split_variant_list
+
+    wanted = {t for value in tasks or [] for t in split_variant_list(value)}
+    if not wanted:
+        return records
+    unknown = sorted(wanted - {r.spec.variant for r in records} - {r.spec.task for r in records})
+    if unknown:
+        held = sorted({r.spec.variant for r in records})
+        raise typer.BadParameter(f"no records of {unknown}; the records hold {held}", param_hint="--tasks")
+    return [r for r in records if r.spec.variant in wanted or r.spec.task in wanted]
 
 
 def describe_record_suites(records: list[RunRecord]) -> list[SuiteFacts]:

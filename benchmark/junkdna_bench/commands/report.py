@@ -32,6 +32,7 @@ def report(
     ] = None,
     *,
     settings: ReportSettings,
+    tasks: inputs.RecordTasksOption = None,
     mlflow_experiment: inputs.MlflowExperimentOption = None,
     tracking_uri: inputs.TrackingUriOption = None,
     quiet: Annotated[
@@ -55,6 +56,7 @@ def report(
 
     console = make_console()
     records, source = inputs.load_command_records(results, mlflow_experiment, tracking_uri)
+    records = inputs.only_tasks(records, tasks)
     try:
         modules = records_code_metrics(records, allow_card_code)
     except MetricError as exc:

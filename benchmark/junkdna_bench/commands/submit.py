@@ -89,6 +89,7 @@ def submit(
     ] = DEFAULT_SUBMISSIONS,
     *,
     settings: ReportSettings,
+    tasks: inputs.RecordTasksOption = None,
     mlflow_experiment: inputs.MlflowExperimentOption = None,
     tracking_uri: inputs.TrackingUriOption = None,
 ) -> None:
@@ -107,6 +108,7 @@ def submit(
     console = make_console()
     params = _method_params(method_params)
     records, source = inputs.load_command_records(results, mlflow_experiment, tracking_uri)
+    records = inputs.only_tasks(records, tasks)
     try:
         request = SubmissionRequest(
             model=model,

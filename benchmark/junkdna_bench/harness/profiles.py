@@ -126,7 +126,6 @@ EVALUATE_FIELDS = (
     "calibration_source",
 )
 PROTOCOL_DEFAULTS: dict[str, Any] = Hyperparams().model_dump(include=set(FINETUNE_FIELDS))
-KNOWN_HYPERPARAMS = frozenset(FINETUNE_FIELDS)
 DATA_CAPS = ("max_train_examples", "max_eval_examples")
 
 
