@@ -190,3 +190,26 @@ def test_experiment_dry_run_prints_the_design_of_all_blocks_together(tmp_path: P
     assert "trend across tiers easy < hard for magnitude(scope=global) sparse" in out
     assert "units 3/3 -> smallest p 0.05: cannot reach alpha 0.05" in out
     assert "power against a 3-point gap" in out and "(stated)" in out
+
+
+def test_t_power_stays_finite_where_scipys_lower_tail_fails() -> None:
+    """A far lower tail (3 seeds, a gap 20 times its standard error) made the power NaN."""
+    rng = np.random.default_rng(0)
+    draws = rng.normal(5.0, 0.68 * np.sqrt(3) / 1.0, size=(40_000, 3))  # shift 5 / (1.18 / sqrt 3) = 7.3
+    simulated = np.mean(ttest_1samp(draws, 0.0, axis=1).pvalue < 0.0125)
+    assert t_power(3, 5.0, 0.68 * np.sqrt(3), 0.0125) == pytest.approx(simulated, abs=0.01)
+    assert np.isfinite(t_power(3, 5.0, 0.68, 0.0125)) and t_power(3, 5.0, 0.68, 0.0125) > 0.8
+
+
+def test_a_task_spanning_tiers_has_the_within_task_floor_the_report_tests_with() -> None:
+    """One task across tiers (option counts, context lengths): its variants are the units."""
+    tiers = {"easy": ["qa@a", "qa@b"], "medium": ["qa@c"], "hard": ["qa@d"]}
+    text = "\n".join(design_lines(_specs(tiers, [41, 42, 43], [0.5]), DesignOptions(), tiers=list(tiers)))
+    # brute force: distinct ways to give the labels easy, easy, medium, hard to the four variants
+    assignments = len(set(itertools.permutations([0, 0, 1, 2])))
+    assert assignments == 12
+    assert f"smallest p {1 / assignments:.3g}: cannot reach alpha 0.05" in text
+    assert "labels permuted within it" in text and "one task per tier" not in text
+    wider = {**tiers, "easy": ["qa@a", "qa@b", "qa@e", "qa@f"]}  # 6!/(4! 1! 1!) = 30 assignments
+    text = "\n".join(design_lines(_specs(wider, [41, 42, 43], [0.5]), DesignOptions(), tiers=list(tiers)))
+    assert f"smallest p {1 / 30:.3g} (below alpha 0.05: reachable)" in text

@@ -63,7 +63,9 @@ def t_power(n: int, effect: float, sd: float, alpha: float) -> float | None:
     df = n - 1
     critical = float(student_t.ppf(1 - alpha / 2, df))
     shift = effect / (sd / math.sqrt(n))
-    return float(nct.sf(critical, df, shift) + nct.cdf(-critical, df, shift))
+    # Both tails as upper tails (T(shift) and -T(-shift) have one law): scipy's noncentral t
+    # returns NaN for a far lower tail (cdf(-2.3, 2, 12.7)), its upper tail stays finite.
+    return float(nct.sf(critical, df, shift) + nct.sf(critical, df, -shift))
 
 
 def seeds_for_power(effect: float, sd: float, alpha: float, target: float) -> int | None:
@@ -187,16 +189,42 @@ def _trend_lines(
             continue
         units = [sum(len(seeds[(model, c.variant)]) for c in curves if c.tier == t) for t in order]
         tasks = [len({c.task for c in curves if c.tier == t}) for t in order]
-        unit_p, task_p = jonckheere_min_p(units), jonckheere_min_p(tasks)
+        unit_p = jonckheere_min_p(units)
+        task_p, within = _task_unit_min_p(curves, order)
         lines.append(
             f"  trend across tiers {' < '.join(order)} for {label} (Jonckheere, one-sided): "
             f"(variant, seed) units {'/'.join(map(str, units))} -> smallest p {_p(unit_p)}"
-            f"{_reach(unit_p, alpha)}; tasks {'/'.join(map(str, tasks))} -> smallest p {_p(task_p)}"
-            f"{_reach(task_p, alpha)} (every variant informative; an uninformative one leaves its tier)"
+            f"{_reach(unit_p, alpha)}; tasks {'/'.join(map(str, tasks))}"
+            + (
+                " (a task spans tiers: its variants are the units, tier labels permuted within it)"
+                if within
+                else ""
+            )
+            + f" -> smallest p {_p(task_p)}{_reach(task_p, alpha)} (every variant informative; an "
+            "uninformative one leaves its tier)"
         )
-        if max(tasks) == 1:
+        if not within and max(tasks) == 1:
             lines.append("    one task per tier: a task contrast, not a tier contrast")
     return lines
+
+
+def _task_unit_min_p(curves: Sequence[_Curve], order: Sequence[str]) -> tuple[float | None, bool]:
+    """The smallest p of the report's trend test with tasks as units, and whether it is within tasks.
+
+    As ``stats.task_trend`` tests: tasks in one tier each are the units of one Jonckheere test;
+    once some task spans tiers, each variant is a unit and tier labels are permuted within each
+    task, so the floor is one over the product of each task's distinct label assignments.
+    """
+    from junkdna_bench.stats.task_trend import distinct_assignments
+
+    tier_of = {(c.task, c.variant): order.index(c.tier) for c in curves}
+    ranks: dict[str, list[int]] = defaultdict(list)
+    for (task, _), rank in sorted(tier_of.items()):
+        ranks[task].append(rank)
+    if not any(len(set(r)) > 1 for r in ranks.values()):
+        return jonckheere_min_p([len({c.task for c in curves if c.tier == t}) for t in order]), False
+    assignments = math.prod(distinct_assignments(np.array(r)) for r in ranks.values() if len(set(r)) > 1)
+    return 1.0 / assignments, True
 
 
 def _contrast_lines(levels: dict[_Curve, set[str]], n: int) -> list[str]:

@@ -111,7 +111,8 @@ def _distinct_orders(ranks: np.ndarray) -> np.ndarray:
     return np.unique(orders, axis=0)
 
 
-def _n_distinct(ranks: np.ndarray) -> int:
+def distinct_assignments(ranks: np.ndarray) -> int:
+    """How many distinct ways the tier labels ``ranks`` can be assigned to its units."""
     return factorial(ranks.size) // prod(factorial(int(c)) for c in np.unique(ranks, return_counts=True)[1])
 
 
@@ -210,7 +211,7 @@ def tier_trend_on_tasks(
     expected = sum(
         (r.size**2 - sum(int(c) ** 2 for c in np.unique(r, return_counts=True)[1])) / 4 for r, _ in strata
     )
-    distinct = prod(_n_distinct(r) for r, _ in strata)
+    distinct = prod(distinct_assignments(r) for r, _ in strata)
     exact = distinct <= n_permutations and all(r.size <= _EXACT_UNITS_MAX for r, _ in strata)
     tolerance = 1e-9 * max(1.0, abs(observed))
     if exact:
