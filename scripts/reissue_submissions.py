@@ -2,10 +2,13 @@
 
     python scripts/reissue_submissions.py            # rewrites submissions/*.json in place
 
-Each submission keeps its title, notes, submitter, method description and protocol; the report is
-built anew by ``junkdna-bench submit`` with the default statistics settings, and the old file is
-removed when the new one has another name (the name carries the records' digest). Run it when the
-statistics change, then ``junkdna-bench validate submissions/`` and ``junkdna-bench site build``.
+Each submission keeps its title, notes, submitter, method description, protocol and the metric
+choices of its report (``--metric``); the report is built anew by ``junkdna-bench submit`` with
+otherwise default statistics settings, and the old file is removed when the new one has another
+name (the name carries the records' digest). A protocol is a plan in ``experiments/``: its records
+are in the plan's records folder, and where several plans share that folder the submission takes
+the plan's own variants (``--tasks``). Run it when the statistics change, then
+``junkdna-bench validate submissions/`` and ``junkdna-bench site build``.
 """
 
 from __future__ import annotations
@@ -15,17 +18,30 @@ import subprocess
 import sys
 from pathlib import Path
 
+from junkdna_bench.experiments import load_experiment
+
 ROOT = Path(__file__).resolve().parents[1]
 SUBMISSIONS = ROOT / "submissions"
-# Where each protocol's records are committed; the suite's plain starter run has no protocol.
-RESULTS = {None: "experiments/results/starter-demo"} | {
-    name: f"experiments/results/{name}" for name in ("data-adequacy", "human-gap", "true-gem")
-}
+STARTER_RESULTS = "experiments/results/starter-demo"  # the suite's plain starter run has no protocol
+
+
+def _records(protocol: str | None) -> list[str]:
+    """``--results`` (and ``--tasks`` for a plan sharing its records folder) of a protocol's records."""
+    if protocol is None:
+        return ["--results", STARTER_RESULTS]
+    plan = load_experiment(ROOT / "experiments" / f"{protocol}.yaml")
+    options = ["--results", f"experiments/results/{plan.records or plan.name}"]
+    if plan.records:
+        variants = list(dict.fromkeys(v for block in plan.blocks for v in block.tasks))
+        options += ["--tasks", ",".join(variants)]
+    return options
 
 
 def _command(entry: dict) -> list[str]:
     method = entry["method"]
-    command = ["junkdna-bench", "submit", "--results", RESULTS[entry.get("protocol")]]
+    command = ["junkdna-bench", "submit", *_records(entry.get("protocol"))]
+    for task, metric in sorted(entry["report"]["settings"].get("metrics", {}).items()):
+        command += ["--metric", f"{task}={metric}"]
     command += ["--model", entry["model"], "--method", method["name"], "--title", entry["title"]]
     command += ["--method-params", json.dumps(method.get("params") or {}, sort_keys=True)]
     command += ["--notes", entry.get("notes", ""), "--description", method.get("description", "")]

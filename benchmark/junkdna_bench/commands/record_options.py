@@ -116,6 +116,18 @@ SETTING_OPTIONS: dict[str, tuple[str, Any]] = {
             str, typer.Option("--reference-method", help="Method whose verdict is the report's headline.")
         ],
     ),
+    "variant_contrast": (
+        "variant_contrasts",
+        Annotated[
+            list[str] | None,
+            typer.Option(
+                "--variant-contrast",
+                metavar="'A vs B'",
+                help="Contrast two variants' losses under each configuration that ran both, paired by "
+                "seed, e.g. 'squad@context=0 vs commonsenseqa@options=5,shots=0' (repeatable).",
+            ),
+        ],
+    ),
     "metric": (
         "metrics",
         Annotated[

@@ -30,6 +30,7 @@ from junkdna_bench.stats.report_schema import (
 )
 from junkdna_bench.stats.rows import RowDraft, draft_row, finish_row
 from junkdna_bench.stats.sensitivity import attach_task_trends, sensitivity_table
+from junkdna_bench.stats.variant_contrast import variant_contrasts
 
 CONVENTIONAL_TIER_ORDER = ("easy", "medium", "hard")
 
@@ -160,6 +161,10 @@ def build_report(
     uninformative = sorted(i.variant for i in informativeness.values() if not i.informative)
     if uninformative:
         warnings.append(f"uninformative variants, kept out of verdicts: {', '.join(uninformative)}")
+    compared = variant_contrasts(rows, settings)
+    for a, b in settings.variant_contrasts:
+        if not any(c.a_variant == a and c.b_variant == b for c in compared):
+            warnings.append(f"variant contrast {a} vs {b}: no configuration ran both as informative variants")
     under_powered = sum(any(w.startswith("under-powered") for w in r.warnings) for r in rows)
     if under_powered:
         warnings.append(f"{under_powered} of {len(rows)} comparisons are under-powered (see their warnings)")
@@ -184,5 +189,6 @@ def build_report(
         rankings=rankings(pruned, informative, settings),
         barriers=barriers,
         tier_barriers=tier_barriers(barriers, ordered_tiers),
+        variant_contrasts=compared,
         compression_contrasts=compression_contrasts(pairing.comparisons, informative, settings),
     )

@@ -176,13 +176,43 @@ def compression_table(report: StatsReport) -> Table:
     return table
 
 
-def _barrier(estimate: Estimate | None) -> str:
-    """A barrier height in loss units; its t-interval has no Monte Carlo error to round to."""
+def variant_contrast_table(report: StatsReport) -> Table:
+    """Variant a's loss minus variant b's per configuration and level, paired by seed."""
+    settings = report.settings
+    table = Table(
+        title=f"variant contrasts: loss of a − loss of b ({settings.primary_normalisation}), seed mean "
+        f"[{100 * settings.ci_level:.0f}% t-interval over seeds]; positive: a loses more",
+        caption=f"p Holm: within each (configuration, a, b) across levels; 'pooled' averages each seed over "
+        f"the levels · alpha {settings.alpha:g}",
+        caption_justify="left",
+    )
+    for column in ("configuration", "a", "b", "level", "seeds", "a − b [CI]", "p", "p Holm", "decision"):
+        table.add_column(column, overflow="fold")
+    for c in report.variant_contrasts:
+        params = ",".join(f"{k}={v}" for k, v in sorted(c.method_params.items()))
+        table.add_row(
+            f"{c.method}{f'({params})' if params else ''} {c.transfer}",
+            f"{c.a_variant} ({c.a_metric})",
+            f"{c.b_variant} ({c.b_metric})",
+            c.level,
+            str(len(c.seeds)),
+            _t_estimate(c.diff, signed=True),
+            _p(c.t_test.p_value if c.t_test else None),
+            _p(_corrected(c.t_test, "holm")),
+            c.decision,
+        )
+    return table
+
+
+def _t_estimate(estimate: Estimate | None, digits: int = 3, signed: bool = False) -> str:
+    """An estimate with its t-interval (a barrier height, a variant contrast): no Monte Carlo error
+    to round the ends to, so they are printed at the estimate's digits."""
     if estimate is None or estimate.value is None:
         return "–"
+    spec = f"{'+' if signed else ''}.{digits}f"
     if estimate.ci_low is None or estimate.ci_high is None:
-        return f"{estimate.value:.3f}"
-    return f"{estimate.value:.3f} [{estimate.ci_low:.3f}, {estimate.ci_high:.3f}]"
+        return format(estimate.value, spec)
+    return f"{estimate.value:{spec}} [{estimate.ci_low:{spec}}, {estimate.ci_high:{spec}}]"
 
 
 def barrier_table(report: StatsReport) -> Table:
@@ -209,7 +239,7 @@ def barrier_table(report: StatsReport) -> Table:
             f"{row.method} {row.transfer}",
             row.level,
             str(len(row.seeds)),
-            *(_barrier(paths.get(kind)) for kind in kinds),
+            *(_t_estimate(paths.get(kind)) for kind in kinds),
         )
     tiers = {(t.tier, t.method, t.transfer, t.level): {} for t in report.tier_barriers}
     for t in report.tier_barriers:
@@ -351,6 +381,8 @@ def print_report(report: StatsReport, console: Console | None = None) -> None:
         console.print(contrast_table(report))
     if report.rankings:
         console.print(ranking_table(report))
+    if report.variant_contrasts:
+        console.print(variant_contrast_table(report))
     if report.compression_contrasts:
         console.print(compression_table(report))
     if report.barriers:

@@ -95,11 +95,26 @@ class ReportSettings(_Strict):
     relative_margin: float = Field(
         0.05, gt=0.0, lt=1.0, description="relative non-inferiority margin, as a share of the dense gain"
     )
+    variant_contrasts: list[tuple[str, str]] = Field(
+        default_factory=list,
+        description="pairs of variant ids (a, b) whose losses are contrasted under each configuration "
+        "that ran both, paired by seed (``junkdna_bench.stats.variant_contrast``): two tasks of one tier",
+    )
     metrics: dict[str, str] = Field(
         default_factory=dict,
         description="task id -> the metric its runs are decided on instead of the card's primary "
         "metric (``junkdna_bench.stats.metric_choice``); empty: every task's primary metric",
     )
+
+    @field_validator("variant_contrasts", mode="before")
+    @classmethod
+    def _variant_pairs(cls, value: Any) -> Any:
+        """The command line gives ``"A vs B"`` strings; JSON gives pairs."""
+        from junkdna_bench.stats.variant_contrast import parse_variant_pair
+
+        if value is None:
+            return []
+        return [parse_variant_pair(v) if isinstance(v, str) else v for v in value]
 
     @field_validator("metrics", mode="before")
     @classmethod
@@ -242,6 +257,33 @@ class ConfigContrast(_Strict):
     diff_points: Estimate  # seed mean of sparse_a - sparse_b; CI: Student t over the seeds
     t_test: TestResult | None = None
     decision: ContrastDecision
+
+
+VariantContrastDecision = Literal[
+    "a-loses-more", "b-loses-more", "no-significant-difference", "insufficient-seeds"
+]
+
+
+class VariantContrast(_Configured):
+    """Variant ``a``'s loss minus variant ``b``'s under one configuration at one level, paired by
+    seed (``stats.variant_contrast``), or pooled over the levels both ran (``level`` "pooled").
+
+    Losses are in ``normalisation`` (by default the lost share of each variant's own dense gain),
+    so a positive ``diff`` says ``a`` lost more. Holm runs across one family's levels."""
+
+    suite: str
+    a_variant: str
+    b_variant: str
+    a_metric: str
+    b_metric: str
+    level: str  # "50%", "2:4", or "pooled"
+    sparsity: float | None = None
+    pattern: str | None = None
+    normalisation: Normalisation
+    seeds: list[int]
+    diff: Estimate  # seed mean of loss_a - loss_b; CI: Student t over the seeds
+    t_test: TestResult | None = None
+    decision: VariantContrastDecision
 
 
 class CompressionContrast(_Strict):
@@ -561,6 +603,7 @@ class StatsReport(_Strict):
     rankings: list[RankEntry] = Field(default_factory=list)
     barriers: list[BarrierRow] = Field(default_factory=list)  # loss-barrier paths, where runs measured them
     tier_barriers: list[TierBarrier] = Field(default_factory=list)
+    variant_contrasts: list[VariantContrast] = Field(default_factory=list)  # two variants of one tier
     compression_contrasts: list[CompressionContrast] = Field(default_factory=list)  # pruning vs quantisation
 
 
