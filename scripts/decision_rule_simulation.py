@@ -5,6 +5,7 @@
     PYTHONPATH=benchmark python scripts/decision_rule_simulation.py withdrawals  # which conditions bind
     PYTHONPATH=benchmark python scripts/decision_rule_simulation.py margin       # margin case
     PYTHONPATH=benchmark python scripts/decision_rule_simulation.py examples     # per-example data
+    PYTHONPATH=benchmark python scripts/decision_rule_simulation.py tasks        # task-unit trend power
 
 The noise model is the tests' (``tests/stats_fixtures.py``): accuracy around 0.80, a per-(variant,
 seed) data-subset effect of sd 0.5 points, run noise of sd 1 point. Each takes a few minutes.
@@ -149,7 +150,55 @@ def withdrawals() -> None:
         )
 
 
+# Human-gap, magnitude, MiniLM-L6 (experiments/results/human-gap/report.json): each informative
+# task's lost share of the dense gain averaged over 20 / 40 / 60 %, by tier, and the seed-to-seed
+# SD of one task's level-averaged loss (root mean square over the four tasks).
+OBSERVED_TIER_LOSS = {"easy": 0.041, "medium": 0.086, "hard": 0.180}  # qqp | sst2, stsb | cola
+OBSERVED_SEED_SD = 0.041
+
+
+def task_trend_power(
+    tasks_per_tier: dict[str, int], task_sd: float, seed_sd: float, n_seeds: int, reps: int, seed: int
+) -> float:
+    """Share of simulated experiments whose trend test over tasks reaches alpha.
+
+    A task's true loss is its tier's observed mean plus a task effect (SD ``task_sd``: how much
+    tasks of one tier differ); each seed adds run noise (``seed_sd``). The test is the report's own
+    (``tier_trend_on_tasks``, tasks as units)."""
+    from junkdna_bench.stats.task_trend import TierUnit, tier_trend_on_tasks
+
+    rng = np.random.default_rng(seed)
+    tiers = list(OBSERVED_TIER_LOSS)
+    hits = 0
+    for _ in range(reps):
+        units = []
+        for tier, count in tasks_per_tier.items():
+            for i in range(count):
+                true = OBSERVED_TIER_LOSS[tier] + rng.normal(0, task_sd)
+                losses = tuple(true + rng.normal(0, seed_sd, n_seeds))
+                units.append(TierUnit(task=f"{tier}{i}", variant=f"{tier}{i}@v", tier=tier, losses=losses))
+        test = tier_trend_on_tasks(
+            units, tiers, normalisation="kept-gain-share", n_permutations=999, seed=seed
+        )
+        hits += test is not None and not test.one_task_per_tier and test.p_value < SETTINGS.alpha
+    return hits / reps
+
+
+def tasks() -> None:
+    """Power of the human-gap trend test with tasks as units, by design, task spread and seeds."""
+    designs = {"1/2/1 (now)": (1, 2, 1), "2/4/2 (+QNLI, MNLI, both sentiment domains)": (2, 4, 2)}
+    designs["3/4/3 (+MRPC, RTE informative)"] = (3, 4, 3)
+    for name, sizes in designs.items():
+        per_tier = dict(zip(OBSERVED_TIER_LOSS, sizes, strict=True))
+        for task_sd in (0.02, 0.05, 0.08):
+            cells = [
+                f"{n} seeds {task_trend_power(per_tier, task_sd, OBSERVED_SEED_SD, n, 400, 5):.2f}"
+                for n in (3, 5, 8)
+            ]
+            print(f"tasks {name}, task SD {task_sd:.2f}: " + ", ".join(cells), flush=True)
+
+
 if __name__ == "__main__":
-    {"gaps": gaps, "verdicts": verdicts, "withdrawals": withdrawals, "margin": margin, "examples": examples}[
-        sys.argv[1]
-    ]()
+    studies = {"gaps": gaps, "verdicts": verdicts, "withdrawals": withdrawals, "margin": margin}
+    studies |= {"examples": examples, "tasks": tasks}
+    studies[sys.argv[1]]()
