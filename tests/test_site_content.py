@@ -126,7 +126,12 @@ def test_the_banner_names_the_best_entry_with_its_rank_group_and_what_it_is_comp
             total = len(rankings)
             assert f"of {total} transfer modes" in text[protocol]
     # The most informative experiment comes first: more informative tiers before fewer.
-    assert divs[0]["data-protocol"] == "human-gap"
+    tiers = {
+        protocol: len({row.tier for s in members for row in s.report.rows if row.informative})
+        for protocol, members in by_protocol.items()
+    }
+    shown = [tiers[d["data-protocol"]] for d in divs]
+    assert shown == sorted(shown, reverse=True) and shown[0] == max(tiers.values()) == 3
     assert divs[-1]["data-protocol"] == ""
 
 
@@ -192,9 +197,15 @@ def test_cells_are_percent_of_dense_coloured_by_the_decision_under_one_legend(pu
     }
     cells = re.findall(r'<td class="num jd-cell (jd-\w+)"[^>]*data-value="([^"]*)"', index)
     shown = {(cls, round(float(v), 6)) for cls, v in cells}
-    for c in board["comparisons"]:
-        if c["pattern"] is None and c["pct_of_dense"]:
+    for c in board["comparisons"]:  # every level has its column: sparsities and N:M patterns
+        if c["pct_of_dense"]:
             assert (classes[c["decision"]], round(c["pct_of_dense"]["value"], 6)) in shown
+    patterns = {c["pattern"] for c in board["comparisons"]} - {None}
+    assert patterns  # the LLM entries ran 2:4 and 4:8
+    headers = set(re.findall(r'<th class="num" title="[^"]*">([^<]*)</th>', index))
+    assert patterns <= headers
+    for pattern in patterns:
+        assert re.search(rf'class="num jd-cell jd-\w+" data-label="{pattern}"', index)
     for header in re.findall(r"<th[^>]*>", index):  # explanations: in the title and in the legend
         title = re.search(r'title="([^"]*)"', header)
         if title and "jd-board" not in header:

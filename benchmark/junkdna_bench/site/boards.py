@@ -1,7 +1,8 @@
 """Board views: what the home page shows of each (board, model), built from the summarized leaderboard.
 
-A board table is one tier, one line per (entry, task variant), one column per tested sparsity
-holding the sparse score as a percentage of the dense one (the paper's unit) with the row's
+A board table is one tier, one line per (entry, task variant), one column per tested level (each
+unstructured sparsity, then each N:M pattern) holding the sparse score as a percentage of the
+dense one (the paper's unit) with the row's
 decision: each cell is exactly one comparison of the statistics report, so its colour is that
 comparison's decision and nothing is averaged across tasks whose metrics differ. Uninformative
 variants stay in the table, marked as such, because they were run; variants never run are not.
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 
 from junkdna_bench.defaults import NO_TRAINING
 from junkdna_bench.leaderboard import Comparison, Entry, Leaderboard, MethodEntry
+from junkdna_bench.site.formatting import percent
 
 # The knobs a variant id names (``suites.variant_id``), in its order, with the words a page uses. The
 # site reads ids only: it never loads suites or cards.
@@ -40,7 +42,7 @@ def variant_knobs(variant: str) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class BoardRow:
-    """One (entry, variant) line of a tier table; ``cells`` follow the table's sparsities."""
+    """One (entry, variant) line of a tier table; ``cells`` follow the table's levels."""
 
     entry: Entry
     task: str
@@ -51,12 +53,30 @@ class BoardRow:
     cells: list[Comparison | None]
 
 
+Level = tuple[float, str | None]  # (sparsity, N:M pattern or None)
+
+
+def level_label(level: Level) -> str:
+    sparsity, pattern = level
+    return pattern or percent(sparsity)
+
+
+def level_order(level: Level) -> tuple[bool, float, str]:
+    """Unstructured sparsities first, ascending, then the N:M patterns."""
+    sparsity, pattern = level
+    return (pattern is not None, sparsity, pattern or "")
+
+
 @dataclass(frozen=True)
 class TierTable:
     tier: str
     tier_index: int
-    sparsities: list[float]
+    levels: list[Level]
     rows: list[BoardRow]
+
+    @property
+    def level_labels(self) -> list[str]:
+        return [level_label(level) for level in self.levels]
 
 
 @dataclass
@@ -89,7 +109,11 @@ class BoardView:
 
 def mean_pct_at_max(comparisons: list[Comparison]) -> float | None:
     """Mean % of dense over the informative comparisons at the largest sparsity among them."""
-    informative = [c for c in comparisons if c.informative and c.pct_of_dense and c.pct_of_dense.value]
+    informative = [
+        c
+        for c in comparisons
+        if c.informative and c.pattern is None and c.pct_of_dense and c.pct_of_dense.value
+    ]
     if not informative:
         return None
     top = max(c.sparsity for c in informative)
@@ -97,7 +121,7 @@ def mean_pct_at_max(comparisons: list[Comparison]) -> float | None:
     return sum(v for v in values if v is not None) / len(values)
 
 
-def _rows(entries: list[Entry], comparisons: list[Comparison], sparsities: list[float]) -> list[BoardRow]:
+def _rows(entries: list[Entry], comparisons: list[Comparison], levels: list[Level]) -> list[BoardRow]:
     by_variant: dict[tuple[str, str], list[Comparison]] = defaultdict(list)
     for c in comparisons:
         by_variant[(c.entry, c.variant)].append(c)
@@ -105,7 +129,7 @@ def _rows(entries: list[Entry], comparisons: list[Comparison], sparsities: list[
     rows = []
     for (slug, variant), members in by_variant.items():
         entry = entries[order[slug]]
-        at = {c.sparsity: c for c in members if c.pattern is None}
+        at = {(c.sparsity, c.pattern): c for c in members}
         first = members[0]
         rows.append(
             BoardRow(
@@ -115,7 +139,7 @@ def _rows(entries: list[Entry], comparisons: list[Comparison], sparsities: list[
                 metric=first.metric,
                 informative=first.informative,
                 knobs=variant_knobs(variant),
-                cells=[at.get(s) for s in sparsities],
+                cells=[at.get(level) for level in levels],
             )
         )
     return sorted(rows, key=lambda r: (not r.informative, order[r.entry.entry], r.variant))
@@ -139,9 +163,9 @@ def board_views(board: Leaderboard, board_slugs: dict[str, str]) -> list[BoardVi
             tier_comparisons = [c for c in comparisons if c.tier == tier]
             if not tier_entries:
                 continue
-            sparsities = sorted({c.sparsity for c in tier_comparisons if c.pattern is None})
-            rows = _rows(tier_entries, tier_comparisons, sparsities)
-            tables.append(TierTable(tier=tier, tier_index=index, sparsities=sparsities, rows=rows))
+            levels = sorted({(c.sparsity, c.pattern) for c in tier_comparisons}, key=level_order)
+            rows = _rows(tier_entries, tier_comparisons, levels)
+            tables.append(TierTable(tier=tier, tier_index=index, levels=levels, rows=rows))
         knob_values: dict[str, set[str]] = defaultdict(set)
         for c in comparisons:
             for key, value in variant_knobs(c.variant).items():
