@@ -8,6 +8,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from junkdna_bench import __version__
 from junkdna_bench.cli import app
 from junkdna_bench.defaults import EXPERIMENTS_DIR
 from junkdna_bench.experiments import (
@@ -232,7 +233,7 @@ def test_the_llm_plans_resume_from_the_committed_floor_check() -> None:
             continue
         dense = {
             s.run_id()
-            for _, request in plan_requests(experiment, results=Path("unused"))
+            for _, request in plan_requests(experiment, results=Path("unused"), code_version=__version__)
             for s in _specs(request)
             if s.is_dense and s.variant in FLOOR_CHECKED
         }
