@@ -242,7 +242,10 @@ def _more_units(trend: TrendTest | TaskTrendTest) -> str:
     if not isinstance(trend, TaskTrendTest):
         return "seeds or informative variants (a unit is averaged over the sparsities: sparsities add none)"
     if trend.name == "jonckheere-within-tasks":
-        return "variants (data fractions) per tier within each task, or more such tasks; seeds cannot help"
+        return (
+            "variants per tier within each task (data fractions, option counts, context lengths), or "
+            "more such tasks; seeds cannot help"
+        )
     return "informative tasks; seeds cannot help, they replicate a task, not its tier"
 
 

@@ -339,8 +339,8 @@ def sensitivity_table(report: StatsReport) -> Table:
     table = Table(
         title="sensitivity: the tier claim per normalisation (* primary) and safe sparsity per margin",
         caption=(
-            "p runs: Jonckheere over (variant, seed) runs · p tasks: Jonckheere over tasks (within tasks "
-            f"for data fractions), exact where enumerable · safe: absolute −{settings.margin_points:g} "
+            "p runs: Jonckheere over (variant, seed) runs · p tasks: Jonckheere over tasks (within a task "
+            f"that spans tiers), exact where enumerable · safe: absolute −{settings.margin_points:g} "
             f"points / relative {100 * settings.relative_margin:g}% of the dense gain, per tier"
         ),
         caption_justify="left",
