@@ -33,7 +33,6 @@ from junkdna_bench.stats.pairing import BaselineKey, Comparison
 from junkdna_bench.stats.report_schema import (
     ConfigContrast,
     ConfigRef,
-    ContrastDecision,
     ContrastKind,
     Estimate,
     RankEntry,
@@ -91,11 +90,18 @@ def seed_differences(a: Comparison, b: Comparison, metric: str) -> tuple[list[in
     return seeds, np.asarray(diffs, dtype=float)
 
 
-def contrast_decision(n_seeds: int, mean: float, holm_p: float | None, alpha: float) -> ContrastDecision:
+def contrast_decision(
+    n_seeds: int,
+    mean: float,
+    holm_p: float | None,
+    alpha: float,
+    readings: tuple[str, str] = ("a-better", "b-better"),
+) -> str:
+    """A paired contrast's decision: ``readings`` name a significant positive and negative mean."""
     if n_seeds < 2 or holm_p is None:
         return "insufficient-seeds"
     if holm_p < alpha:
-        return "a-better" if mean > 0 else "b-better"
+        return readings[0] if mean > 0 else readings[1]
     return "no-significant-difference"
 
 

@@ -18,12 +18,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import cast
 
 import numpy as np
 
 from junkdna_bench.records import ConfigKey
 from junkdna_bench.stats.corrections import holm
-from junkdna_bench.stats.method_compare import t_interval
+from junkdna_bench.stats.method_compare import contrast_decision, t_interval
 from junkdna_bench.stats.report_schema import GapRow, ReportSettings, VariantContrast, VariantContrastDecision
 from junkdna_bench.stats.seed_tests import one_sample_t
 from junkdna_bench.stats.task_trend import seed_loss
@@ -42,14 +43,6 @@ def parse_variant_pair(text: str) -> list[str]:
             f"'squad@context=0{SEPARATOR}commonsenseqa@options=5,shots=0'"
         )
     return [a, b]
-
-
-def _decision(n_seeds: int, mean: float, holm_p: float | None, alpha: float) -> VariantContrastDecision:
-    if n_seeds < 2 or holm_p is None:
-        return "insufficient-seeds"
-    if holm_p < alpha:
-        return "a-loses-more" if mean > 0 else "b-loses-more"
-    return "no-significant-difference"
 
 
 def _losses(row: GapRow, settings: ReportSettings) -> dict[int, float]:
@@ -138,5 +131,10 @@ def _entry(
         seeds=seeds,
         diff=t_interval(diffs, settings.ci_level),
         t_test=test,
-        decision=_decision(len(seeds), float(diffs.mean()), holm_p, settings.alpha),
+        decision=cast(
+            VariantContrastDecision,
+            contrast_decision(
+                len(seeds), float(diffs.mean()), holm_p, settings.alpha, ("a-loses-more", "b-loses-more")
+            ),
+        ),
     )
