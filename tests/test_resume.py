@@ -12,11 +12,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from junkdna_bench.harness.executor import LocalExecutor, ResultsLocked, results_lock, run_plan
+from junkdna_bench.harness.executor import LocalExecutor, results_lock, run_plan
 from junkdna_bench.harness.plan import expand_plan, prune_settings
 from junkdna_bench.harness.profiles import PROTOCOL_DEFAULTS
+from junkdna_bench.harness.run_claims import RunClaims
 from junkdna_bench.harness.runner import RunSettings, load_pretrained
 from junkdna_bench.records import load_records, read_record
+from junkdna_bench.results_dir import TEMP_SUFFIX, ResultsDir
 from junkdna_bench.suites import load_suite
 from tiny_models import save_tiny_model, single_thread, write_toy_suite
 
@@ -175,7 +177,28 @@ def test_an_interrupt_leaves_no_record_and_propagates(toy, tmp_path: Path) -> No
     assert [r.run_id for r in load_records(tmp_path, include_failed=True)] == [plan.specs[0].run_id()]
 
 
-def test_one_plan_at_a_time_per_results_directory(toy, tmp_path: Path) -> None:
+def test_a_run_another_process_holds_is_left_to_it_and_done_later(toy, tmp_path: Path) -> None:
+    """Two writers of one folder: the other's claim (a lock on its own open file) is respected."""
     plan, variants = _in_process_plan(toy)
-    with results_lock(tmp_path), pytest.raises(ResultsLocked, match="in use"):
-        run_plan(plan, LocalExecutor(variants, RunSettings(device=CPU)), tmp_path)
+    held = plan.specs[1].run_id()
+    other = RunClaims(tmp_path)
+    with results_lock(tmp_path) as alone:  # the other writer is in the folder first
+        assert alone and other.claim(held)
+        outcome = run_plan(plan, LocalExecutor(variants, RunSettings(device=CPU)), tmp_path)
+        other.release(held)
+    done = {r.run_id for r in load_records(tmp_path, include_failed=True)}
+    assert outcome.elsewhere == 1 and outcome.ran == len(plan.specs) - 1 and held not in done
+    assert not ResultsDir(tmp_path).claim_path(held).exists()  # released claims leave no file
+    again = run_plan(plan, LocalExecutor(variants, RunSettings(device=CPU)), tmp_path)
+    assert (again.ran, again.skipped, again.elsewhere) == (1, len(plan.specs) - 1, 0)
+
+
+def test_only_a_lone_writer_removes_stray_temp_files(tmp_path: Path) -> None:
+    stray = ResultsDir(tmp_path).runs / f"0123456789abcdef{TEMP_SUFFIX}"
+    stray.parent.mkdir(parents=True)
+    with results_lock(tmp_path) as first:
+        stray.write_text("{")  # the first writer's record, half written
+        with results_lock(tmp_path) as second:
+            assert (first, second) == (True, False) and stray.exists()
+    with results_lock(tmp_path) as alone:  # nobody else writes: the file is stray now
+        assert alone and not stray.exists()

@@ -3,7 +3,9 @@
 A results folder is what a plan writes and everything after it reads::
 
     <results>/runs/<run_id>.json     one immutable record per run (temp files: *.json.tmp)
-    <results>/.lock                  held by the one process that writes the folder
+    <results>/.lock                  held (shared) by every process writing the folder, alone by
+                                     the one that removes stray temp files at its start
+    <results>/.claims/<run_id>.lock  held by the process running that run (``harness.run_claims``)
     <results>/mlflow.db              the default MLflow store (SQLite)
     <results>/mlflow.db.lock         held while one process creates or writes that store
     <results>/mlartifacts/           the artifacts of that store (records, predictions)
@@ -45,6 +47,10 @@ class ResultsDir:
     @property
     def lock(self) -> Path:
         return self.root / ".lock"
+
+    def claim_path(self, run_id: str) -> Path:
+        """The lock a process holds while it runs ``run_id`` (``junkdna_bench.harness.run_claims``)."""
+        return self.root / ".claims" / f"{run_id}.lock"
 
     @property
     def mlflow_db(self) -> Path:

@@ -227,10 +227,18 @@ class Tracker:
             f"{spec.variant} {spec.method} {spec.pattern or spec.sparsity} {spec.transfer} seed {spec.seed}"
         )
         with store_lock(self.uri):
-            client = self._connect()
-            run_id = client.create_run(self.experiment_id, run_name=name, tags=tags).info.run_id
-            self._fill(run_id, record)
+            if not self._in_store(key):  # another process writing this folder may have logged it
+                client = self._connect()
+                run_id = client.create_run(self.experiment_id, run_name=name, tags=tags).info.run_id
+                self._fill(run_id, record)
         self._logged.add(key)
+
+    def _in_store(self, key: tuple[str, str]) -> bool:
+        """Whether a complete run of this record is in the store already (asked under its lock)."""
+        runs = self._connect().search_runs(
+            [self.experiment_id], filter_string=f"tags.`{RUN_ID_TAG}` = '{key[0]}'", max_results=100
+        )
+        return any(is_complete(run) and _key(run) == key for run in runs)
 
     def _fill(self, run_id: str, record: RunRecord, earlier: Run | None = None) -> None:
         """Log what ``run_id`` lacks of the record (all of it, unless ``earlier`` was cut short), then

@@ -89,7 +89,9 @@ def print_outcome(console: Console, outcome: PlanOutcome, results: Path) -> None
     console.print(summary_table(summary_rows(outcome.records)))
     console.print(
         f"{outcome.ran} run(s) done now ({outcome.failed} failed), {outcome.skipped} skipped as done "
-        f"before; records in {ResultsDir(results).runs}; statistics: junkdna-bench report --results {results}"
+        f"before"
+        + (f", {outcome.elsewhere} left to the other process(es) running them" if outcome.elsewhere else "")
+        + f"; records in {ResultsDir(results).runs}; statistics: junkdna-bench report --results {results}"
     )
 
 

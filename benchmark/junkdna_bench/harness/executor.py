@@ -2,9 +2,10 @@
 
 The executor interface is deliberately small ("run these specs, yield their records") so a
 distributed executor (Ray, a batch queue) can replace the in-process one; writing records,
-tracking and resume stay here, in the one process that owns the results directory. That process
-holds an exclusive lock on the directory, so two plans never write the same records or the
-same SQLite tracking store at once.
+tracking and resume stay here, in the process that runs the plan. Several such processes may
+share one results directory (one plan split over cores, or plans that share runs): each claims
+a run before starting it (``run_claims``) and leaves the runs others hold to them, so no run is
+done or written twice; a SQLite tracking store has a lock of its own (``tracking.store_lock``).
 
 Resume: a spec whose record exists and is completed is skipped; a failed record is retried. A
 record is written atomically (temp file + rename) after its run ends, so a run killed halfway
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from junkdna_bench.data.fingerprint import check_record_data
 from junkdna_bench.harness.plan import Plan
+from junkdna_bench.harness.run_claims import RunClaims
 from junkdna_bench.harness.runner import RunSettings, execute_run
 from junkdna_bench.records import (
     RunRecord,
@@ -60,24 +62,26 @@ class LocalExecutor:
             yield execute_run(spec, self.variants[spec.variant], self.settings)
 
 
-class ResultsLocked(RuntimeError):
-    """Another process is running a plan in the same results directory."""
-
-
 @contextlib.contextmanager
-def results_lock(results_dir: Path) -> Iterator[None]:
-    """Exclusive, process-lifetime lock; the OS releases it even when the process is killed."""
+def results_lock(results_dir: Path) -> Iterator[bool]:
+    """The folder's writer lock, shared by every process writing it; yields whether this process
+    writes it alone (then, and only then, are temp files stray: no other writer is mid-write).
+
+    The OS releases the lock even when the process is killed.
+    """
     results_dir.mkdir(parents=True, exist_ok=True)
-    with open(ResultsDir(results_dir).lock, "w") as handle:
+    with open(ResultsDir(results_dir).lock, "a") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            alone = True
         except BlockingIOError:
-            raise ResultsLocked(
-                f"{results_dir} is in use by another junkdna-bench run (it holds "
-                f"{ResultsDir(results_dir).lock}); wait for it or pass another --results"
-            ) from None
+            alone = False
         try:
-            yield
+            if alone:
+                for stale in ResultsDir(results_dir).temp_files():
+                    stale.unlink()
+            fcntl.flock(handle, fcntl.LOCK_SH)  # from exclusive: lets the other writers in
+            yield alone
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
@@ -129,6 +133,7 @@ class PlanOutcome:
     records: list[RunRecord] = field(default_factory=list)  # the plan's records, earlier ones included
     replaced: list[str] = field(default_factory=list)  # record files that were not JSON, run again
     skipped: int = 0
+    elsewhere: int = 0  # pending runs another process was running: left to it
     ran: int = 0
     failed: int = 0
     stopped_early: bool = False
@@ -146,9 +151,8 @@ def run_plan(
 ) -> PlanOutcome:
     """Run the plan's pending specs; every finished run is written, then tracked, before the next."""
     outcome = PlanOutcome()
+    claims = RunClaims(results_dir)
     with results_lock(results_dir):
-        for stale in ResultsDir(results_dir).temp_files():
-            stale.unlink()
         resume = resume_state(results_dir, plan.specs)
         outcome.records.extend(resume.done)
         outcome.skipped = len(resume.done)
@@ -160,8 +164,9 @@ def run_plan(
             tracker.log_missing(outcome.records)  # a kill between writing and tracking loses nothing
         status = "KILLED"  # what the plan's tracking run says if an interrupt ends it
         try:
-            for record in executor.run(resume.pending):
+            for record in executor.run(_claimed(resume.pending, claims, results_dir, outcome)):
                 write_record(results_dir, record)
+                claims.release(record.run_id)
                 if tracker is not None:
                     tracker.log_record(record)
                 outcome.records.append(record)
@@ -174,6 +179,32 @@ def run_plan(
                     break
             status = "FAILED" if outcome.failed else "FINISHED"
         finally:
+            claims.release_all()
             if tracker is not None:
                 tracker.end_plan(status)
     return outcome
+
+
+def _claimed(
+    pending: Sequence[RunSpec], claims: RunClaims, results_dir: Path, outcome: PlanOutcome
+) -> Iterator[RunSpec]:
+    """The pending specs this process claims, as the executor asks for them (an in-process
+    executor claims each just before running it; a distributed one claims its whole batch).
+
+    A spec another process holds is left to it; one whose record appeared since the resume scan
+    (another process finished it) is taken as done.
+    """
+    for spec in pending:
+        if not claims.claim(spec.run_id()):
+            outcome.elsewhere += 1
+            continue
+        try:
+            done = completed_record(results_dir, spec)
+        except UnreadableRecord:
+            done = None  # another writer cannot leave half a record: redo it, as resume does
+        if done is None:
+            yield spec
+        else:
+            claims.release(spec.run_id())
+            outcome.records.append(done)
+            outcome.skipped += 1
