@@ -190,9 +190,15 @@ def _plan_child(suite: Path, model: Path, results: Path, uri: str, phase: Any) -
 
     class PhasedTracker(Tracker):
         def log_record(self, record: RunRecord) -> None:
-            mark(MLFLOW)
             super().log_record(record)
             mark(BETWEEN)
+
+        def _in_store(self, key: tuple[str, str]) -> bool:
+            # The logging starts once the store says the run is not there yet (a search that can
+            # take longer than a kill waits): kills then land in the run's creation and filling.
+            found = super()._in_store(key)
+            mark(MLFLOW)
+            return found
 
     executor_module.write_record = write_slowly
     settings = RunSettings(device=torch.device("cpu"), on_start=lambda spec, steps: mark(TRAIN))
