@@ -336,3 +336,4 @@ def test_the_design_tool_counts_each_domain_in_its_tier() -> None:
     lines = design_lines(specs, DesignOptions(), tiers=["medium", "hard"], domains=domains)
     trend = next(line for line in lines if "trend across tiers medium < hard" in line)
     assert "(variant, seed) units 10/5" in trend and "tasks 1/1" in trend
+    assert "spans tiers" not in trend  # each domain is a task of its own: a design across tasks

@@ -161,3 +161,29 @@ def test_tier_units_average_each_seed_over_the_shared_sparsities_in_each_normali
     assert points[0].losses == pytest.approx((1.5, 1.5))
     pct = tier_units(rows, [0.2, 0.4], "pct-of-dense")
     assert pct[0].losses == pytest.approx((100 * 0.015 / 0.84, 100 * 0.015 / 0.85))
+
+
+def test_a_mixtures_domains_are_tasks_of_their_own_and_the_mixture_is_left_out():
+    """Domains in two tiers keep the design across tasks: without it the task would span tiers and
+    the null would permute only inside the mixture (smallest p 1/2 here, whatever the losses)."""
+    rows = [
+        gap_row("qqp", "easy", 0.2, {1: (0.80, 0.79, 0.6)}),
+        gap_row("qnli", "easy", 0.2, {1: (0.80, 0.78, 0.5)}),
+        gap_row("sst2", "medium", 0.2, {1: (0.85, 0.80, 0.5)}),
+        gap_row("sentiment-mix", "medium", 0.2, {1: (0.85, 0.60, 0.5)}),  # the pooled score: left out
+        gap_row("sentiment-mix", "medium", 0.2, {1: (0.86, 0.81, 0.5)}),
+        gap_row("sentiment-mix", "hard", 0.2, {1: (0.80, 0.55, 0.3)}),
+        gap_row("cola", "hard", 0.2, {1: (0.70, 0.52, 0.4)}),
+    ]
+    for row, suffix in zip(rows[4:6], ["#movie-reviews", "#tweets"], strict=True):
+        row.variant += suffix
+    units = tier_units(rows, [0.2], "kept-gain-share")
+    assert sorted(u.task for u in units) == sorted(
+        ["qqp", "qnli", "sst2", "sentiment-mix#movie-reviews", "sentiment-mix#tweets", "cola"]
+    )
+    test = tier_trend_on_tasks(units, TIERS, normalisation="kept-gain-share")
+    assert test is not None and test.name == "jonckheere-tasks" and test.tasks_per_tier == [2, 2, 2]
+    ranks = [TIERS.index(u.tier) for u in units]
+    losses = [u.losses[0] for u in units]
+    assert test.p_value == pytest.approx(_brute_force_p([(ranks, losses)]))
+    assert test.min_attainable_p == pytest.approx(1 / 90)  # 6! / (2! 2! 2!) assignments

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.stats import nct
@@ -23,6 +23,7 @@ from scipy.stats import t as student_t
 
 from junkdna_bench.records import RunRecord, RunSpec
 from junkdna_bench.stats.pairing import pair_records
+from junkdna_bench.stats.task_trend import distinct_assignments, trend_tasks
 
 MAX_SEEDS_SEARCHED = 200
 
@@ -188,9 +189,13 @@ def _trend_lines(
         if len(order) < 2:
             continue
         units = [sum(len(seeds[(model, c.variant)]) for c in curves if c.tier == t) for t in order]
-        tasks = [len({c.task for c in curves if c.tier == t}) for t in order]
+        task_of = trend_tasks((c.task, c.variant) for c in curves)  # the task-unit test's tasks
+        task_curves = [
+            replace(c, task=task_of[(c.task, c.variant)]) for c in curves if (c.task, c.variant) in task_of
+        ]
+        tasks = [len({c.task for c in task_curves if c.tier == t}) for t in order]
         unit_p = jonckheere_min_p(units)
-        task_p, within = _task_unit_min_p(curves, order)
+        task_p, within = _task_unit_min_p(task_curves, order)
         lines.append(
             f"  trend across tiers {' < '.join(order)} for {label} (Jonckheere, one-sided): "
             f"(variant, seed) units {'/'.join(map(str, units))} -> smallest p {_p(unit_p)}"
@@ -215,8 +220,6 @@ def _task_unit_min_p(curves: Sequence[_Curve], order: Sequence[str]) -> tuple[fl
     once some task spans tiers, each variant is a unit and tier labels are permuted within each
     task, so the floor is one over the product of each task's distinct label assignments.
     """
-    from junkdna_bench.stats.task_trend import distinct_assignments
-
     tier_of = {(c.task, c.variant): order.index(c.tier) for c in curves}
     ranks: dict[str, list[int]] = defaultdict(list)
     for (task, _), rank in sorted(tier_of.items()):

@@ -18,6 +18,10 @@ the per-seed losses of that variant's runs, each averaged over the sparsities te
   each task, and the null permutes tier labels within each task (``jonckheere-within-tasks``).
   A task seen in one tier only adds a constant to J and nothing to the test.
 
+Each domain of a mixture counts as a task of its own and the mixture's pooled score is left out
+(``trend_tasks``): a suite that puts the tweets of the sentiment mixture in a harder tier than its
+movie reviews adds two tasks to a design across tasks, it does not make it a within-task one.
+
 The null distribution is exact (every distinct assignment; for strata, the convolution of the
 strata's exact distributions) while it has at most ``n_permutations`` members, else drawn at
 random (p = (1 + hits) / (1 + draws)). ``min_attainable_p`` is the smallest p the design can give;
@@ -34,12 +38,13 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from math import factorial, prod
 
 import numpy as np
 
+from junkdna_bench.domain_variants import DOMAIN_SEPARATOR
 from junkdna_bench.stats.report_schema import (
     GapRow,
     Normalisation,
@@ -72,18 +77,43 @@ def seed_loss(seed_gap: SeedGap, normalisation: Normalisation) -> float | None:
     return 1.0 - estimate.value if normalisation == "kept-gain-share" else -estimate.value
 
 
+def trend_tasks(members: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """The task each (task, variant) counts as in the test; a mixture whose domains are there is left out.
+
+    A domain of a mixture (``sentiment-mix@frac=1#tweets``) is data of its own, and a suite may
+    place a mixture's domains in different tiers: counted as one task, they would make the task
+    span tiers and turn a design of tasks in tiers into a within-task one, whose null permutes only
+    inside the mixture. So a domain counts as the task ``<task>#<domain>``. The mixture's own score
+    pools its domains' examples: beside them it would count those examples twice, so it is left out
+    wherever its domains are present.
+    """
+    members = set(members)
+    split = {variant.split(DOMAIN_SEPARATOR, 1)[0] for _, variant in members if DOMAIN_SEPARATOR in variant}
+    return {
+        (task, variant): (
+            f"{task}{DOMAIN_SEPARATOR}{variant.split(DOMAIN_SEPARATOR, 1)[1]}"
+            if DOMAIN_SEPARATOR in variant
+            else task
+        )
+        for task, variant in members
+        if variant not in split
+    }
+
+
 def tier_units(
     rows: Sequence[GapRow], sparsities: Sequence[float], normalisation: Normalisation
 ) -> list[TierUnit]:
     """One unit per (task, variant) of ``rows``: each seed's loss averaged over ``sparsities``.
 
     Only seeds with a defined loss at every row of those sparsities count (as in the run-level
-    test), and a variant without any such seed is left out.
+    test), and a variant without any such seed is left out. A domain's unit is a task of its own
+    (``trend_tasks``).
     """
+    task_of = trend_tasks((row.task, row.variant) for row in rows)
     by_variant: dict[tuple[str, str, str], list[GapRow]] = defaultdict(list)
     for row in rows:
-        if row.sparsity in sparsities:
-            by_variant[(row.task, row.variant, row.tier)].append(row)
+        if row.sparsity in sparsities and (row.task, row.variant) in task_of:
+            by_variant[(task_of[(row.task, row.variant)], row.variant, row.tier)].append(row)
     units = []
     for (task, variant, tier), members in sorted(by_variant.items()):
         per_seed: dict[int, list[float]] = defaultdict(list)
