@@ -28,6 +28,7 @@ from junkdna_bench.harness.profiles import (
 )
 from junkdna_bench.harness.session import PlanRequest, select_variants
 from junkdna_bench.models import resolve_model
+from junkdna_bench.records import RunRecord
 from junkdna_bench.suites import load_suite
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -98,7 +99,7 @@ def test_committed_plans_are_valid_and_expand() -> None:
     assert {p.stem for p in paths} >= {"data-adequacy", "human-gap", "true-gem"}
     for path in paths:
         experiment = load_experiment(path)
-        assert len(experiment.seeds) == 3
+        assert len(experiment.seeds) >= 3
         for _, request in plan_requests(experiment, results=Path("unused")):
             assert _specs(request)  # every variant and method is known to the suite and registry
 
@@ -238,6 +239,29 @@ def test_the_llm_plans_resume_from_the_committed_floor_check() -> None:
             if s.is_dense and s.variant in FLOOR_CHECKED
         }
         assert dense and dense <= floor, path.name
+
+
+@pytest.mark.parametrize(
+    ("decisive", "earlier"),
+    [("human-gap-decisive", "human-gap"), ("data-adequacy-decisive", "data-adequacy")],
+)
+def test_a_decisive_plan_resumes_from_its_earlier_plans_runs(decisive: str, earlier: str) -> None:
+    """Every committed run of the earlier plan on a task, method and level the decisive plan keeps
+    has a run id the decisive plan plans: its three seeds are reused, not run again."""
+    plan = load_experiment(COMMITTED / f"{decisive}.yaml")
+    assert plan.records == earlier and len(plan.seeds) >= 5
+    planned = {
+        s.run_id(): s
+        for _, request in plan_requests(plan, results=Path("unused"), code_version=__version__)
+        for s in _specs(request)
+    }
+    kept = {(s.variant, s.method, s.level) for s in planned.values()}
+    committed = [
+        RunRecord.model_validate_json(p.read_text(encoding="utf-8"))
+        for p in (COMMITTED / "results" / earlier / "runs").glob("*.json")
+    ]
+    reused = [r for r in committed if (r.spec.variant, r.spec.method, r.spec.level) in kept]
+    assert len(reused) >= 48 and {r.run_id for r in reused} <= set(planned)
 
 
 def test_expansion_groups_variants_by_hyperparams_and_layers_exceptions(tmp_path: Path) -> None:
