@@ -212,6 +212,23 @@ def test_frozen_weights_that_do_not_hurt_the_hard_tier_support_the_hypothesis() 
     assert "frozen small weights do not hurt the hardest tier" in v.summary
 
 
+def test_a_model_scored_without_training_is_not_said_to_have_a_transfer() -> None:
+    records = synthetic_records(
+        tiers={"easy": ["e0"], "hard": ["h0"]},
+        sparsities=SPARSITIES,
+        seeds=[0, 1, 2],
+        gap_points=lambda tier, s: -2.0,
+        rng=np.random.default_rng(2),
+    )
+    specs = [r.spec.model_copy(update={"transfer": "none"}) for r in records]
+    decoder = [
+        r.model_copy(update={"spec": spec, "run_id": spec.run_id()})
+        for r, spec in zip(records, specs, strict=True)
+    ]
+    v = _only(build_report(decoder, SETTINGS))
+    assert v.transfer == "none" and "(no training, " in v.summary and "transfer" not in v.summary
+
+
 def test_frozen_weights_that_hurt_the_hard_tier_do_not() -> None:
     v = _frozen_report(-10.0)
     assert v.verdict == "not supported" and "hurt it" in v.reasons[0]

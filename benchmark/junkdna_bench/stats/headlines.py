@@ -218,8 +218,11 @@ def _summary(label: str, key: ConfigKey, headlines: list[TierHeadline], reasons:
             f"safe up to {100 * (h.safe_sparsity or 0):.0f}%"
         )
     numbers = "; ".join(parts) if parts else "no informative tier"
+    how = (
+        "no training" if key.transfer == "none" else f"{key.transfer} transfer"
+    )  # a decoder is not fine-tuned
     return (
-        f"Junk DNA {label} for {key.method} ({key.transfer} transfer, {key.model}); prediction: "
+        f"Junk DNA {label} for {key.method} ({how}, {key.model}); prediction: "
         f"{prediction(key.transfer)}. {numbers}. {reasons[0]}."
     )
 
