@@ -4,8 +4,8 @@
 
 Each submission keeps its title, notes, submitter, method description, protocol and the metric
 choices of its report (``--metric``); the report is built anew by ``junkdna-bench submit`` with
-otherwise default statistics settings, and the old file is removed when the new one has another
-name (the name carries the records' digest). A protocol is a plan in ``experiments/``: its records
+otherwise default statistics settings, and replaces the old file (whose name, carrying the
+records' digest, it keeps unless the records changed). A protocol is a plan in ``experiments/``: its records
 are in the plan's records folder, and where several plans share that folder the submission takes
 the plan's own variants (``--tasks``). Run it when the statistics change, then
 ``junkdna-bench validate submissions/`` and ``junkdna-bench site build``.
@@ -14,8 +14,10 @@ the plan's own variants (``--tasks``). Run it when the statistics change, then
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from junkdna_bench.experiments import load_experiment
@@ -54,14 +56,20 @@ def _command(entry: dict) -> list[str]:
 
 
 def main() -> int:
-    for path in sorted(SUBMISSIONS.glob("*.json")):
-        entry = json.loads(path.read_text())
-        before = set(SUBMISSIONS.glob("*.json"))
-        subprocess.run(_command(entry), cwd=ROOT, check=True)
-        written = set(SUBMISSIONS.glob("*.json")) - before
-        if written:
-            path.unlink()
-        print(f"{path.name} -> {', '.join(p.name for p in written) or path.name + ' (same name)'}")
+    with tempfile.TemporaryDirectory() as aside:
+        for path in sorted(SUBMISSIONS.glob("*.json")):
+            entry = json.loads(path.read_text())
+            # submit refuses to write over a file of the same records: the old one waits aside
+            # and comes back if the new one cannot be built.
+            kept = Path(shutil.move(path, Path(aside) / path.name))
+            before = set(SUBMISSIONS.glob("*.json"))
+            try:
+                subprocess.run(_command(entry), cwd=ROOT, check=True)
+            except subprocess.CalledProcessError:
+                shutil.move(kept, path)
+                raise
+            written = set(SUBMISSIONS.glob("*.json")) - before
+            print(f"{path.name} -> {', '.join(p.name for p in written)}")
     return 0
 
 
