@@ -394,3 +394,10 @@ def test_a_site_url_must_be_an_absolute_http_address() -> None:
 def test_report_text_gets_true_minus_signs_and_no_test_identifiers() -> None:
     text = prose("easy: -31.7 points (jonckheere-permutation test), p = 0.1; tweets-sentiment@frac=0.1")
     assert text == "easy: −31.7 points (Jonckheere permutation test), p = 0.1; tweets-sentiment@frac=0.1"
+
+
+def test_a_variant_id_wraps_at_its_separators_not_inside_a_word() -> None:
+    from junkdna_bench.site.formatting import breakable_id
+
+    assert str(breakable_id("commonsenseqa@options=2,shots=0")) == "commonsenseqa@<wbr>options=2,<wbr>shots=0"
+    assert str(breakable_id("mix@frac=1#<b>")) == "mix@<wbr>frac=1#<wbr>&lt;b&gt;"  # the id stays escaped

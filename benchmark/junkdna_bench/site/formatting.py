@@ -10,6 +10,8 @@ import json
 import re
 from typing import Any
 
+from markupsafe import Markup, escape
+
 from junkdna_bench.stats.precision import interval_decimals, rounded
 from junkdna_bench.stats.report_schema import Estimate
 
@@ -141,8 +143,15 @@ def params(value: dict[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in sorted(shown.items()))
 
 
+def breakable_id(identifier: str) -> Markup:
+    """A variant id that a narrow table cell wraps after its ``@``, ``,`` and ``#`` rather than
+    inside a word (``commonsenseqa@<wbr>options=2,<wbr>shots=0``); the id itself is escaped."""
+    return Markup(re.sub(r"([@,#])", r"\1<wbr>", str(escape(identifier))))
+
+
 FILTERS = {
     "signed": signed,
+    "breakable_id": breakable_id,
     "percent": percent,
     "score": score,
     "estimate": estimate,

@@ -106,7 +106,6 @@ class _Renderer:
             model_slugs=board.models,
             method_slugs=board.methods,
             tier_slugs=board.tiers,
-            board_slugs=self.board_slugs,
             knob_labels=KNOB_LABELS,
             no_training=NO_TRAINING,
             last_updated=dates[-1][:10] if dates else None,
