@@ -21,7 +21,7 @@ from markupsafe import escape
 from junkdna_bench.records import ConfigKey, RunRecord, RunSpec
 from junkdna_bench.report_extracts import rank_groups, reproduce_command
 from junkdna_bench.site.build import SiteLayout, build_site, check_site_url
-from junkdna_bench.site.formatting import p_value, prose
+from junkdna_bench.site.formatting import breakable_id, p_value, prose
 from junkdna_bench.submissions.schema import Submission
 from site_fixtures import REPO_ROOT, BuiltSite, build_test_site
 from submission_fixtures import MODEL, _record, _wrong_set, make_submission, write_submissions
@@ -397,7 +397,5 @@ def test_report_text_gets_true_minus_signs_and_no_test_identifiers() -> None:
 
 
 def test_a_variant_id_wraps_at_its_separators_not_inside_a_word() -> None:
-    from junkdna_bench.site.formatting import breakable_id
-
     assert str(breakable_id("commonsenseqa@options=2,shots=0")) == "commonsenseqa@<wbr>options=2,<wbr>shots=0"
     assert str(breakable_id("mix@frac=1#<b>")) == "mix@<wbr>frac=1#<wbr>&lt;b&gt;"  # the id stays escaped
