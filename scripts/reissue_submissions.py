@@ -2,13 +2,14 @@
 
     python scripts/reissue_submissions.py            # rewrites submissions/*.json in place
 
-Each submission keeps its title, notes, submitter, method description, protocol and the metric
-choices of its report (``--metric``); the report is built anew by ``junkdna-bench submit`` with
-otherwise default statistics settings, and replaces the old file (whose name, carrying the
-records' digest, it keeps unless the records changed). A protocol is a plan in ``experiments/``: its records
-are in the plan's records folder, and where several plans share that folder the submission takes
-the plan's own variants (``--tasks``). Run it when the statistics change, then
-``junkdna-bench validate submissions/`` and ``junkdna-bench site build``.
+Each submission keeps its title, notes, submitter, method description, protocol, and the metric
+choices and variant contrasts of its report (``--metric``, ``--variant-contrast``); the report is
+built anew by ``junkdna-bench submit`` with otherwise default statistics settings and replaces
+the old file (whose name, carrying the records' digest, it keeps unless the records changed). A
+protocol is a plan in ``experiments/``: its records are in the plan's records folder, and where
+several plans share that folder the submission takes the plan's own variants (``--tasks``). Run it
+when the statistics change, then ``junkdna-bench validate submissions/`` and
+``junkdna-bench site build``.
 """
 
 from __future__ import annotations
@@ -42,8 +43,11 @@ def _records(protocol: str | None) -> list[str]:
 def _command(entry: dict) -> list[str]:
     method = entry["method"]
     command = ["junkdna-bench", "submit", *_records(entry.get("protocol"))]
-    for task, metric in sorted(entry["report"]["settings"].get("metrics", {}).items()):
+    settings = entry["report"]["settings"]
+    for task, metric in sorted(settings.get("metrics", {}).items()):
         command += ["--metric", f"{task}={metric}"]
+    for a, b in settings.get("variant_contrasts", []):
+        command += ["--variant-contrast", f"{a} vs {b}"]
     command += ["--model", entry["model"], "--method", method["name"], "--title", entry["title"]]
     command += ["--method-params", json.dumps(method.get("params") or {}, sort_keys=True)]
     command += ["--notes", entry.get("notes", ""), "--description", method.get("description", "")]
