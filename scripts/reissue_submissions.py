@@ -69,7 +69,7 @@ def main() -> int:
             before = set(SUBMISSIONS.glob("*.json"))
             try:
                 subprocess.run(_command(entry), cwd=ROOT, check=True)
-            except subprocess.CalledProcessError:
+            except BaseException:  # a failed or interrupted submit: the old file comes back
                 shutil.move(kept, path)
                 raise
             written = set(SUBMISSIONS.glob("*.json")) - before

@@ -218,9 +218,8 @@ def _summary(label: str, key: ConfigKey, headlines: list[TierHeadline], reasons:
             f"safe up to {100 * (h.safe_sparsity or 0):.0f}%"
         )
     numbers = "; ".join(parts) if parts else "no informative tier"
-    how = (
-        "no training" if key.transfer == "none" else f"{key.transfer} transfer"
-    )  # a decoder is not fine-tuned
+    # A model evaluated as pruned (a decoder) is not fine-tuned, so it has no transfer to name.
+    how = "no training" if key.transfer == "none" else f"{key.transfer} transfer"
     return (
         f"Junk DNA {label} for {key.method} ({how}, {key.model}); prediction: "
         f"{prediction(key.transfer)}. {numbers}. {reasons[0]}."

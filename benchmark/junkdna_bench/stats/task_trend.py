@@ -87,15 +87,11 @@ def trend_tasks(members: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str
     pools its domains' examples: beside them it would count those examples twice, so it is left out
     wherever its domains are present.
     """
-    members = set(members)
-    split = {variant.split(DOMAIN_SEPARATOR, 1)[0] for _, variant in members if DOMAIN_SEPARATOR in variant}
+    parts = {(task, variant): variant.partition(DOMAIN_SEPARATOR) for task, variant in members}
+    split = {mixture for mixture, _, domain in parts.values() if domain}
     return {
-        (task, variant): (
-            f"{task}{DOMAIN_SEPARATOR}{variant.split(DOMAIN_SEPARATOR, 1)[1]}"
-            if DOMAIN_SEPARATOR in variant
-            else task
-        )
-        for task, variant in members
+        (task, variant): f"{task}{DOMAIN_SEPARATOR}{domain}" if domain else task
+        for (task, variant), (_, _, domain) in parts.items()
         if variant not in split
     }
 
