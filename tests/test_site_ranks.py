@@ -94,7 +94,7 @@ def test_the_leaderboard_entries_carry_the_board_group_and_other_boards_keep_the
     assert on_board and all(len(e.rank_groups) == 1 and not e.rank_note for e in on_board)
     true_gem = [e for e in board.entries if e.board == "glue / true-gem"]
     assert true_gem and all([g.scope for g in e.rank_groups] == ["report"] for e in true_gem)
-    alone = [e for e in board.entries if e.board == "glue / data-adequacy"]
+    alone = [e for e in board.entries if e.board == "glue / data-adequacy-decisive"]
     assert alone and all(not e.rank_groups and e.rank_note == ALONE for e in alone)
 
 
