@@ -61,6 +61,13 @@ def variant_table(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _area_interval(area: dict[str, Any], n_boot: int) -> str:
+    """The area's interval; the report gives none when a curve's levels were run on different seeds."""
+    if area["ci_low"] is None or area["ci_high"] is None:
+        return "[no interval: levels on different seeds]"
+    return interval_text(area["ci_low"], area["ci_high"], 2, n_boot)
+
+
 def headline_table(report: dict[str, Any]) -> str:
     """Safe sparsity and area between curves per (method, transfer, tier)."""
     lines = [
@@ -70,8 +77,7 @@ def headline_table(report: dict[str, Any]) -> str:
     for h in report["headlines"]:
         area = h["area_between_curves"]
         variants = f"{len(h['informative_variants'])} of {len(h['variants'])}"
-        interval = interval_text(area["ci_low"], area["ci_high"], 2, report["settings"]["n_boot"])
-        area_text = f"{area['value']:+.2f} {interval}"
+        area_text = f"{area['value']:+.2f} {_area_interval(area, report['settings']['n_boot'])}"
         lines.append(
             f"| {_label(h)} | {h['tier']} | {variants} | {_sparsity(h['safe_sparsity'])} "
             f"| {area_text} | {'yes' if h['monotone'] else 'no'} |"

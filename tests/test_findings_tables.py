@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -30,3 +31,18 @@ def test_tables_quote_the_committed_report() -> None:
     # the deciding test counts variants within tasks, not seeds
     assert "trend p = 0.675 (jonckheere-within-tasks)" in done.stdout
     assert "6 medium vs 3 hard" in done.stdout
+
+
+def test_an_area_without_an_interval_is_said_so(tmp_path: Path) -> None:
+    """A curve whose levels ran on different seeds has no area interval; the table says why."""
+    report = json.loads(REPORT.read_text(encoding="utf-8"))
+    report["headlines"][0]["area_between_curves"].update(ci_low=None, ci_high=None)
+    edited = tmp_path / "report.json"
+    edited.write_text(json.dumps(report), encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "scripts" / "findings_tables.py"), str(edited)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.count("[no interval: levels on different seeds]") == 1
