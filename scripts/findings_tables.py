@@ -62,9 +62,10 @@ def variant_table(report: dict[str, Any]) -> str:
 
 
 def _area_interval(area: dict[str, Any], n_boot: int) -> str:
-    """The area's interval; the report gives none when a curve's levels were run on different seeds."""
+    """The area's interval, or a mark where the report has none (e.g. a curve's levels ran on
+    different seeds, so no replicate spans the whole curve)."""
     if area["ci_low"] is None or area["ci_high"] is None:
-        return "[no interval: levels on different seeds]"
+        return "[no interval in the report]"
     return interval_text(area["ci_low"], area["ci_high"], 2, n_boot)
 
 
