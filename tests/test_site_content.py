@@ -152,7 +152,7 @@ def test_rank_groups_are_the_reports_rank_intervals_counted_per_ranking(publishe
         assert group.n_ranked == len(true_gem.report.rankings)
     entries = [e for e in published.board.entries if e.board == "glue / true-gem"]
     assert entries and all(len(e.rank_groups) == 1 for e in entries)
-    others = [e for e in published.board.entries if e.board == "glue / human-gap"]
+    others = [e for e in published.board.entries if e.board == "glue / human-gap-decisive"]
     assert others and all([g.scope for g in e.rank_groups] == ["board"] for e in others)
     assert all(g.scope == "report" for e in entries for g in e.rank_groups)
 
@@ -235,11 +235,11 @@ def test_method_pages_speak_plainly(published: BuiltSite) -> None:
 def test_drill_down_shows_seeds_run_ids_and_the_command_from_the_notes(published: BuiltSite) -> None:
     subs = _submissions(published)
     name, sub = next(
-        (n, s) for n, s in subs.items() if s.protocol == "human-gap" and s.method.name == "magnitude"
+        (n, s) for n, s in subs.items() if s.protocol == "human-gap-decisive" and s.method.name == "magnitude"
     )
     page = _html(published, "methods/magnitude.html")
     command, from_notes = reproduce_command(sub)
-    assert from_notes and command == "junkdna-bench experiment run human-gap"
+    assert from_notes and command == "junkdna-bench experiment run human-gap-decisive"
     assert f'<pre class="jd-command"><code>{command}</code></pre>' in page
     row = sub.report.rows[0]
     for seed in row.seeds:

@@ -1,7 +1,7 @@
 """Rank groups across the submissions of one board: the same numbers a report gives, from per-seed gaps.
 
-The committed human-gap experiment was published as one submission per method (magnitude, random,
-Wanda) and also reported as one report holding all three; ranking the submissions on their shared
+The committed 5-seed human-gap experiment was published as one submission per method (magnitude,
+random, Wanda) and also reported as one report holding all three; ranking the submissions on their shared
 dense runs must give the report's ranking. Pairing needs the same dense run: a copy of the
 submissions whose dense run ids differ is "not compared", with the reason. The Holm decisions are
 redone by hand with scipy's paired t-test on units rebuilt from the rows.
@@ -26,7 +26,7 @@ from junkdna_bench.stats.report_schema import RankEntry, StatsReport
 from junkdna_bench.submissions.schema import Submission
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-BOARD = "glue / human-gap"
+BOARD = "glue / human-gap-decisive"
 
 
 def _committed() -> dict[str, Submission]:
@@ -38,7 +38,7 @@ def _committed() -> dict[str, Submission]:
 
 @pytest.fixture(scope="module")
 def human_gap() -> dict[str, Submission]:
-    return {f: s for f, s in _committed().items() if s.protocol == "human-gap"}
+    return {f: s for f, s in _committed().items() if s.protocol == "human-gap-decisive"}
 
 
 def _boards(subs: dict[str, Submission]) -> dict[str, str]:
@@ -60,7 +60,7 @@ def test_the_board_ranking_of_the_submissions_is_the_human_gap_reports_ranking(
 ) -> None:
     assert sorted(s.method.name for s in human_gap.values()) == ["magnitude", "random", "wanda"]
     report = StatsReport.model_validate_json(
-        (REPO_ROOT / "experiments/results/human-gap/report.json").read_text(encoding="utf-8")
+        (REPO_ROOT / "experiments/results/human-gap/reports/human-gap-decisive.json").read_text(encoding="utf-8")
     )
     ranked: list[RankEntry] = [
         r for r in report.rankings if r.kind == "method" and r.config.transfer == "sparse"
@@ -81,9 +81,12 @@ def test_the_board_ranking_of_the_submissions_is_the_human_gap_reports_ranking(
         )
         assert g.tied_with == sorted(r.tied_with)
         assert g.mean_gap_points == pytest.approx(r.mean_gap_points, abs=1e-9)
-    # Wanda and magnitude cannot be told apart; random is significantly worse than both.
-    assert (groups["wanda"].rank_low, groups["wanda"].rank_high) == (1, 2)
-    assert (groups["random"].rank_low, groups["random"].rank_high) == (3, 3)
+    # Over five seeds every pair is told apart: Wanda above magnitude, random below both.
+    assert {m: (g.rank_low, g.rank_high) for m, g in groups.items()} == {
+        "wanda": (1, 1),
+        "magnitude": (2, 2),
+        "random": (3, 3),
+    }
 
 
 def test_the_leaderboard_entries_carry_the_board_group_and_other_boards_keep_their_reports(
@@ -137,7 +140,7 @@ def test_units_on_different_dense_runs_are_left_out_and_the_rest_still_pair(
     seed_41 = {s.dense_run_id for r in pair[wanda].report.rows for s in r.seeds if s.seed == 41}
     pair[wanda] = _with_dense_ids(pair[wanda], rename={i: i + "-rerun" for i in seed_41})
     groups = _groups(pair)
-    assert {g.n_units for g in groups.values()} == {4}  # (cola, sst2) x seeds 42, 43
+    assert {g.n_units for g in groups.values()} == {8}  # (cola, sst2) x seeds 42-45
     assert all(g.n_ranked == 2 for g in groups.values())
 
 
@@ -163,7 +166,7 @@ def test_the_holm_decisions_match_scipys_paired_t_test_by_hand(human_gap: dict[s
     subs = sorted(human_gap.values(), key=lambda s: s.method.name)
     names = [s.method.name for s in subs]
     units = _hand_units(subs)
-    assert units.shape == (6, 3)
+    assert units.shape == (10, 3)  # (cola, sst2) x seeds 41-45
     pairs = list(itertools.combinations(range(3), 2))
     p = np.array([ttest_rel(units[:, i], units[:, j]).pvalue for i, j in pairs])
     order = np.argsort(p)  # Holm: the k-th smallest p times (m - k), kept monotone
@@ -178,7 +181,7 @@ def test_the_holm_decisions_match_scipys_paired_t_test_by_hand(human_gap: dict[s
     for (i, j), q in zip(pairs, adjusted, strict=True):
         if q < alpha:
             better[i, j], better[j, i] = means[i] > means[j], means[j] > means[i]
-    assert better.sum() == 2  # random below both; wanda and magnitude not decided
+    assert better.sum() == 3  # every pair decided
     groups = _groups(human_gap)
     for i, name in enumerate(names):
         g = groups[name]
@@ -207,12 +210,23 @@ def test_a_rank_cell_says_what_the_group_rests_on_or_why_there_is_none(
     entries = summarize(human_gap).entries
     wanda = next(e for e in entries if e.method == "wanda")
     shown = _rank_cell(wanda, basis=True)
-    assert "rank 1–2 of 3 methods, tied with magnitude(scope=global) sparse</span>" in shown
+    assert ">rank 1 of 3 methods</span>" in shown
     assert (
-        "; paired over 6 (variant, seed) units of the board&#39;s informative variants, "
+        "; paired over 10 (variant, seed) units of the board&#39;s informative variants, "
         "on the same dense runs in every submission, Holm over pairs</span>"
     ) in shown
     assert "paired over" not in _rank_cell(wanda, basis=False).split(">", 1)[1]  # the title only
+
+    # Paired on seeds 41-43 alone (Wanda's seed 44 and 45 units on other dense runs), the board is
+    # the 3-seed one, where Wanda and magnitude could not be told apart.
+    three_seeds = dict(human_gap)
+    name = next(f for f, s in three_seeds.items() if s.method.name == "wanda")
+    later = {s.dense_run_id for r in three_seeds[name].report.rows for s in r.seeds if s.seed >= 44}
+    three_seeds[name] = _with_dense_ids(three_seeds[name], rename={i: i + "-rerun" for i in later})
+    wanda = next(e for e in summarize(three_seeds).entries if e.method == "wanda")
+    shown = _rank_cell(wanda, basis=True)
+    assert "rank 1–2 of 3 methods, tied with magnitude(scope=global) sparse</span>" in shown
+    assert "; paired over 6 (variant, seed) units" in shown
 
     pair = _pair(human_gap)
     pair = {f: _with_dense_ids(s, suffix="-" + s.method.name) for f, s in pair.items()}
