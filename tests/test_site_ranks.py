@@ -59,9 +59,8 @@ def test_the_board_ranking_of_the_submissions_is_the_human_gap_reports_ranking(
     human_gap: dict[str, Submission],
 ) -> None:
     assert sorted(s.method.name for s in human_gap.values()) == ["magnitude", "random", "wanda"]
-    report = StatsReport.model_validate_json(
-        (REPO_ROOT / "experiments/results/human-gap/reports/human-gap-decisive.json").read_text(encoding="utf-8")
-    )
+    path = REPO_ROOT / "experiments/results/human-gap/reports/human-gap-decisive.json"
+    report = StatsReport.model_validate_json(path.read_text(encoding="utf-8"))
     ranked: list[RankEntry] = [
         r for r in report.rankings if r.kind == "method" and r.config.transfer == "sparse"
     ]

@@ -40,7 +40,8 @@ def _published_entry(protocol: str, method: str) -> str:
     raise LookupError(f"no published {method} submission under protocol {protocol}")
 
 
-GLUE_ALL_TIERS = _published_entry("human-gap-decisive", "magnitude")  # a published glue entry covering every tier
+# A published glue entry covering every tier.
+GLUE_ALL_TIERS = _published_entry("human-gap-decisive", "magnitude")
 
 
 @pytest.fixture(scope="module")
