@@ -32,6 +32,17 @@ def _sparsity(value: float) -> str:
     return f"{value * 100:.0f} %"
 
 
+def _level(row: dict[str, Any]) -> tuple[float, str]:
+    """A point of a curve: its sparsity and its N:M pattern ("" for unstructured), so a 4:8 point
+    gets a column of its own beside the unstructured level of the same sparsity."""
+    return (row["sparsity"], row["pattern"] or "")
+
+
+def _level_name(level: tuple[float, str]) -> str:
+    sparsity, pattern = level
+    return f"{pattern} ({_sparsity(sparsity)})" if pattern else _sparsity(sparsity)
+
+
 def _cell(row: dict[str, Any], n_boot: int) -> str:
     gap = row["gap_points"]
     kept = 100 + row["gap_pct_of_dense"]["value"]
@@ -41,15 +52,15 @@ def _cell(row: dict[str, Any], n_boot: int) -> str:
 
 
 def variant_table(report: dict[str, Any]) -> str:
-    """One line per (method, transfer, variant): dense score, then sparse as % of dense per level."""
+    """One line per (method, transfer, variant): dense score, then sparse as % of dense per level
+    (unstructured sparsities and N:M patterns, in order of sparsity)."""
     informative = {i["variant"]: i for i in report["informativeness"]}
-    grouped: dict[tuple[str, str, str], dict[float, dict[str, Any]]] = defaultdict(dict)
+    grouped: dict[tuple[str, str, str], dict[tuple[float, str], dict[str, Any]]] = defaultdict(dict)
     for row in report["rows"]:
-        if row["pattern"] is None:
-            grouped[(_label(row), row["variant"], row["tier"])][row["sparsity"]] = row
-    levels = sorted({s for cells in grouped.values() for s in cells})
+        grouped[(_label(row), row["variant"], row["tier"])][_level(row)] = row
+    levels = sorted({level for cells in grouped.values() for level in cells})
     header = ["method · transfer", "variant", "tier", "dense", "informative"]
-    header += [f"{_sparsity(s)}: % of dense (gap [CI])" for s in levels]
+    header += [f"{_level_name(level)}: % of dense (gap [CI])" for level in levels]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for (label, variant, tier), cells in sorted(grouped.items()):
         first = next(iter(cells.values()))

@@ -42,3 +42,19 @@ def test_an_area_without_an_interval_is_said_so(tmp_path: Path) -> None:
     edited = tmp_path / "report.json"
     edited.write_text(json.dumps(report), encoding="utf-8")
     assert _tables(edited).stdout.count("[no interval in the report]") == 1
+
+
+def test_n_m_patterns_get_columns_of_their_own_in_order_of_sparsity() -> None:
+    report = REPO_ROOT / "experiments" / "results" / "human-gap" / "reports" / "human-gap-decisive.json"
+    lines = _tables(report).stdout.splitlines()
+    header = next(line for line in lines if line.startswith("| method · transfer | variant"))
+    levels = [cell.split(": % of dense")[0] for cell in header.split(" | ")[5:]]
+    assert levels == ["10 %", "20 %", "40 %", "4:8 (50 %)", "60 %", "2:8 (75 %)", "80 %"]
+    cola = next(line for line in lines if line.startswith("| magnitude · sparse | cola@frac=1 "))
+    cells = cola.strip(" |").split(" | ")[5:]
+    # 4:8 keeps 59.9 % of CoLA's dense MCC, beside 93.5 % at 40 % and 53.2 % at 60 % unstructured.
+    assert cells[2:5] == [
+        "93.5 (-1.6 [-5, +2], ns)",
+        "59.9 (-10.1 [-14, -6], drop)",
+        "53.2 (-11.8 [-17, -6], drop)",
+    ]
