@@ -110,6 +110,12 @@ def _with_dense_ids(sub: Submission, rename: dict[str, str] | None = None, suffi
     return Submission.model_validate(data)
 
 
+def _seeds_on_other_dense_runs(sub: Submission, seeds: set[int]) -> Submission:
+    """A copy whose rows of ``seeds`` name reruns of their dense runs, so those units no longer pair."""
+    moved = {s.dense_run_id for r in sub.report.rows for s in r.seeds if s.seed in seeds}
+    return _with_dense_ids(sub, rename={i: i + "-rerun" for i in moved})
+
+
 def _pair(human_gap: dict[str, Submission]) -> dict[str, Submission]:
     return {f: s for f, s in human_gap.items() if s.method.name in ("wanda", "random")}
 
@@ -136,8 +142,7 @@ def test_units_on_different_dense_runs_are_left_out_and_the_rest_still_pair(
 ) -> None:
     pair = _pair(human_gap)
     wanda = next(f for f, s in pair.items() if s.method.name == "wanda")
-    seed_41 = {s.dense_run_id for r in pair[wanda].report.rows for s in r.seeds if s.seed == 41}
-    pair[wanda] = _with_dense_ids(pair[wanda], rename={i: i + "-rerun" for i in seed_41})
+    pair[wanda] = _seeds_on_other_dense_runs(pair[wanda], {41})
     groups = _groups(pair)
     assert {g.n_units for g in groups.values()} == {8}  # (cola, sst2) x seeds 42-45
     assert all(g.n_ranked == 2 for g in groups.values())
@@ -220,8 +225,7 @@ def test_a_rank_cell_says_what_the_group_rests_on_or_why_there_is_none(
     # the 3-seed one, where Wanda and magnitude could not be told apart.
     three_seeds = dict(human_gap)
     name = next(f for f, s in three_seeds.items() if s.method.name == "wanda")
-    later = {s.dense_run_id for r in three_seeds[name].report.rows for s in r.seeds if s.seed >= 44}
-    three_seeds[name] = _with_dense_ids(three_seeds[name], rename={i: i + "-rerun" for i in later})
+    three_seeds[name] = _seeds_on_other_dense_runs(three_seeds[name], {44, 45})
     wanda = next(e for e in summarize(three_seeds).entries if e.method == "wanda")
     shown = _rank_cell(wanda, basis=True)
     assert "rank 1–2 of 3 methods, tied with magnitude(scope=global) sparse</span>" in shown
